@@ -1,0 +1,161 @@
+"""The run directory: the unit users pass around. Every write is atomic (temporary file, then rename).
+
+    run/
+      format.json          format version and the package version that wrote it
+      config.yaml          the resolved config
+      tokenizer/           joint.model | src.model + tgt.model | *.vocab.json
+      best.safetensors     weights with the best validation metric (what translate uses by default)
+      last.safetensors     weights after the last update saved
+      train_state.pt       everything --resume needs: weights, optimizer, scheduler, step, RNG, data position
+                           (tensors and plain values only; loaded with weights_only=True)
+      metrics.jsonl        one JSON object per log/validation event
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+
+from . import __version__
+from .config import Config, dump_config, validate
+from .data.tokenizers import Tokenizer, load_tokenizers, write_atomic
+from .errors import UserError
+
+FORMAT_VERSION = 1
+CONFIG, FORMAT, TOKENIZER = "config.yaml", "format.json", "tokenizer"
+BEST, LAST, TRAIN_STATE, METRICS = "best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"
+
+
+def write_run_header(run_dir: Path, config: Config) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(run_dir / FORMAT, json.dumps({"format_version": FORMAT_VERSION, "seq2seq": __version__}).encode())
+    write_atomic(run_dir / CONFIG, dump_config(config).encode("utf-8"))
+
+
+def read_config(run_dir: Path) -> Config:
+    check_format(run_dir)
+    path = run_dir / CONFIG
+    if not path.is_file():
+        raise UserError(f"{run_dir}: not a run directory ({CONFIG} missing)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: unreadable config ({type(exc).__name__})") from None
+    return validate(raw, origin=str(path))
+
+
+def check_format(run_dir: Path) -> None:
+    if not run_dir.is_dir():
+        raise UserError(f"run directory not found: {run_dir}")
+    path = run_dir / FORMAT
+    if not path.is_file():
+        raise UserError(f"{run_dir}: not a run directory ({FORMAT} missing)")
+    try:
+        version = json.loads(path.read_text())["format_version"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{path}: unreadable format file") from None
+    if version != FORMAT_VERSION:
+        raise UserError(f"{run_dir}: run-directory format {version} is not supported by this version "
+                        f"(reads format {FORMAT_VERSION})")
+
+
+def save_weights(path: Path, model: torch.nn.Module, step: int) -> None:
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    write_atomic(path, save_safetensors_bytes(tensors, metadata={"step": str(step)}))
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise UserError(f"weights file not found: {path}")
+    try:
+        return load_safetensors_bytes(path.read_bytes())
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise UserError(f"{path}: corrupted or truncated weights file ({exc})") from None
+
+
+def apply_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], origin: Path) -> None:
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = [k for k in expected if k in weights and weights[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        detail = (f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}" if unexpected
+                  else f"shape of {wrong[0]} is {tuple(weights[wrong[0]].shape)}, config expects "
+                       f"{tuple(expected[wrong[0]].shape)}")
+        raise UserError(f"{origin}: weights do not match the run's config ({detail})")
+    model.load_state_dict(weights)
+
+
+def save_train_state(path: Path, state: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_atomic(path, buffer.getvalue())
+
+
+def load_train_state(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"cannot resume: {path} not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling refuses anything but tensors and plain values
+        raise UserError(f"{path}: cannot load training state ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:200]})") from None
+
+
+def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu"):
+    """(config, model in eval mode, src tokenizer, tgt tokenizer) from a run directory."""
+    from .model.seq2seq import Seq2Seq
+
+    run_dir = Path(run_dir)
+    config = read_config(run_dir)
+    src_tok, tgt_tok = load_tokenizers(run_dir / TOKENIZER)
+    model = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size)
+    path = weights_path(run_dir, which)
+    apply_weights(model, load_weights(path), path)
+    return config, model.to(device).eval(), src_tok, tgt_tok
+
+
+def weights_path(run_dir: Path, which: str) -> Path:
+    if which not in ("best", "last"):
+        path = Path(which)
+        return path if path.is_absolute() or path.exists() else run_dir / which
+    path = run_dir / (BEST if which == "best" else LAST)
+    if which == "best" and not path.is_file() and (run_dir / LAST).is_file():
+        return run_dir / LAST
+    return path
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / METRICS
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut short by a crash
+    return out
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """Keep only events up to `step` (a resumed run re-logs what came after its checkpoint)."""
+    kept = [m for m in read_metrics(run_dir) if m.get("step", 0) <= step]
+    write_atomic(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in kept).encode("utf-8"))
+
+
+def tokenizers_of(run_dir: Path) -> tuple[Tokenizer, Tokenizer]:
+    return load_tokenizers(run_dir / TOKENIZER)
+
+
+def latest_step(run_dir: Path) -> Optional[int]:
+    path = run_dir / TRAIN_STATE
+    return int(load_train_state(path)["step"]) if path.is_file() else None

@@ -1,0 +1,174 @@
+"""Command line: argument parsing only; the work is done by the modules it calls.
+
+User errors (`UserError`) print one line on stderr and exit 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+from .errors import UserError
+
+EPILOG_TRAIN = """examples:
+  seq2seq train configs/multi30k_de_en.yaml
+  seq2seq train configs/multi30k_de_en.yaml --set model.decoder.attention=bahdanau --run-dir runs/bahdanau
+  seq2seq train --resume --run-dir runs/multi30k_de_en --set train.epochs=20
+every config field, its default and what it allows: seq2seq config"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seq2seq", description="Recurrent sequence-to-sequence models with attention: "
+                                "train, translate, evaluate.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"seq2seq {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    t = sub.add_parser("train", help="train a model from a YAML config", epilog=EPILOG_TRAIN,
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Train a model. The run directory receives the resolved config, the tokenizer, "
+                                   "best/last weights, the training state and metrics.jsonl.")
+    t.add_argument("config", nargs="?", help="YAML config file (optional with --resume: the run's own config)")
+    t.add_argument("--run-dir", help="where the run is written (default: runs/<config name>)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. --set train.lr=5e-4 (repeatable)")
+    t.add_argument("--quiet", action="store_true", help="no progress output")
+
+    tr = sub.add_parser("translate", help="translate lines from stdin or a file, one output line per input line",
+                        description="Greedy decoding. Writes exactly one detokenized line per input line, in order; "
+                                    "an empty input line gives an empty output line.")
+    tr.add_argument("run_dir", help="a run directory written by `seq2seq train` or `seq2seq demo`")
+    tr.add_argument("--input", "-i", help="input file (default: stdin)")
+    tr.add_argument("--output", "-o", help="output file (default: stdout)")
+    _decode_options(tr)
+
+    ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
+                        description="Translate --src and score it against --ref with sacreBLEU (BLEU and chrF, "
+                                    "default 13a tokenization, cased, on detokenized text).")
+    ev.add_argument("run_dir")
+    ev.add_argument("--src", required=True, help="source file, one segment per line")
+    ev.add_argument("--ref", required=True, help="reference file, aligned with --src")
+    ev.add_argument("--output", "-o", help="also write the translations here")
+    ev.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _decode_options(ev)
+
+    d = sub.add_parser("demo", help="generate a date-normalisation task, train a Bahdanau model, show results",
+                       description="The built-in default: human-written dates ('Thursday, 25th of June 2009', "
+                                   "'06/25/09', ...) to ISO 2009-06-25. Generated in-process from a seed, trained on "
+                                   "the CPU in a few minutes.")
+    d.add_argument("--run-dir", default="runs/demo", help="where the run is written (replaced if it is a demo run)")
+    d.add_argument("--seed", type=int, default=1, help="training seed")
+    d.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("config", help="list every config field with its default and description")
+    return p
+
+
+def _decode_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", default="best", help="best (default), last, or a .safetensors path")
+    p.add_argument("--batch-size", type=int, help="sentences per batch (default: the run's decode.batch_size)")
+
+
+def _warn(message: str) -> None:
+    print(f"seq2seq: warning: {message}", file=sys.stderr)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .checkpoint import CONFIG
+    from .config import load_config
+    from .train import train
+
+    if args.config is None and not (args.resume and args.run_dir):
+        raise UserError("train needs a CONFIG file (or --resume --run-dir DIR to continue a run)")
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / Path(args.config).stem
+    source = Path(args.config) if args.config else run_dir / CONFIG
+    if args.resume and not run_dir.is_dir():
+        raise UserError(f"cannot resume: run directory not found: {run_dir}")
+    config = load_config(source, args.overrides)
+    train(config, run_dir, resume=args.resume, verbose=not args.quiet)
+    return 0
+
+
+def _translate_lines(args: argparse.Namespace, lines: list[str]):
+    from .api import Translator
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UserError(f"--batch-size {args.batch_size}: must be >= 1")
+    translator = Translator.load(args.run_dir, which=args.checkpoint)
+    return translator.translate(lines, batch_size=args.batch_size, warn=_warn)
+
+
+def _write_lines(path: Optional[str], lines: list[str]) -> None:
+    text = "".join(line.replace("\n", " ") + "\n" for line in lines)
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from .data.text import read_input
+
+    results = _translate_lines(args, read_input(args.input))
+    _write_lines(args.output, [r.text for r in results])
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .data.text import read_lines
+    from .metrics import score
+
+    src, ref = read_lines(Path(args.src), strict=False), read_lines(Path(args.ref), strict=False)
+    if len(src) != len(ref):
+        raise UserError(f"--src {args.src} has {len(src)} lines but --ref {args.ref} has {len(ref)}")
+    hyps = [r.text for r in _translate_lines(args, src)]
+    if args.output:
+        _write_lines(args.output, hyps)
+    s = score(hyps, ref)
+    if args.json:
+        print(json.dumps({"run_dir": args.run_dir, "checkpoint": args.checkpoint, "src": args.src, "ref": args.ref,
+                          **s.as_dict()}))
+    else:
+        print(f"BLEU = {s.bleu:.2f}   {s.bleu_signature}")
+        print(f"       {s.bleu_detail}")
+        print(f"chrF = {s.chrf:.2f}   {s.chrf_signature}")
+        print(f"exact match = {s.exact_match:.2f}% of {s.sentences} sentences")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.run_dir), seed=args.seed, verbose=not args.quiet)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from .config import describe_fields
+
+    print(describe_fields())
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
+            "config": cmd_config}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"seq2seq: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seq2seq: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,315 @@
+"""Typed, validated configuration: every field, its default and what it allows lives here.
+
+A config is YAML with four sections (`data`, `tokenizer`, `model`, `train`) plus `decode`. Unknown keys and bad
+values raise `UserError` naming the key, the value and what is allowed. `--set a.b.c=value` overrides any field
+(the value is parsed as YAML, so `true`, `5e-4` and `[1, 2]` mean what they look like).
+
+Paths in `data` are resolved relative to the config file's folder (or the current folder for a config built
+in code), and the resolved config is what a run directory stores.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import UserError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SyntheticConfig(_Strict):
+    """A built-in task generated in-process from a seed (no files needed)."""
+
+    task: Literal["dates", "copy", "reverse"] = Field(description="which generator (see seq2seq/data/tasks.py)")
+    train_size: int = Field(20000, gt=0, description="training examples")
+    valid_size: int = Field(500, gt=0, description="validation examples")
+    test_size: int = Field(1000, gt=0, description="test examples")
+    seed: int = Field(1234, description="generator seed (independent of train.seed)")
+    min_len: int = Field(3, gt=0, description="copy/reverse: shortest sequence")
+    max_len: int = Field(10, gt=0, description="copy/reverse: longest sequence")
+    symbols: int = Field(10, gt=1, le=52, description="copy/reverse: alphabet size")
+
+    @model_validator(mode="after")
+    def _lengths(self) -> "SyntheticConfig":
+        if self.min_len > self.max_len:
+            raise ValueError(f"min_len ({self.min_len}) must be <= max_len ({self.max_len})")
+        return self
+
+
+class DataConfig(_Strict):
+    """Where the parallel text comes from.
+
+    A corpus is named by a prefix (`train` → `{root}/train.{src_lang}` and `{root}/train.{tgt_lang}`) or by a
+    `.tsv` file (`source<TAB>target` per line). Alternatively `synthetic` generates a built-in task.
+    """
+
+    root: Optional[str] = Field(None, description="folder the corpus names are relative to")
+    src_lang: Optional[str] = Field(None, description="source file suffix, e.g. de")
+    tgt_lang: Optional[str] = Field(None, description="target file suffix, e.g. en")
+    train: Optional[str] = Field(None, description="training corpus: prefix or .tsv file")
+    valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file")
+    test: Optional[str] = Field(None, description="test corpus (reported by `evaluate`, never used in training)")
+    synthetic: Optional[SyntheticConfig] = Field(None, description="generate a built-in task instead of files")
+    max_len: int = Field(100, gt=0, description="training pairs longer than this (in tokens, either side) are dropped")
+
+    @model_validator(mode="after")
+    def _source(self) -> "DataConfig":
+        if self.synthetic is None:
+            missing = [k for k in ("train", "valid") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"needs {' and '.join(missing)} (or `synthetic`)")
+            for name in (self.train, self.valid, self.test):
+                if name and not name.endswith(".tsv") and not (self.src_lang and self.tgt_lang):
+                    raise ValueError(f"corpus {name!r} is a prefix, so src_lang and tgt_lang are required")
+        return self
+
+
+class TokenizerConfig(_Strict):
+    type: Literal["sentencepiece", "char", "whitespace"] = Field(
+        "sentencepiece", description="subwords (trained on the training data), characters, or whitespace words")
+    model_type: Literal["unigram", "bpe"] = Field("unigram", description="sentencepiece algorithm")
+    vocab_size: int = Field(8000, ge=8, description="sentencepiece vocabulary size (per model)")
+    joint: bool = Field(True, description="one vocabulary for source and target")
+    character_coverage: float = Field(1.0, gt=0, le=1, description="sentencepiece character coverage")
+    min_freq: int = Field(1, ge=1, description="char/whitespace: rarer symbols become <unk>")
+
+
+class EncoderConfig(_Strict):
+    rnn: Literal["gru", "lstm"] = "gru"
+    hidden_size: int = Field(256, gt=0, description="per direction")
+    layers: int = Field(1, gt=0)
+    bidirectional: bool = True
+    dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings and between layers")
+
+
+class DecoderConfig(_Strict):
+    attention: Literal["vanilla", "bahdanau", "luong"] = Field(
+        "luong", description="vanilla = no attention (fixed context vector, Cho 2014); bahdanau = additive on the "
+                             "previous state; luong = global attention on the current state")
+    score: Optional[Literal["dot", "general", "concat"]] = Field(
+        None, description="luong score function (default general)")
+    input_feeding: Optional[bool] = Field(None, description="luong only: feed the attentional state back (default true)")
+    rnn: Literal["gru", "lstm"] = "gru"
+    hidden_size: int = Field(512, gt=0)
+    layers: int = Field(1, gt=0)
+    attention_size: Optional[int] = Field(None, gt=0, description="additive/concat score size (default hidden_size)")
+    dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings, between layers and before the output layer")
+
+    @model_validator(mode="after")
+    def _family(self) -> "DecoderConfig":
+        if self.attention != "luong":
+            if self.score is not None:
+                raise ValueError(f"score={self.score!r} applies only to attention=luong (got {self.attention!r})")
+            if self.input_feeding:
+                raise ValueError(f"input_feeding applies only to attention=luong (got {self.attention!r})")
+        return self
+
+    @property
+    def luong_score(self) -> str:
+        return self.score or "general"
+
+    @property
+    def feeds_input(self) -> bool:
+        return self.attention == "luong" and self.input_feeding is not False
+
+
+class ModelConfig(_Strict):
+    embedding_size: int = Field(256, gt=0, description="source and target embeddings")
+    encoder: EncoderConfig = EncoderConfig()
+    decoder: DecoderConfig = DecoderConfig()
+    bridge: Literal["linear", "zero"] = Field(
+        "linear", description="decoder initial state: tanh(W · encoder final state), or zeros")
+    tie_embeddings: bool = Field(False, description="share target embedding and output projection")
+    max_src_len: int = Field(400, gt=0, description="longer inputs are truncated at decoding time, with a warning")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "ModelConfig":
+        memory = self.encoder.hidden_size * (2 if self.encoder.bidirectional else 1)
+        if self.decoder.attention == "luong" and self.decoder.luong_score == "dot" and memory != self.decoder.hidden_size:
+            raise ValueError(f"score=dot needs encoder output size ({memory}) == decoder.hidden_size "
+                             f"({self.decoder.hidden_size}); use general or concat")
+        return self
+
+
+class TrainConfig(_Strict):
+    seed: int = 1
+    epochs: int = Field(10, gt=0, description="upper bound on epochs")
+    max_steps: Optional[int] = Field(None, gt=0, description="stop after this many updates (overrides epochs)")
+    batch_sentences: Optional[int] = Field(None, gt=0, description="sentences per batch")
+    batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch (max(src,tgt) x sentences)")
+    lr: float = Field(1e-3, gt=0)
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = Field(0.0, ge=0)
+    clip_norm: Optional[float] = Field(1.0, gt=0, description="gradient-norm clipping (null: off)")
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    lr_schedule: Literal["constant", "plateau", "warmup"] = Field(
+        "plateau", description="plateau: multiply by plateau_factor when the validation metric stalls; "
+                               "warmup: linear warm-up then inverse-sqrt decay")
+    plateau_factor: float = Field(0.5, gt=0, lt=1)
+    plateau_patience: int = Field(1, ge=0, description="validations without improvement before lowering the lr")
+    warmup_steps: int = Field(1000, gt=0)
+    min_lr: float = Field(1e-5, ge=0, description="training stops when a plateau schedule goes below this")
+    valid_every: Optional[int] = Field(None, gt=0, description="validate every N updates (default: every epoch)")
+    save_every: Optional[int] = Field(None, gt=0, description="also checkpoint every N updates between validations")
+    valid_metric: Literal["bleu", "loss", "accuracy"] = Field(
+        "bleu", description="what `best` and early stopping follow (accuracy = exact sentence match)")
+    patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")
+    log_every: int = Field(100, gt=0, description="log line every N updates when stderr is not a terminal")
+    threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
+
+    @model_validator(mode="after")
+    def _batching(self) -> "TrainConfig":
+        if self.batch_sentences is None and self.batch_tokens is None:
+            self.__dict__["batch_sentences"] = 64
+        if self.batch_sentences is not None and self.batch_tokens is not None:
+            raise ValueError("set batch_sentences or batch_tokens, not both")
+        return self
+
+
+class DecodeConfig(_Strict):
+    max_len_a: float = Field(1.5, ge=0, description="output limit = a * source length + b")
+    max_len_b: int = Field(10, ge=1)
+    batch_size: int = Field(64, gt=0, description="sentences per decoding batch")
+
+
+class Config(_Strict):
+    data: DataConfig
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    decode: DecodeConfig = DecodeConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Loading, overrides and error messages
+
+def _describe_error(err: dict[str, Any], origin: str) -> str:
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        parent = _model_at(err["loc"][:-1])
+        allowed = ", ".join(parent.model_fields) if parent else "?"
+        return f"{origin}: unknown key {key!r} (allowed here: {allowed})"
+    if err["type"] == "missing":
+        return f"{origin}: {key} is required"
+    msg = err["msg"].removeprefix("Value error, ")
+    if "input" in err and not isinstance(err["input"], dict):
+        return f"{origin}: {key} = {err['input']!r}: {msg}"
+    return f"{origin}: {key}: {msg}"
+
+
+def _model_at(loc: tuple) -> Optional[type[BaseModel]]:
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", None)
+        candidates = [ann, *(args or ())]
+        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nxt is None:
+            return None
+        model = nxt
+    return model
+
+
+def validate(raw: dict[str, Any], origin: str = "config") -> Config:
+    """Build a `Config` from a plain dict, turning validation errors into one-line `UserError`s."""
+    if not isinstance(raw, dict):
+        raise UserError(f"{origin}: expected a mapping of sections (data, tokenizer, model, train, decode), "
+                        f"got {type(raw).__name__}")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise UserError("; ".join(_describe_error(e, origin) for e in exc.errors())) from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `key.path=value` strings to a raw config dict (values parsed as YAML)."""
+    for item in overrides:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: expected key=value, e.g. --set train.lr=5e-4")
+        key, value = item.split("=", 1)
+        parts = key.strip().split(".")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            parsed = value
+        node = raw
+        for depth, part in enumerate(parts[:-1]):
+            if _model_at(tuple(parts[: depth + 1])) is None:
+                parent = _model_at(tuple(parts[:depth]))
+                allowed = ", ".join(parent.model_fields) if parent else "?"
+                raise UserError(f"--set {key}: unknown key {'.'.join(parts[: depth + 1])!r} (allowed: {allowed})")
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[parts[-1]] = parsed
+    return raw
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{path}:{where}: YAML syntax error: {problem}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 (byte offset {exc.start})") from None
+    return raw if raw is not None else {}
+
+
+def resolve_paths(config: Config, base: Path) -> Config:
+    """Make `data.root` absolute, relative to `base` (the config file's folder)."""
+    if config.data.root is not None:
+        root = Path(os.path.expandvars(os.path.expanduser(config.data.root)))
+        if not root.is_absolute():
+            root = (base / root).resolve()
+        config.data.root = str(root)
+    return config
+
+
+def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:
+    """Read a YAML config file, apply `--set` overrides, validate and resolve paths."""
+    path = Path(path)
+    raw = apply_overrides(read_yaml(path), overrides or [])
+    return resolve_paths(validate(raw, origin=str(path)), path.resolve().parent)
+
+
+def dump_config(config: Config) -> str:
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)
+
+
+def describe_fields() -> str:
+    """Every field with its default and description, for `seq2seq config --help`-style listings and the docs."""
+    lines: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            key = f"{prefix}{name}"
+            sub = _model_at(tuple(key.split(".")))
+            if sub is not None:
+                walk(sub, key + ".")
+                continue
+            default = "required" if field.is_required() else repr(field.default)
+            ann = str(field.annotation).replace("typing.", "")
+            lines.append(f"{key:32} {default:14} {ann}  {field.description or ''}".rstrip())
+
+    walk(Config, "")
+    return "\n".join(lines)

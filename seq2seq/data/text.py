@@ -1,0 +1,109 @@
+"""Reading text: parallel files (one segment per line), TSV, and lines from stdin or a file.
+
+Lines are split on "\\n" only (a trailing "\\r" is dropped), so the line count is what `wc -l` sees and no
+Unicode line separator inside a segment can shift the alignment of a parallel corpus.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+from ..errors import UserError
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def read_lines(path: Path, strict: bool = True) -> list[str]:
+    """Read a UTF-8 text file as a list of lines (no line endings).
+
+    strict: invalid UTF-8 is an error naming the line and byte offset; otherwise it is replaced by U+FFFD.
+    """
+    if not path.is_file():
+        raise UserError(f"file not found: {path}")
+    return decode_lines(path.read_bytes(), str(path), strict)
+
+
+def decode_lines(data: bytes, origin: str, strict: bool) -> list[str]:
+    out: list[str] = []
+    offset = 0
+    for number, raw in enumerate(split_lines(data), start=1):
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            if strict:
+                raise UserError(f"{origin}: line {number} is not valid UTF-8 "
+                                f"(byte offset {offset + exc.start} in the file)") from None
+            out.append(raw.decode("utf-8", errors="replace"))
+        offset += len(raw) + 1
+    return out
+
+
+def read_input(source: Optional[str]) -> list[str]:
+    """Lines to translate: from a file, or from stdin when `source` is None or "-" (invalid UTF-8 replaced)."""
+    if source is None or source == "-":
+        stream: BinaryIO = sys.stdin.buffer
+        return decode_lines(stream.read(), "<stdin>", strict=False)
+    return read_lines(Path(source), strict=False)
+
+
+@dataclass
+class Corpus:
+    """Aligned source/target segments and where they came from (for messages)."""
+
+    src: list[str]
+    tgt: list[str]
+    origin: str
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+
+def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:
+    if src_path.resolve() == tgt_path.resolve():
+        raise UserError(f"source and target are the same file: {src_path}")
+    src, tgt = read_lines(src_path), read_lines(tgt_path)
+    if len(src) != len(tgt):
+        raise UserError(f"parallel files differ in length: {src_path} has {len(src)} lines, "
+                        f"{tgt_path} has {len(tgt)} lines")
+    if not src:
+        raise UserError(f"parallel files are empty: {src_path}, {tgt_path}")
+    return Corpus(src, tgt, f"{src_path} + {tgt_path}")
+
+
+def read_tsv(path: Path) -> Corpus:
+    src, tgt = [], []
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            src.append("")
+            tgt.append("")
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2:
+            raise UserError(f"{path}: line {number} has no tab (expected source<TAB>target)")
+        src.append(fields[0])
+        tgt.append(fields[1])
+    if not src:
+        raise UserError(f"TSV file is empty: {path}")
+    return Corpus(src, tgt, str(path))
+
+
+def corpus_paths(root: Optional[str], name: str, src_lang: Optional[str], tgt_lang: Optional[str]) -> list[Path]:
+    base = Path(root) if root else Path(".")
+    if name.endswith(".tsv"):
+        return [base / name]
+    return [base / f"{name}.{src_lang}", base / f"{name}.{tgt_lang}"]
+
+
+def read_corpus(root: Optional[str], name: str, src_lang: Optional[str], tgt_lang: Optional[str]) -> Corpus:
+    paths = corpus_paths(root, name, src_lang, tgt_lang)
+    if len(paths) == 1:
+        return read_tsv(paths[0])
+    return read_parallel(*paths)

@@ -1,0 +1,179 @@
+"""Tokenizers: text <-> ids, trained on the training data and saved inside the run directory.
+
+Every tokenizer shares the same special ids (pad 0, unk 1, bos 2, eos 3), so batching and search never ask
+which kind they hold. `SentencePieceTokenizer` wraps a trained sentencepiece model (unigram or BPE);
+`SymbolTokenizer` covers characters and whitespace-separated words with a vocabulary file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence
+
+from ..errors import UserError
+
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
+SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
+
+
+class Tokenizer(Protocol):
+    vocab_size: int
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def pieces(self, ids: Sequence[int]) -> list[str]: ...
+
+    def save(self, path: Path) -> None: ...
+
+
+class SentencePieceTokenizer:
+    """Subword tokenizer backed by a sentencepiece model file (`*.model`)."""
+
+    suffix = ".model"
+
+    def __init__(self, model_bytes: bytes):
+        import sentencepiece as spm
+
+        self._bytes = model_bytes
+        self.sp = spm.SentencePieceProcessor(model_proto=model_bytes)
+        self.vocab_size = self.sp.get_piece_size()
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int, model_type: str, character_coverage: float,
+              seed: int = 1) -> "SentencePieceTokenizer":
+        import sentencepiece as spm
+
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus = Path(tmp) / "corpus.txt"
+            with corpus.open("w", encoding="utf-8") as f:
+                for line in texts:
+                    if line.strip():
+                        f.write(line.replace("\n", " ") + "\n")
+            prefix = Path(tmp) / "sp"
+            try:
+                spm.SentencePieceTrainer.train(
+                    input=str(corpus), model_prefix=str(prefix), vocab_size=vocab_size, model_type=model_type,
+                    character_coverage=character_coverage, pad_id=PAD, unk_id=UNK, bos_id=BOS, eos_id=EOS,
+                    num_threads=max(1, os.cpu_count() or 1), minloglevel=2,
+                    input_sentence_size=2_000_000, shuffle_input_sentence=True, hard_vocab_limit=False,
+                )
+            except RuntimeError as exc:
+                raise UserError(f"sentencepiece training failed: {str(exc).strip().splitlines()[-1]}") from None
+            return cls((prefix.with_suffix(".model")).read_bytes())
+
+    def encode(self, text: str) -> list[int]:
+        return self.sp.encode(text, out_type=int)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.sp.decode([i for i in ids if i > EOS])
+
+    def pieces(self, ids: Sequence[int]) -> list[str]:
+        return [self.sp.id_to_piece(int(i)) for i in ids]
+
+    def save(self, path: Path) -> None:
+        write_atomic(path, self._bytes)
+
+    @classmethod
+    def load(cls, path: Path) -> "SentencePieceTokenizer":
+        return cls(path.read_bytes())
+
+
+class SymbolTokenizer:
+    """Characters (`level='char'`) or whitespace-separated words (`level='whitespace'`) with a fixed vocabulary."""
+
+    suffix = ".vocab.json"
+
+    def __init__(self, level: str, symbols: list[str]):
+        if level not in ("char", "whitespace"):
+            raise ValueError(level)
+        self.level = level
+        self.itos = SPECIALS + [s for s in symbols if s not in SPECIALS]
+        self.stoi = {s: i for i, s in enumerate(self.itos)}
+        self.vocab_size = len(self.itos)
+
+    @classmethod
+    def train(cls, texts: Iterable[str], level: str, min_freq: int = 1) -> "SymbolTokenizer":
+        counts: Counter[str] = Counter()
+        for line in texts:
+            counts.update(cls._split(level, line))
+        symbols = sorted((s for s, c in counts.items() if c >= min_freq), key=lambda s: (-counts[s], s))
+        return cls(level, symbols)
+
+    @staticmethod
+    def _split(level: str, text: str) -> list[str]:
+        return list(text) if level == "char" else text.split()
+
+    def encode(self, text: str) -> list[int]:
+        return [self.stoi.get(s, UNK) for s in self._split(self.level, text)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        sep = "" if self.level == "char" else " "
+        return sep.join(self.itos[i] for i in ids if i > EOS or i == UNK)
+
+    def pieces(self, ids: Sequence[int]) -> list[str]:
+        return [self.itos[int(i)] for i in ids]
+
+    def save(self, path: Path) -> None:
+        data = {"level": self.level, "symbols": self.itos[len(SPECIALS):]}
+        write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: Path) -> "SymbolTokenizer":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["level"], data["symbols"])
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to `path` via a temporary file in the same folder and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def train_tokenizer(kind: str, texts: list[str], *, model_type: str = "unigram", vocab_size: int = 8000,
+                    character_coverage: float = 1.0, min_freq: int = 1, seed: int = 1) -> Tokenizer:
+    if kind == "sentencepiece":
+        return SentencePieceTokenizer.train(texts, vocab_size, model_type, character_coverage, seed)
+    return SymbolTokenizer.train(texts, kind, min_freq)
+
+
+def save_tokenizers(folder: Path, src: Tokenizer, tgt: Tokenizer) -> None:
+    """Save one file when source and target share a tokenizer (joint), else `src.*` and `tgt.*`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if src is tgt:
+        src.save(folder / f"joint{src.suffix}")
+    else:
+        src.save(folder / f"src{src.suffix}")
+        tgt.save(folder / f"tgt{tgt.suffix}")
+
+
+def load_tokenizers(folder: Path) -> tuple[Tokenizer, Tokenizer]:
+    def load_one(stem: str):
+        for cls in (SentencePieceTokenizer, SymbolTokenizer):
+            path = folder / f"{stem}{cls.suffix}"
+            if path.is_file():
+                return cls.load(path)
+        return None
+
+    joint = load_one("joint")
+    if joint is not None:
+        return joint, joint
+    src, tgt = load_one("src"), load_one("tgt")
+    if src is None or tgt is None:
+        raise UserError(f"{folder}: no tokenizer files (expected joint.* or src.* and tgt.*)")
+    return src, tgt

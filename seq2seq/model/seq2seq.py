@@ -1,0 +1,54 @@
+"""The whole model: encoder + decoder, built from a `ModelConfig`, plus the training loss."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import ModelConfig
+from ..data.batching import Batch
+from ..data.tokenizers import PAD
+from .decoder import BahdanauDecoder, Decoder, LuongDecoder, VanillaDecoder
+from .encoder import Encoder, Memory
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int):
+        super().__init__()
+        enc, dec = config.encoder, config.decoder
+        self.encoder = Encoder(src_vocab_size, config.embedding_size, enc.rnn, enc.hidden_size, enc.layers,
+                               enc.bidirectional, enc.dropout)
+        common = dict(vocab_size=tgt_vocab_size, embedding_size=config.embedding_size,
+                      memory_size=self.encoder.output_size, rnn=dec.rnn, hidden_size=dec.hidden_size,
+                      layers=dec.layers, dropout=dec.dropout, bridge=config.bridge,
+                      tie_embeddings=config.tie_embeddings)
+        attention_size = dec.attention_size or dec.hidden_size
+        self.decoder: Decoder
+        if dec.attention == "vanilla":
+            self.decoder = VanillaDecoder(**common)
+        elif dec.attention == "bahdanau":
+            self.decoder = BahdanauDecoder(**common, attention_size=attention_size)
+        else:
+            self.decoder = LuongDecoder(**common, attention_size=attention_size, score=dec.luong_score,
+                                        input_feeding=dec.feeds_input)
+
+    def encode(self, src: Tensor, lengths: Tensor, mask: Tensor) -> Memory:
+        return self.encoder(src, lengths, mask)
+
+    def forward(self, batch: Batch) -> tuple[Tensor, Optional[Tensor]]:
+        """Teacher forcing: logits (batch, tgt_len, vocab) and attention (batch, tgt_len, src_len) or None."""
+        memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
+        out, attention = self.decoder(batch.tgt_in, memory)                 # (batch, tgt_len, output_size)
+        return self.decoder.generator(out), attention
+
+    def loss(self, batch: Batch, label_smoothing: float = 0.0) -> Tensor:
+        """Summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean)."""
+        logits, _ = self(batch)
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.tgt_out.reshape(-1), ignore_index=PAD,
+                               reduction="sum", label_smoothing=label_smoothing)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

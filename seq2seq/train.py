@@ -1,0 +1,352 @@
+"""The training loop: teacher forcing over `Decoder.step` (or its proven-equal fused path), validation,
+checkpoints, early stopping and exact resume.
+
+Resume restores weights, optimizer, scheduler, step, RNG and the position inside the epoch; the batch order of an
+epoch is a pure function of (seed, epoch), so a resumed run repeats an uninterrupted one update for update.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import torch
+
+from . import checkpoint as ckpt
+from .config import Config
+from .data import tasks
+from .data.batching import Batch, make_batch, plan_batches
+from .data.text import Corpus, read_corpus
+from .data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
+from .errors import UserError
+from .metrics import score
+from .model.seq2seq import Seq2Seq
+from .search import decode_all
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Data
+
+@dataclass
+class Dataset:
+    """Token ids of the training pairs (filtered) and the validation set (all lines, for BLEU)."""
+
+    train_src: list[list[int]]
+    train_tgt: list[list[int]]
+    valid_src: list[list[int]]
+    valid_tgt: list[list[int]]
+    valid_refs: list[str]
+    report: str
+
+
+def load_corpora(config: Config) -> dict[str, Corpus]:
+    data = config.data
+    if data.synthetic is not None:
+        syn = data.synthetic
+        splits = tasks.generate(syn.task, {"train": syn.train_size, "valid": syn.valid_size,
+                                           "test": syn.test_size}, syn.seed, syn.min_len, syn.max_len, syn.symbols)
+        return {k: Corpus(s, t, f"synthetic {syn.task} ({k})") for k, (s, t) in splits.items()}
+    corpora = {"train": read_corpus(data.root, data.train, data.src_lang, data.tgt_lang),
+               "valid": read_corpus(data.root, data.valid, data.src_lang, data.tgt_lang)}
+    return corpora
+
+
+def build_tokenizers(config: Config, train: Corpus) -> tuple[Tokenizer, Tokenizer]:
+    tok = config.tokenizer
+    kwargs = dict(model_type=tok.model_type, vocab_size=tok.vocab_size, character_coverage=tok.character_coverage,
+                  min_freq=tok.min_freq, seed=config.train.seed)
+    if tok.joint:
+        joint = train_tokenizer(tok.type, train.src + train.tgt, **kwargs)
+        return joint, joint
+    return train_tokenizer(tok.type, train.src, **kwargs), train_tokenizer(tok.type, train.tgt, **kwargs)
+
+
+def encode_data(config: Config, corpora: dict[str, Corpus], src_tok: Tokenizer, tgt_tok: Tokenizer) -> Dataset:
+    max_len = config.data.max_len
+    train = corpora["train"]
+    pairs, empty, long = [], 0, 0
+    for s, t in zip(train.src, train.tgt):
+        si, ti = src_tok.encode(s), tgt_tok.encode(t)
+        if not si or not ti:
+            empty += 1
+        elif len(si) > max_len or len(ti) > max_len:
+            long += 1
+        else:
+            pairs.append((si, ti))
+    if not pairs:
+        raise UserError(f"no training pairs left after filtering {train.origin} "
+                        f"({empty} empty, {long} longer than data.max_len={max_len})")
+    valid = corpora["valid"]
+    report = (f"data: {len(pairs):,} training pairs kept of {len(train):,} ({empty:,} empty, {long:,} longer than "
+              f"{max_len} tokens dropped); {len(valid):,} validation pairs; vocabulary {src_tok.vocab_size:,} "
+              f"source / {tgt_tok.vocab_size:,} target")
+    return Dataset([p[0] for p in pairs], [p[1] for p in pairs],
+                   [src_tok.encode(s) if s.strip() else [] for s in valid.src],
+                   [tgt_tok.encode(t) for t in valid.tgt], list(valid.tgt), report)
+
+
+def write_synthetic_splits(run_dir: Path, corpora: dict[str, Corpus]) -> None:
+    """Keep the generated data beside the model so `translate`/`evaluate` can be tried on it."""
+    folder = run_dir / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, corpus in corpora.items():
+        for side, lines in (("src", corpus.src), ("tgt", corpus.tgt)):
+            ckpt.write_atomic(folder / f"{split}.{side}", "".join(l + "\n" for l in lines).encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Training
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    steps: int
+    epochs_done: float
+    seconds: float
+    best: Optional[float]
+    last_valid: dict[str, Any] = field(default_factory=dict)
+    stopped: str = ""
+
+
+class Logger:
+    """Progress to stderr: a tqdm bar on a terminal, a line every `log_every` updates otherwise."""
+
+    def __init__(self, verbose: bool):
+        self.verbose = verbose
+        self.bar = None
+
+    def line(self, text: str) -> None:
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def start_epoch(self, epoch: int, total: int, done: int) -> None:
+        if self.verbose and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, desc=f"epoch {epoch}", file=sys.stderr, leave=False,
+                            dynamic_ncols=True)
+
+    def update(self, postfix: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(postfix, refresh=False)
+
+    def end_epoch(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def make_scheduler(config: Config, optimizer: torch.optim.Optimizer):
+    tc = config.train
+    if tc.lr_schedule == "plateau":
+        mode = "min" if tc.valid_metric == "loss" else "max"
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=tc.plateau_factor,
+                                                          patience=tc.plateau_patience)
+    if tc.lr_schedule == "warmup":
+        w = tc.warmup_steps
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
+    return None
+
+
+def better(a: float, b: Optional[float], metric: str) -> bool:
+    if b is None:
+        return True
+    return a < b if metric == "loss" else a > b
+
+
+@torch.no_grad()
+def validate(model: Seq2Seq, data: Dataset, config: Config, tgt_tok: Tokenizer) -> dict[str, Any]:
+    model.eval()
+    total, tokens = 0.0, 0
+    pairs = [(s, t) for s, t in zip(data.valid_src, data.valid_tgt) if s and t]
+    for batch_ids in plan_batches([len(s) for s, _ in pairs], [len(t) for _, t in pairs], epoch=0, seed=0,
+                                  batch_sentences=config.decode.batch_size, shuffle=False):
+        batch = make_batch([pairs[i][0] for i in batch_ids], [pairs[i][1] for i in batch_ids])
+        total += float(model.loss(batch))
+        tokens += batch.n_tokens
+    dec = config.decode
+    hyps = decode_all(model, data.valid_src, batch_size=dec.batch_size, max_len_a=dec.max_len_a,
+                      max_len_b=dec.max_len_b)
+    texts = ["" if h is None else tgt_tok.decode(h.tokens) for h in hyps]
+    s = score(texts, data.valid_refs)
+    model.train()
+    loss = total / max(1, tokens)
+    return {"loss": round(loss, 4), "ppl": round(math.exp(min(loss, 50)), 2), "bleu": s.bleu, "chrf": s.chrf,
+            "accuracy": s.exact_match}
+
+
+def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
+          on_step: Optional[Callable[[int, float], None]] = None) -> TrainResult:
+    """Train `config` into `run_dir` (or continue the run there with resume=True).
+
+    on_step(step, loss): called after every update (tests record losses with it).
+    """
+    run_dir = Path(run_dir)
+    log = Logger(verbose)
+    tc = config.train
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
+
+    corpora = load_corpora(config)
+    if resume:
+        state = ckpt.load_train_state(run_dir / ckpt.TRAIN_STATE)
+        src_tok, tgt_tok = ckpt.tokenizers_of(run_dir)
+    else:
+        if (run_dir / ckpt.TRAIN_STATE).exists():
+            raise UserError(f"{run_dir} already holds a training run; use --resume to continue it, or choose "
+                            f"another --run-dir")
+        state = None
+        src_tok, tgt_tok = build_tokenizers(config, corpora["train"])
+        ckpt.write_run_header(run_dir, config)
+        save_tokenizers(run_dir / ckpt.TOKENIZER, src_tok, tgt_tok)
+        if config.data.synthetic is not None:
+            write_synthetic_splits(run_dir, corpora)
+        (run_dir / ckpt.METRICS).unlink(missing_ok=True)
+    if resume:
+        ckpt.write_run_header(run_dir, config)   # overrides given with --resume (e.g. more epochs) are recorded
+    data = encode_data(config, corpora, src_tok, tgt_tok)
+
+    torch.manual_seed(tc.seed)
+    model = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas, weight_decay=tc.weight_decay)
+    scheduler = make_scheduler(config, optimizer)
+    step, epoch, batch_in_epoch = 0, 1, 0
+    best, patience_best, bad_validations = None, None, 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        step, epoch, batch_in_epoch = int(state["step"]), int(state["epoch"]), int(state["batch_in_epoch"])
+        best, patience_best = state.get("best"), state.get("patience_best")
+        bad_validations = int(state["bad_validations"])
+        torch.set_rng_state(state["rng"])
+        ckpt.truncate_metrics(run_dir, step)
+        log.line(f"resuming {run_dir} at step {step} (epoch {epoch}, batch {batch_in_epoch})")
+    log.line(data.report)
+    dec = config.model.decoder
+    family = dec.attention + (f"/{dec.luong_score}" + (", input feeding" if dec.feeds_input else "")
+                              if dec.attention == "luong" else "")
+    log.line(f"model: {family} decoder, {config.model.encoder.rnn}/{dec.rnn}, "
+             f"{model.num_parameters():,} parameters; run directory {run_dir}")
+
+    metrics_file = (run_dir / ckpt.METRICS).open("a", encoding="utf-8")
+
+    def emit(event: dict[str, Any]) -> None:
+        metrics_file.write(json.dumps(event) + "\n")
+        metrics_file.flush()
+
+    def save(kind: str) -> None:
+        ckpt.save_weights(run_dir / ckpt.LAST, model, step)
+        ckpt.save_train_state(run_dir / ckpt.TRAIN_STATE, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "step": step, "epoch": epoch, "batch_in_epoch": batch_in_epoch, "best": best,
+            "patience_best": patience_best, "bad_validations": bad_validations, "rng": torch.get_rng_state(),
+            "kind": kind})
+
+    def run_validation(scheduled: bool) -> dict[str, Any]:
+        nonlocal best, patience_best, bad_validations, last_valid_step
+        result = validate(model, data, config, tgt_tok)
+        value = result[tc.valid_metric]
+        is_best = better(value, best, tc.valid_metric)
+        if is_best:
+            best = value
+            ckpt.save_weights(run_dir / ckpt.BEST, model, step)
+        if scheduled:
+            if better(value, patience_best, tc.valid_metric):
+                patience_best, bad_validations = value, 0
+            else:
+                bad_validations += 1
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(value)
+        last_valid_step = step
+        emit({"event": "valid", "step": step, "epoch": epoch, **result, "lr": optimizer.param_groups[0]["lr"],
+              "best": is_best, "time": round(time.time() - started, 1)})
+        log.line(f"valid step {step:,} | loss {result['loss']:.3f} ppl {result['ppl']:.2f} | BLEU {result['bleu']:.2f} "
+                 f"chrF {result['chrf']:.2f} exact {result['accuracy']:.1f}%" + (" | best" if is_best else ""))
+        return result
+
+    started = time.time()
+    last_valid: dict[str, Any] = {}
+    last_valid_step = step if state is not None and state.get("kind") in ("validation", "final") else -1
+    plan: list[list[int]] = []
+    stopped = ""
+    window_tokens, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
+    max_steps = tc.max_steps
+    model.train()
+    while not stopped:
+        if epoch > tc.epochs:
+            stopped = f"reached {tc.epochs} epochs"
+            break
+        plan = plan_batches([len(s) for s in data.train_src], [len(t) for t in data.train_tgt], epoch=epoch,
+                            seed=tc.seed, batch_sentences=tc.batch_sentences, batch_tokens=tc.batch_tokens)
+        log.start_epoch(epoch, len(plan), batch_in_epoch)
+        while batch_in_epoch < len(plan):
+            if max_steps is not None and step >= max_steps:
+                stopped = f"reached {max_steps} steps"
+                break
+            ids = plan[batch_in_epoch]
+            batch = make_batch([data.train_src[i] for i in ids], [data.train_tgt[i] for i in ids])
+            loss = model.loss(batch, tc.label_smoothing)
+            (loss / batch.n_tokens).backward()
+            if tc.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip_norm)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR):
+                scheduler.step()
+            step += 1
+            batch_in_epoch += 1
+            token_loss = float(loss.detach()) / batch.n_tokens
+            if on_step is not None:
+                on_step(step, token_loss)
+            window_tokens += batch.n_tokens
+            window_loss += token_loss
+            window_steps += 1
+            lr = optimizer.param_groups[0]["lr"]
+            elapsed = max(1e-9, time.time() - window_start)
+            log.update(f"loss {token_loss:.3f} lr {lr:.1e} {window_tokens / elapsed:,.0f} tok/s")
+            if step % tc.log_every == 0:
+                event = {"event": "train", "step": step, "epoch": epoch, "loss": round(window_loss / window_steps, 4),
+                         "lr": lr, "tokens_per_s": round(window_tokens / elapsed, 1),
+                         "time": round(time.time() - started, 1)}
+                emit(event)
+                if not sys.stderr.isatty():
+                    log.line(f"step {step:,} epoch {epoch} | loss {event['loss']:.3f} | lr {lr:.1e} | "
+                             f"{event['tokens_per_s']:,.0f} tok/s")
+                window_tokens, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
+            end_of_epoch = batch_in_epoch == len(plan)
+            if end_of_epoch:
+                epoch, batch_in_epoch = epoch + 1, 0
+            if (tc.valid_every and step % tc.valid_every == 0) or (not tc.valid_every and end_of_epoch):
+                last_valid = run_validation(scheduled=True)
+                save("validation")
+                if tc.patience is not None and bad_validations >= tc.patience:
+                    stopped = f"no improvement in {tc.patience} validations (early stopping)"
+                elif tc.lr_schedule == "plateau" and optimizer.param_groups[0]["lr"] < tc.min_lr:
+                    stopped = f"learning rate fell below train.min_lr={tc.min_lr}"
+            elif tc.save_every and step % tc.save_every == 0:
+                save("periodic")
+            if stopped or end_of_epoch:
+                break
+        log.end_epoch()
+    if last_valid_step != step:
+        last_valid = run_validation(scheduled=False)
+    save("final")
+    emit({"event": "end", "step": step, "reason": stopped, "time": round(time.time() - started, 1)})
+    metrics_file.close()
+    log.line(f"stopped: {stopped}; {step:,} updates in {time.time() - started:.0f} s; best {tc.valid_metric} "
+             f"{best}; weights in {run_dir}")
+    return TrainResult(run_dir, step, epoch - 1 + batch_in_epoch / max(1, len(plan)), time.time() - started, best,
+                       last_valid, stopped)

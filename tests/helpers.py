@@ -1,0 +1,73 @@
+"""Shared test helpers: small configs and models built through the public code paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+from seq2seq.config import Config, validate
+from seq2seq.data.batching import make_batch
+from seq2seq.model.seq2seq import Seq2Seq
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data() -> Optional[Path]:
+    """../shared/data beside the repo, or $SEQ2SEQ_SHARED_DATA; None when absent."""
+    env = os.environ.get("SEQ2SEQ_SHARED_DATA")
+    path = Path(env) if env else REPO.parent / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+FAMILIES: dict[str, dict[str, Any]] = {
+    "vanilla": {"attention": "vanilla"},
+    "bahdanau": {"attention": "bahdanau"},
+    "luong-dot": {"attention": "luong", "score": "dot", "input_feeding": True},
+    "luong-general": {"attention": "luong", "score": "general", "input_feeding": True},
+    "luong-concat": {"attention": "luong", "score": "concat", "input_feeding": True},
+    "luong-concat-nofeed": {"attention": "luong", "score": "concat", "input_feeding": False},
+    "luong-general-nofeed": {"attention": "luong", "score": "general", "input_feeding": False},
+}
+
+
+def toy_config(task: str = "copy", decoder: Optional[dict[str, Any]] = None, rnn: str = "gru",
+               train_size: int = 3000, **train: Any) -> Config:
+    dec = {"hidden_size": 128, "dropout": 0.0, "rnn": rnn, **(decoder or FAMILIES["bahdanau"])}
+    raw = {
+        "data": {"synthetic": {"task": task, "train_size": train_size, "valid_size": 200, "test_size": 200,
+                               "min_len": 2, "max_len": 7, "symbols": 6, "seed": 7}},
+        "tokenizer": {"type": "whitespace", "joint": True},
+        "model": {"embedding_size": 32,
+                  "encoder": {"rnn": rnn, "hidden_size": 64, "bidirectional": True, "dropout": 0.0},
+                  "decoder": dec},
+        "train": {"epochs": 8, "batch_sentences": 32, "lr": 3e-3, "lr_schedule": "plateau", "plateau_patience": 1,
+                  "valid_every": 50,
+                  "valid_metric": "accuracy", "patience": None, "seed": 3, **train},
+        "decode": {"max_len_a": 1.0, "max_len_b": 2, "batch_size": 200},
+    }
+    return validate(raw)
+
+
+def tiny_model(decoder: dict[str, Any], rnn: str = "gru", vocab: int = 13, seed: int = 0) -> Seq2Seq:
+    raw = {"data": {"synthetic": {"task": "copy"}},
+           "model": {"embedding_size": 8, "encoder": {"rnn": rnn, "hidden_size": 6, "dropout": 0.0},
+                     "decoder": {"hidden_size": 12, "rnn": rnn, "dropout": 0.0, **decoder}}}
+    torch.manual_seed(seed)
+    return Seq2Seq(validate(raw).model, vocab, vocab).eval()
+
+
+def random_pairs(n: int, vocab: int = 13, seed: int = 0, max_len: int = 9):
+    g = torch.Generator().manual_seed(seed)
+    src, tgt = [], []
+    for _ in range(n):
+        ls, lt = torch.randint(1, max_len, (2,), generator=g).tolist()
+        src.append(torch.randint(4, vocab, (ls,), generator=g).tolist())
+        tgt.append(torch.randint(4, vocab, (lt,), generator=g).tolist())
+    return src, tgt
+
+
+def batch_of(src, tgt):
+    return make_batch(src, tgt)

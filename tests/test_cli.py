@@ -1,0 +1,159 @@
+"""The command line: one-line errors for user mistakes, one output line per input line, clear help."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seq2seq.train import train
+from helpers import FAMILIES, toy_config
+
+CONFIG = """\
+data:
+  root: {root}
+  src_lang: src
+  tgt_lang: tgt
+  train: train
+  valid: valid
+tokenizer: {{type: whitespace}}
+model:
+  embedding_size: 8
+  encoder: {{hidden_size: 8}}
+  decoder: {{attention: bahdanau, hidden_size: 8}}
+train: {{max_steps: 2, batch_sentences: 2}}
+"""
+
+
+def run(*args, stdin: str | bytes = b"", cwd=None):
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    return subprocess.run([sys.executable, "-m", "seq2seq", *args], input=data, capture_output=True, cwd=cwd,
+                          timeout=300)
+
+
+def write_corpus(folder: Path, n_src: int = 6, n_tgt: int = 6) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train.src").write_text("".join(f"a b {i}\n" for i in range(n_src)))
+    (folder / "train.tgt").write_text("".join(f"{i} b a\n" for i in range(n_tgt)))
+    (folder / "valid.src").write_text("a b 1\na 2\n")
+    (folder / "valid.tgt").write_text("1 b a\n2 a\n")
+
+
+def assert_one_line_error(result, *needles):
+    err = result.stderr.decode()
+    assert result.returncode != 0
+    assert "Traceback" not in err, err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("run")
+    train(toy_config("copy", FAMILIES["bahdanau"], max_steps=3), path, verbose=False)
+    return path
+
+
+def test_unknown_config_key_names_key_and_allowed(tmp_path):
+    write_corpus(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG.format(root=tmp_path).replace("attention: bahdanau", "attention: bahdanau, atention: x"))
+    result = run("train", str(cfg), "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "model.decoder.atention", "allowed", "attention")
+
+
+def test_bad_config_value_names_key_value_and_allowed(tmp_path):
+    write_corpus(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG.format(root=tmp_path))
+    result = run("train", str(cfg), "--set", "model.decoder.attention=luon", "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "model.decoder.attention", "'luon'", "'bahdanau'", "'luong'")
+    result = run("train", str(cfg), "--set", "model.encoder.dropout=1.5", "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "model.encoder.dropout", "1.5", "less than 1")
+    result = run("train", str(cfg), "--set", "train.lrr=1", "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "train.lrr", "allowed")
+
+
+def test_missing_data_file(tmp_path):
+    write_corpus(tmp_path)
+    (tmp_path / "train.tgt").unlink()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG.format(root=tmp_path))
+    result = run("train", str(cfg), "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "not found", str(tmp_path / "train.tgt"))
+
+
+def test_missing_config_file(tmp_path):
+    assert_one_line_error(run("train", str(tmp_path / "nope.yaml")), "nope.yaml")
+
+
+def test_mismatched_parallel_files(tmp_path):
+    write_corpus(tmp_path, n_src=6, n_tgt=5)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG.format(root=tmp_path))
+    result = run("train", str(cfg), "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "train.src", "6 lines", "train.tgt", "5 lines")
+
+
+def test_train_from_config_file_end_to_end(tmp_path):
+    write_corpus(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG.format(root=tmp_path))
+    result = run("train", str(cfg), "--run-dir", str(tmp_path / "r"), "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    out = run("translate", str(tmp_path / "r"), stdin="a b 3\n")
+    assert out.returncode == 0 and len(out.stdout.decode().splitlines()) == 1
+
+
+def test_translate_writes_one_line_per_input_line(run_dir, tmp_path):
+    text = "a b c\n\n   \nd e f a\n\nb\n"
+    result = run("translate", str(run_dir), stdin=text)
+    assert result.returncode == 0, result.stderr.decode()
+    out = result.stdout.decode().split("\n")
+    assert out[-1] == "" and len(out) - 1 == 6
+    assert out[1] == "" and out[2] == "" and out[4] == ""
+    # the same through --input/--output, and an input file without a final newline
+    (tmp_path / "in.txt").write_text(text.rstrip("\n"))
+    result = run("translate", str(run_dir), "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "o"))
+    assert result.returncode == 0
+    assert (tmp_path / "o").read_text().split("\n")[:-1] == out[:-1]
+
+
+def test_translate_survives_invalid_utf8_and_long_lines(run_dir):
+    long_line = " ".join(["a"] * 500)
+    result = run("translate", str(run_dir), stdin=b"a b\n\xff\xfe c\n" + long_line.encode() + b"\n")
+    assert result.returncode == 0, result.stderr.decode()
+    assert len(result.stdout.decode().split("\n")) - 1 == 3
+    assert "line 3" in result.stderr.decode() and "truncated" in result.stderr.decode()
+
+
+def test_evaluate_prints_bleu_and_chrf_with_signatures(run_dir):
+    data = run_dir / "data"
+    result = run("evaluate", str(run_dir), "--src", str(data / "test.src"), "--ref", str(data / "test.tgt"), "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    report = json.loads(result.stdout)
+    assert {"bleu", "chrf", "bleu_signature", "chrf_signature"} <= report.keys()
+    assert "tok:13a" in report["bleu_signature"]
+    text = run("evaluate", str(run_dir), "--src", str(data / "test.src"), "--ref", str(data / "test.tgt"))
+    assert "BLEU = " in text.stdout.decode() and "chrF = " in text.stdout.decode()
+
+
+def test_run_dir_errors(tmp_path):
+    assert_one_line_error(run("translate", str(tmp_path / "missing")), "run directory not found")
+    assert_one_line_error(run("translate", str(tmp_path)), "not a run directory")
+
+
+@pytest.mark.parametrize("command", ["train", "translate", "evaluate", "demo", "config"])
+def test_help(command):
+    result = run(command, "--help")
+    assert result.returncode == 0 and b"usage: seq2seq " + command.encode() in result.stdout
+
+
+def test_config_lists_every_field():
+    result = run("config")
+    assert result.returncode == 0
+    for key in ("model.decoder.attention", "train.batch_tokens", "tokenizer.model_type", "decode.max_len_a"):
+        assert key in result.stdout.decode()

@@ -1,0 +1,57 @@
+"""Config: defaults, overrides, validation messages that name the key, the value and what is allowed."""
+
+import pytest
+
+from seq2seq.config import apply_overrides, load_config, validate
+from seq2seq.errors import UserError
+
+BASE = {"data": {"synthetic": {"task": "copy"}}}
+
+
+def test_defaults_and_overrides():
+    raw = apply_overrides({"data": {"synthetic": {"task": "copy"}}},
+                          ["model.decoder.attention=bahdanau", "train.lr=5e-4", "train.batch_tokens=2000"])
+    config = validate(raw)
+    assert config.model.decoder.attention == "bahdanau" and config.train.lr == 5e-4
+    assert config.train.batch_tokens == 2000 and config.train.batch_sentences is None
+    assert validate(BASE).train.batch_sentences == 64
+
+
+@pytest.mark.parametrize("override,needles", [
+    ("model.decoder.attention=luon", ["model.decoder.attention", "'luon'", "'vanilla', 'bahdanau' or 'luong'"]),
+    ("model.encoder.hidden_size=-3", ["model.encoder.hidden_size", "-3", "greater than 0"]),
+    ("model.decoder.dropout=1", ["model.decoder.dropout", "1", "less than 1"]),
+    ("train.optimizer=sgd", ["train.optimizer", "unknown key", "lr"]),
+    ("model.decoder.input_feeding=true", ["input_feeding", "luong", "bahdanau"]),
+])
+def test_errors_name_key_value_and_allowed(override, needles):
+    raw = apply_overrides({**BASE, "model": {"decoder": {"attention": "bahdanau"}}}
+                          if "input_feeding" in override else dict(BASE), [override])
+    with pytest.raises(UserError) as err:
+        validate(raw)
+    for needle in needles:
+        assert needle in str(err.value), (needle, str(err.value))
+
+
+def test_unknown_section_in_set_is_refused():
+    with pytest.raises(UserError, match="unknown key 'modle'"):
+        apply_overrides(dict(BASE), ["modle.decoder.attention=luong"])
+
+
+def test_dot_score_needs_matching_sizes():
+    with pytest.raises(UserError, match="score=dot"):
+        validate({**BASE, "model": {"encoder": {"hidden_size": 100}, "decoder": {"score": "dot"}}})
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("data:\n  train: [a, b\n")
+    with pytest.raises(UserError, match=r"line \d+, column \d+"):
+        load_config(path)
+
+
+def test_paths_resolve_relative_to_the_config_file(tmp_path):
+    (tmp_path / "configs").mkdir()
+    path = tmp_path / "configs" / "c.yaml"
+    path.write_text("data: {root: ../corpus, src_lang: de, tgt_lang: en, train: train, valid: val}\n")
+    assert load_config(path).data.root == str((tmp_path / "corpus").resolve())

@@ -1,0 +1,58 @@
+"""The Multi30k recipe reads ../shared/data (or $SEQ2SEQ_SHARED_DATA) and trains end to end.
+
+Skipped, with the reason, when the shared data is absent; in CI it is present.
+"""
+
+import pytest
+
+from seq2seq.api import Translator
+from seq2seq.config import load_config
+from seq2seq.data.text import read_corpus, read_lines
+from seq2seq.metrics import score
+from seq2seq.train import train
+from helpers import REPO, shared_data
+
+DATA = shared_data()
+pytestmark = pytest.mark.skipif(DATA is None or not (DATA / "multi30k").is_dir(),
+                                reason="../shared/data/multi30k not found (set SEQ2SEQ_SHARED_DATA to its parent)")
+RECIPE = REPO / "configs" / "multi30k_de_en.yaml"
+
+
+def overrides():
+    return [f"data.root={DATA / 'multi30k'}"]
+
+
+def test_recipe_is_the_reference_configuration():
+    config = load_config(RECIPE, overrides())
+    m = config.model
+    assert (config.tokenizer.type, config.tokenizer.model_type, config.tokenizer.vocab_size, config.tokenizer.joint) \
+        == ("sentencepiece", "unigram", 8000, True)
+    assert m.embedding_size == 256 and m.encoder.hidden_size == 256 and m.encoder.bidirectional
+    assert m.encoder.rnn == m.decoder.rnn == "gru" and m.decoder.hidden_size == 512
+    assert (m.decoder.attention, m.decoder.luong_score, m.decoder.feeds_input) == ("luong", "concat", True)
+    assert m.encoder.dropout == m.decoder.dropout == 0.2
+    assert config.train.lr == 1e-3 and config.train.batch_sentences == 64
+
+
+def test_recipe_default_path_finds_the_shared_data():
+    config = load_config(RECIPE)
+    if DATA != REPO.parent / "shared" / "data":
+        pytest.skip("shared data is not beside the repository")
+    corpus = read_corpus(config.data.root, config.data.train, "de", "en")
+    assert len(corpus) == 29000
+    assert len(read_corpus(config.data.root, config.data.valid, "de", "en")) == 1014
+
+
+def test_recipe_trains_and_translates_end_to_end(tmp_path):
+    small = overrides() + ["tokenizer.vocab_size=1000", "model.embedding_size=32", "model.encoder.hidden_size=32",
+                           "model.decoder.hidden_size=64", "train.max_steps=8", "train.batch_sentences=32",
+                           "decode.max_len_b=5", "decode.max_len_a=0.5"]
+    config = load_config(RECIPE, small)
+    result = train(config, tmp_path, verbose=False)
+    assert result.steps == 8 and (tmp_path / "tokenizer" / "joint.model").is_file()
+    translator = Translator.load(tmp_path)
+    src = read_lines(DATA / "multi30k" / "test_2016_flickr.de")[:20]
+    ref = read_lines(DATA / "multi30k" / "test_2016_flickr.en")[:20]
+    out = translator.translate(src)
+    assert len(out) == 20 and all(r.attention.shape == (len(r.tokens), len(r.src_tokens)) for r in out)
+    assert 0 <= score([r.text for r in out], ref).bleu <= 100

@@ -55,7 +55,7 @@ class DataConfig(_Strict):
     tgt_lang: Optional[str] = Field(None, description="target file suffix, e.g. en")
     train: Optional[str] = Field(None, description="training corpus: prefix or .tsv file")
     valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file")
-    test: Optional[str] = Field(None, description="test corpus (reported by `evaluate`, never used in training)")
+    test: Optional[str] = Field(None, description="test corpus, recorded with the run; never read in training")
     synthetic: Optional[SyntheticConfig] = Field(None, description="generate a built-in task instead of files")
     max_len: int = Field(100, gt=0, description="training pairs longer than this (in tokens, either side) are dropped")
 
@@ -308,7 +308,8 @@ def describe_fields() -> str:
                 walk(sub, key + ".")
                 continue
             default = "required" if field.is_required() else repr(field.default)
-            ann = str(field.annotation).replace("typing.", "")
+            ann = field.annotation
+            ann = ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
             lines.append(f"{key:32} {default:14} {ann}  {field.description or ''}".rstrip())
 
     walk(Config, "")

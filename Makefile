@@ -9,7 +9,6 @@ TORCH := torch==2.13.0
 
 $(BIN)/seq2seq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(BIN)/seq2seq

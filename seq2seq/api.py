@@ -42,10 +42,11 @@ class Translator:
         config, model, src_tok, tgt_tok = load_run(run_dir, which, device)
         return cls(config, model, src_tok, tgt_tok, device)
 
-    def translate(self, texts: list[str], batch_size: Optional[int] = None,
-                  warn: Optional[Callable[[str], None]] = None) -> list[Translation]:
+    def translate(self, texts: list[str], batch_size: Optional[int] = None, beam_size: Optional[int] = None,
+                  alpha: Optional[float] = None, warn: Optional[Callable[[str], None]] = None) -> list[Translation]:
         """One `Translation` per input string, in order. Empty input gives empty output.
 
+        beam_size / alpha: override the run's decode settings (beam 1 = greedy).
         warn: called with a message for each input longer than the model's limit (it is truncated).
         """
         limit = self.config.model.max_src_len
@@ -62,7 +63,8 @@ class Translator:
             truncated.append(cut)
         dec = self.config.decode
         hyps = decode_all(self.model, sources, batch_size=batch_size or dec.batch_size, max_len_a=dec.max_len_a,
-                          max_len_b=dec.max_len_b, device=self.device)
+                          max_len_b=dec.max_len_b, beam_size=beam_size or dec.beam_size,
+                          alpha=dec.alpha if alpha is None else alpha, device=self.device)
         out = []
         for ids, hyp, cut in zip(sources, hyps, truncated):
             if hyp is None:

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress output")
 
     tr = sub.add_parser("translate", help="translate lines from stdin or a file, one output line per input line",
-                        description="Greedy decoding. Writes exactly one detokenized line per input line, in order; "
+                        description="Greedy or beam search. Writes exactly one detokenized line per input line, in order; "
                                     "an empty input line gives an empty output line.")
     tr.add_argument("run_dir", help="a run directory written by `seq2seq train` or `seq2seq demo`")
     tr.add_argument("--input", "-i", help="input file (default: stdin)")
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _decode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default="best", help="best (default), last, or a .safetensors path")
     p.add_argument("--batch-size", type=int, help="sentences per batch (default: the run's decode.batch_size)")
+    p.add_argument("--beam-size", type=int, help="beam width; 1 = greedy (default: the run's decode.beam_size)")
+    p.add_argument("--alpha", type=float, help="length normalisation for beam search (GNMT alpha; 0 = off)")
 
 
 def _warn(message: str) -> None:
@@ -97,10 +99,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _translate_lines(args: argparse.Namespace, lines: list[str]):
     from .api import Translator
 
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UserError(f"--batch-size {args.batch_size}: must be >= 1")
+    for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} {value}: must be >= 1")
+    if args.alpha is not None and args.alpha < 0:
+        raise UserError(f"--alpha {args.alpha}: must be >= 0")
     translator = Translator.load(args.run_dir, which=args.checkpoint)
-    return translator.translate(lines, batch_size=args.batch_size, warn=_warn)
+    return translator.translate(lines, batch_size=args.batch_size, beam_size=args.beam_size, alpha=args.alpha,
+                                warn=_warn)
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:

@@ -177,6 +177,8 @@ class DecodeConfig(_Strict):
     max_len_a: float = Field(1.5, ge=0, description="output limit = a * source length + b")
     max_len_b: int = Field(10, ge=1)
     batch_size: int = Field(64, gt=0, description="sentences per decoding batch")
+    beam_size: int = Field(1, ge=1, description="1 = greedy search (validation always decodes greedily)")
+    alpha: float = Field(0.0, ge=0, description="beam search: GNMT length normalisation ((5+len)/6)^alpha; 0 = off")
 
 
 class Config(_Strict):

@@ -29,7 +29,7 @@ DEMO_CONFIG = {
               "decoder": {"attention": "bahdanau", "rnn": "gru", "hidden_size": 128, "layers": 1, "dropout": 0.0},
               "max_src_len": 64},
     "train": {"epochs": 12, "batch_sentences": 64, "lr": 3e-3, "lr_schedule": "plateau", "plateau_patience": 0,
-              "valid_metric": "accuracy", "patience": 3, "log_every": 50},
+              "valid_metric": "accuracy", "patience": 3, "log_every": 50, "threads": 1},
     "decode": {"max_len_a": 0.0, "max_len_b": 12, "batch_size": 250},
 }
 

@@ -1,4 +1,8 @@
-"""Search over `Decoder.step`: batched greedy decoding (beam search comes with the beam-search issue)."""
+"""Search over `Decoder.step`: batched greedy and beam search.
+
+Both run the same `Decoder.step` that training uses. Sentences that finish leave the active batch, so the cost of a
+step follows the sentences still running.
+"""
 
 from __future__ import annotations
 
@@ -69,10 +73,97 @@ def greedy(model: Seq2Seq, src: Tensor, src_lengths: Tensor, src_mask: Tensor, m
             for i in range(batch)]
 
 
+def length_penalty(length: Tensor | int, alpha: float):
+    """GNMT length penalty ((5 + length) / 6) ** alpha; alpha = 0 turns normalisation off."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@torch.no_grad()
+def beam_search(model: Seq2Seq, src: Tensor, src_lengths: Tensor, src_mask: Tensor, max_len: Tensor,
+                beam_size: int, alpha: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
+    """Batched beam search: every sentence x beam is one row of one tensor.
+
+    Returns, per sentence, up to `n_best` hypotheses sorted by score / length_penalty (best first). The encoder
+    runs once; its memory is expanded to the beams once. A sentence stops when `beam_size` hypotheses have ended
+    with EOS, or at its length limit (then the live beams are returned as unfinished). With beam_size 1 this is
+    exactly greedy search.
+    """
+    decoder, K, device = model.decoder, beam_size, src.device
+    B = src.size(0)
+    memory = decoder.prepare(model.encode(src, src_lengths, src_mask))
+    rows = torch.arange(B, device=device).repeat_interleave(K)          # (B*K,) sentence of each row
+    memory, state = memory.select(rows), decoder.init_state(memory).select(rows)
+    y = torch.full((B * K,), BOS, dtype=torch.long, device=device)
+    scores = torch.zeros(B, K, device=device)
+    scores[:, 1:] = float("-inf")                                        # all beams start as one
+    history = torch.empty(B * K, 0, dtype=torch.long, device=device)     # (rows, t) tokens so far
+    attn_history: Optional[Tensor] = None                                # (rows, t, src_len)
+    active = torch.arange(B, device=device)                              # original index of each live sentence
+    limits = max_len.to(device)
+    finished: list[list[tuple[float, Hypothesis]]] = [[] for _ in range(B)]
+    for t in range(int(max_len.max())):
+        n = active.numel()
+        out, state, weights = decoder.step(y, state, memory)
+        logp = torch.log_softmax(decoder.generator(out), dim=-1)         # (n*K, vocab)
+        vocab = logp.size(-1)
+        cand = (scores.unsqueeze(-1) + logp.view(n, K, vocab)).view(n, K * vocab)
+        top_scores, top_idx = cand.topk(min(2 * K, K * vocab), dim=1)    # (n, 2K) best first
+        beam, token = top_idx // vocab, top_idx % vocab
+        source_row = (torch.arange(n, device=device) * K).unsqueeze(1) + beam  # (n, 2K) row each came from
+        if weights is not None:
+            step_attn = weights.unsqueeze(1)                             # (n*K, 1, src_len)
+            attn_full = step_attn if attn_history is None else torch.cat([attn_history, step_attn], 1)
+        # hypotheses that end here: EOS among the top K candidates
+        is_eos = (token == EOS) & torch.isfinite(top_scores)
+        is_eos[:, K:] = False
+        at_limit = (t + 1 >= limits[active])                             # (n,)
+        for i, j in is_eos.nonzero().tolist():
+            r = int(source_row[i, j])
+            hyp = Hypothesis(history[r].tolist(), float(top_scores[i, j]),
+                             None if weights is None else attn_full[r].cpu(), True)
+            finished[int(active[i])].append((float(top_scores[i, j]) / length_penalty(t + 1, alpha), hyp))
+        # the K best candidates that go on (non-EOS, in rank order)
+        order = torch.argsort((token == EOS).int(), dim=1, stable=True)[:, :K]  # (n, K)
+        keep_scores = top_scores.gather(1, order)
+        keep_rows = source_row.gather(1, order).view(-1)                 # (n*K,)
+        keep_tokens = token.gather(1, order).view(-1)
+        history = torch.cat([history[keep_rows], keep_tokens.unsqueeze(1)], dim=1)
+        if weights is not None:
+            attn_history = attn_full[keep_rows]
+        state, y, scores = state.select(keep_rows), keep_tokens, keep_scores
+        done = at_limit.clone()
+        for i in range(n):
+            if len(finished[int(active[i])]) >= K:
+                done[i] = True
+            elif at_limit[i]:                                            # cut at the limit: live beams, unfinished
+                for k in range(K):
+                    if torch.isfinite(scores[i, k]):
+                        r = i * K + k
+                        hyp = Hypothesis(history[r].tolist(), float(scores[i, k]),
+                                         None if attn_history is None else attn_history[r].cpu(), False)
+                        finished[int(active[i])].append((float(scores[i, k]) / length_penalty(t + 1, alpha), hyp))
+        if bool(done.all()):
+            break
+        if bool(done.any()):
+            live = (~done).nonzero().squeeze(1)                          # (n',)
+            live_rows = (live.unsqueeze(1) * K + torch.arange(K, device=device)).view(-1)
+            active, scores, y = active[live], scores[live], y[live_rows]
+            state, memory, history = state.select(live_rows), memory.select(live_rows), history[live_rows]
+            if attn_history is not None:
+                attn_history = attn_history[live_rows]
+    results = []
+    for hyps in finished:
+        hyps.sort(key=lambda pair: -pair[0])
+        results.append([h for _, h in hyps[:n_best]])
+    return results
+
+
 @torch.no_grad()
 def decode_all(model: Seq2Seq, sources: list[list[int]], *, batch_size: int, max_len_a: float, max_len_b: int,
-               device: str | torch.device = "cpu") -> list[Optional[Hypothesis]]:
-    """Greedy-decode many id sequences in length-sorted batches; results in input order (None for empty input)."""
+               beam_size: int = 1, alpha: float = 0.0, device: str | torch.device = "cpu"
+               ) -> list[Optional[Hypothesis]]:
+    """Decode many id sequences in length-sorted batches (greedy for beam_size 1, else beam search);
+    results in input order (None for empty input)."""
     from .data.batching import pad_sources
 
     was_training = model.training
@@ -82,7 +173,12 @@ def decode_all(model: Seq2Seq, sources: list[list[int]], *, batch_size: int, max
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         src, lengths, mask = pad_sources([sources[i] for i in chunk])
-        hyps = greedy(model, src.to(device), lengths, mask.to(device), max_lengths(lengths, max_len_a, max_len_b))
+        limits = max_lengths(lengths, max_len_a, max_len_b)
+        if beam_size == 1:
+            hyps = greedy(model, src.to(device), lengths, mask.to(device), limits)
+        else:
+            hyps = [h[0] for h in beam_search(model, src.to(device), lengths, mask.to(device), limits, beam_size,
+                                              alpha)]
         for i, hyp in zip(chunk, hyps):
             if hyp.attention is not None:
                 hyp.attention = hyp.attention[:, : len(sources[i])].cpu()

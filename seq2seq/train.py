@@ -223,7 +223,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
     step, epoch, batch_in_epoch = 0, 1, 0
     best, patience_best, bad_validations = None, None, 0
     if state is not None:
-        model.load_state_dict(state["model"])
+        ckpt.apply_weights(model, state["model"], run_dir / ckpt.TRAIN_STATE)
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler") is not None:
             scheduler.load_state_dict(state["scheduler"])

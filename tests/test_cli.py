@@ -120,6 +120,9 @@ def test_translate_writes_one_line_per_input_line(run_dir, tmp_path):
     result = run("translate", str(run_dir), "--input", str(tmp_path / "in.txt"), "--output", str(tmp_path / "o"))
     assert result.returncode == 0
     assert (tmp_path / "o").read_text().split("\n")[:-1] == out[:-1]
+    beam = run("translate", str(run_dir), "--beam-size", "3", "--alpha", "0.6", stdin=text)
+    assert beam.returncode == 0 and len(beam.stdout.decode().split("\n")) - 1 == 6
+    assert_one_line_error(run("translate", str(run_dir), "--beam-size", "0", stdin=text), "--beam-size 0")
 
 
 def test_translate_survives_invalid_utf8_and_long_lines(run_dir):

@@ -148,7 +148,7 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
 
 def truncate_metrics(run_dir: Path, step: int) -> None:
     """Keep only events up to `step` (a resumed run re-logs what came after its checkpoint)."""
-    kept = [m for m in read_metrics(run_dir) if m.get("step", 0) <= step]
+    kept = [m for m in read_metrics(run_dir) if m.get("step", 0) <= step and m.get("event") != "end"]
     write_atomic(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in kept).encode("utf-8"))
 
 

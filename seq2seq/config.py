@@ -141,7 +141,7 @@ class ModelConfig(_Strict):
 class TrainConfig(_Strict):
     seed: int = 1
     epochs: int = Field(10, gt=0, description="upper bound on epochs")
-    max_steps: Optional[int] = Field(None, gt=0, description="stop after this many updates (overrides epochs)")
+    max_steps: Optional[int] = Field(None, gt=0, description="stop after this many updates (whichever of epochs / max_steps comes first)")
     batch_sentences: Optional[int] = Field(None, gt=0, description="sentences per batch")
     batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch (max(src,tgt) x sentences)")
     lr: float = Field(1e-3, gt=0)
@@ -189,7 +189,7 @@ class Config(_Strict):
     decode: DecodeConfig = DecodeConfig()
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        return self.model_dump(mode="json")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -247,6 +247,8 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             parsed = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:
             parsed = value
+        if parsed is not None and not isinstance(parsed, str) and _is_text_field(parts):
+            parsed = value            # data.src_lang=no is the language "no", not False
         node = raw
         for depth, part in enumerate(parts[:-1]):
             if _model_at(tuple(parts[: depth + 1])) is None:
@@ -259,7 +261,19 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                 node[part] = child
             node = child
         node[parts[-1]] = parsed
+        if parts[:1] == ["train"] and parts[-1] in _BATCH_KEYS:   # one batch budget replaces the other
+            other = _BATCH_KEYS[1 - _BATCH_KEYS.index(parts[-1])]
+            node.pop(other, None)
     return raw
+
+
+_BATCH_KEYS = ["batch_sentences", "batch_tokens"]
+
+
+def _is_text_field(parts: list[str]) -> bool:
+    parent = _model_at(tuple(parts[:-1]))
+    field = parent.model_fields.get(parts[-1]) if parent else None
+    return field is not None and field.annotation in (str, Optional[str])
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -278,8 +292,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def resolve_paths(config: Config, base: Path) -> Config:
-    """Make `data.root` absolute, relative to `base` (the config file's folder)."""
-    if config.data.root is not None:
+    """Make `data.root` absolute, relative to `base` (the config file's folder); no root means `base` itself."""
+    if config.data.root is None and config.data.synthetic is None:
+        config.data.root = str(base)
+    elif config.data.root is not None:
         root = Path(os.path.expandvars(os.path.expanduser(config.data.root)))
         if not root.is_absolute():
             root = (base / root).resolve()
@@ -290,7 +306,12 @@ def resolve_paths(config: Config, base: Path) -> Config:
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:
     """Read a YAML config file, apply `--set` overrides, validate and resolve paths."""
     path = Path(path)
-    raw = apply_overrides(read_yaml(path), overrides or [])
+    overrides = list(overrides or [])
+    for i, item in enumerate(overrides):   # a root given on the command line is relative to the current folder
+        key, _, value = item.partition("=")
+        if key.strip() == "data.root" and value and not Path(os.path.expanduser(value)).is_absolute():
+            overrides[i] = f"data.root={Path(value).resolve()}"
+    raw = apply_overrides(read_yaml(path), overrides)
     return resolve_paths(validate(raw, origin=str(path)), path.resolve().parent)
 
 

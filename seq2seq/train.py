@@ -256,7 +256,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             "kind": kind})
 
     def run_validation(scheduled: bool) -> dict[str, Any]:
-        nonlocal best, patience_best, bad_validations, last_valid_step
+        nonlocal best, patience_best, bad_validations, last_valid_step, epoch_of_step
         result = validate(model, data, config, tgt_tok)
         value = result[tc.valid_metric]
         is_best = better(value, best, tc.valid_metric)
@@ -271,13 +271,14 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.step(value)
         last_valid_step = step
-        emit({"event": "valid", "step": step, "epoch": epoch, **result, "lr": optimizer.param_groups[0]["lr"],
+        emit({"event": "valid", "step": step, "epoch": epoch_of_step, **result, "lr": optimizer.param_groups[0]["lr"],
               "best": is_best, "time": round(time.time() - started, 1)})
         log.line(f"valid step {step:,} | loss {result['loss']:.3f} ppl {result['ppl']:.2f} | BLEU {result['bleu']:.2f} "
                  f"chrF {result['chrf']:.2f} exact {result['accuracy']:.1f}%" + (" | best" if is_best else ""))
         return result
 
     started = time.time()
+    epoch_of_step = epoch
     last_valid: dict[str, Any] = {}
     last_valid_step = step if state is not None and state.get("kind") in ("validation", "final") else -1
     plan: list[list[int]] = []
@@ -327,6 +328,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
                              f"{event['tokens_per_s']:,.0f} tok/s")
                 window_tokens, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
             end_of_epoch = batch_in_epoch == len(plan)
+            epoch_of_step = epoch
             if end_of_epoch:
                 epoch, batch_in_epoch = epoch + 1, 0
             if (tc.valid_every and step % tc.valid_every == 0) or (not tc.valid_every and end_of_epoch):

@@ -12,7 +12,7 @@ from helpers import FAMILIES, toy_config
 
 
 def small(**train_kw):
-    return toy_config("copy", FAMILIES["luong-concat"], "gru", train_size=400, epochs=2, valid_every=10,
+    return toy_config("copy", FAMILIES["luong-concat"], "gru", train_size=400, epochs=5, valid_every=10,
                       plateau_patience=0, **train_kw)
 
 

@@ -55,3 +55,30 @@ def test_paths_resolve_relative_to_the_config_file(tmp_path):
     path = tmp_path / "configs" / "c.yaml"
     path.write_text("data: {root: ../corpus, src_lang: de, tgt_lang: en, train: train, valid: val}\n")
     assert load_config(path).data.root == str((tmp_path / "corpus").resolve())
+
+
+def test_resolved_config_round_trips_explicit_nulls_and_batch_switch():
+    import yaml
+
+    from seq2seq.config import dump_config
+
+    config = validate(apply_overrides(dict(BASE), ["train.clip_norm=null", "train.patience=null"]))
+    again = yaml.safe_load(dump_config(config))
+    assert validate(again) == config and again["train"]["clip_norm"] is None
+    switched = validate(apply_overrides(again, ["train.batch_tokens=500"]))
+    assert switched.train.batch_tokens == 500 and switched.train.batch_sentences is None
+
+
+def test_text_fields_keep_yaml_lookalike_values():
+    raw = apply_overrides({"data": {"train": "t", "valid": "v"}}, ["data.src_lang=no", "data.tgt_lang=on"])
+    config = validate(raw)
+    assert (config.data.src_lang, config.data.tgt_lang) == ("no", "on")
+
+
+def test_invalid_utf8_reports_line_and_byte_offset(tmp_path):
+    from seq2seq.data.text import read_lines
+
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"ok\r\nfine\r\nbad \xff here\r\n")
+    with pytest.raises(UserError, match=r"line 3 .*byte offset 14"):
+        read_lines(path)

@@ -35,6 +35,7 @@ def decode_lines(data: bytes, origin: str, strict: bool) -> list[str]:
     out: list[str] = []
     offset = 0
     for number, raw in enumerate(split_lines(data), start=1):
+        crlf = data[offset + len(raw) : offset + len(raw) + 1] == b"\r"
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -42,7 +43,7 @@ def decode_lines(data: bytes, origin: str, strict: bool) -> list[str]:
                 raise UserError(f"{origin}: line {number} is not valid UTF-8 "
                                 f"(byte offset {offset + exc.start} in the file)") from None
             out.append(raw.decode("utf-8", errors="replace"))
-        offset += len(raw) + 1
+        offset += len(raw) + 1 + crlf
     return out
 
 
@@ -79,6 +80,7 @@ def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:
 
 
 def read_tsv(path: Path) -> Corpus:
+    """`source<TAB>target` per line; further columns (e.g. attribution in Tatoeba exports) are ignored."""
     src, tgt = [], []
     for number, line in enumerate(read_lines(path), start=1):
         if not line.strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -129,6 +130,10 @@ class SymbolTokenizer:
         return cls(data["level"], data["symbols"])
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write bytes to `path` via a temporary file in the same folder and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +143,13 @@ def write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -154,7 +165,9 @@ def train_tokenizer(kind: str, texts: list[str], *, model_type: str = "unigram",
 
 def save_tokenizers(folder: Path, src: Tokenizer, tgt: Tokenizer) -> None:
     """Save one file when source and target share a tokenizer (joint), else `src.*` and `tgt.*`."""
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists():
+        shutil.rmtree(folder)     # never leave a stale tokenizer of an earlier attempt beside the new one
+    folder.mkdir(parents=True)
     if src is tgt:
         src.save(folder / f"joint{src.suffix}")
     else:

@@ -61,7 +61,7 @@ def run_demo(run_dir: Path, seed: int = 1, verbose: bool = True) -> dict:
     for example, out in zip(EXAMPLES, translator.translate(EXAMPLES)):
         say(f"  {example:38} -> {out.text}")
     say(f"\nrun saved in {run_dir}/  (config.yaml, tokenizer/, best.safetensors, metrics.jsonl, data/)")
-    say("next:")
+    say("next (in the virtual environment: . .venv/bin/activate):")
     say(f"  echo '4th of July 1976' | seq2seq translate {run_dir}")
     say(f"  seq2seq evaluate {run_dir} --src {run_dir}/data/test.src --ref {run_dir}/data/test.tgt")
     say(f"  python -c \"import seq2seq; r = seq2seq.load('{run_dir}').translate(['25 jun. 2009'])[0]; "

@@ -155,7 +155,3 @@ def truncate_metrics(run_dir: Path, step: int) -> None:
 def tokenizers_of(run_dir: Path) -> tuple[Tokenizer, Tokenizer]:
     return load_tokenizers(run_dir / TOKENIZER)
 
-
-def latest_step(run_dir: Path) -> Optional[int]:
-    path = run_dir / TRAIN_STATE
-    return int(load_train_state(path)["step"]) if path.is_file() else None

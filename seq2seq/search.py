@@ -20,7 +20,7 @@ from .model.seq2seq import Seq2Seq
 class Hypothesis:
     tokens: list[int]                 # output ids, EOS excluded
     score: float                      # sum of log-probabilities of the output tokens and EOS
-    attention: Optional[Tensor]       # (len(tokens) + 1 or len(tokens) if cut at the limit, src_len) or None
+    attention: Optional[Tensor]       # (steps, src_len) or None; steps = len(tokens) + 1 if finished else len(tokens)
     finished: bool                    # ended with EOS (False: hit the length limit)
 
 

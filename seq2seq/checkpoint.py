@@ -9,6 +9,7 @@
       train_state.pt       everything --resume needs: weights, optimizer, scheduler, step, RNG, data position
                            (tensors and plain values only; loaded with weights_only=True)
       metrics.jsonl        one JSON object per log/validation event
+      checkpoints/         step-*.safetensors: weights at the last train.keep_checkpoints validations
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .errors import UserError
 FORMAT_VERSION = 1
 CONFIG, FORMAT, TOKENIZER = "config.yaml", "format.json", "tokenizer"
 BEST, LAST, TRAIN_STATE, METRICS = "best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"
+CHECKPOINTS = "checkpoints"
 
 
 def write_run_header(run_dir: Path, config: Config) -> None:
@@ -67,9 +69,38 @@ def check_format(run_dir: Path) -> None:
                         f"(reads format {FORMAT_VERSION})")
 
 
-def save_weights(path: Path, model: torch.nn.Module, step: int) -> None:
+def save_weights(path: Path, model: torch.nn.Module, step: int, **metadata: str) -> None:
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    write_atomic(path, save_safetensors_bytes(tensors, metadata={"step": str(step)}))
+    write_tensors(path, tensors, {"step": str(step), **metadata})
+
+
+def write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    write_atomic(path, save_safetensors_bytes(tensors, metadata=metadata))
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}
+    except (SafetensorError, OSError) as exc:
+        raise UserError(f"{path}: corrupted or truncated weights file ({exc})") from None
+
+
+def save_snapshot(run_dir: Path, model: torch.nn.Module, step: int, metric: str, value: float, keep: int) -> None:
+    """Keep the weights of each validation in checkpoints/ (the newest `keep`), for `seq2seq average`."""
+    if keep <= 0:
+        return
+    folder = run_dir / CHECKPOINTS
+    save_weights(folder / f"step-{step:09d}.safetensors", model, step, metric=metric, value=repr(value))
+    for old in list_snapshots(run_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+
+
+def list_snapshots(run_dir: Path) -> list[Path]:
+    """Validation snapshots of a run, oldest first."""
+    return sorted((run_dir / CHECKPOINTS).glob("step-*.safetensors"))
 
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:

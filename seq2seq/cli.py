@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=1, help="training seed")
     d.add_argument("--quiet", action="store_true")
 
+    a = sub.add_parser("average", help="average the weights of a run's last or best N validation snapshots",
+                       description="Checkpoint averaging: writes a new run directory whose weights are the mean of "
+                                   "N snapshots kept in RUN_DIR/checkpoints/ (see train.keep_checkpoints).")
+    a.add_argument("run_dir")
+    which = a.add_mutually_exclusive_group(required=True)
+    which.add_argument("--last", type=int, metavar="N", help="the N most recent snapshots")
+    which.add_argument("--best", type=int, metavar="N", help="the N snapshots with the best validation metric")
+    a.add_argument("-o", "--output", required=True, help="new run directory")
+
     sub.add_parser("config", help="list every config field with its default and description")
     return p
 
@@ -155,6 +164,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(args: argparse.Namespace) -> int:
+    from .average import average_run
+
+    paths = average_run(args.run_dir, args.output, last=args.last, best=args.best)
+    print(f"averaged {len(paths)} snapshots ({', '.join(p.stem for p in paths)}) into {args.output}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from .config import describe_fields
 
@@ -163,7 +180,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
-            "config": cmd_config}
+            "average": cmd_average, "config": cmd_config}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

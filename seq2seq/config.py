@@ -158,6 +158,7 @@ class TrainConfig(_Strict):
     min_lr: float = Field(1e-5, ge=0, description="training stops when a plateau schedule goes below this")
     valid_every: Optional[int] = Field(None, gt=0, description="validate every N updates (default: every epoch)")
     save_every: Optional[int] = Field(None, gt=0, description="also checkpoint every N updates between validations")
+    keep_checkpoints: int = Field(5, ge=0, description="weights kept from the last N validations (for averaging)")
     valid_metric: Literal["bleu", "loss", "accuracy"] = Field(
         "bleu", description="what `best` and early stopping follow (accuracy = exact sentence match)")
     patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")

@@ -264,6 +264,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             best = value
             ckpt.save_weights(run_dir / ckpt.BEST, model, step)
         if scheduled:
+            ckpt.save_snapshot(run_dir, model, step, tc.valid_metric, value, tc.keep_checkpoints)
             if better(value, patience_best, tc.valid_metric):
                 patience_best, bad_validations = value, 0
             else:

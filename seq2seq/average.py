@@ -1,0 +1,61 @@
+"""Checkpoint averaging: the mean of several validation snapshots of one run, written as a new run directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from . import checkpoint as ckpt
+from .errors import UserError
+
+
+def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[int] = None) -> list[Path]:
+    snapshots = ckpt.list_snapshots(run_dir)
+    if not snapshots:
+        raise UserError(f"{run_dir}: no snapshots in {ckpt.CHECKPOINTS}/ (train with train.keep_checkpoints > 0)")
+    count = last if last is not None else best
+    if count is None or count < 1:
+        raise UserError("average needs --last N or --best N with N >= 1")
+    if count > len(snapshots):
+        raise UserError(f"{run_dir}: asked for {count} snapshots, the run keeps {len(snapshots)}")
+    if last is not None:
+        return snapshots[-last:]
+    scored = []
+    for path in snapshots:
+        meta = ckpt.read_metadata(path)
+        scored.append((float(meta["value"]), meta["metric"], path))
+    lower_is_better = scored[0][1] == "loss"
+    scored.sort(key=lambda t: t[0], reverse=not lower_is_better)
+    return sorted(p for _, _, p in scored[:best])
+
+
+def average_weights(paths: list[Path]) -> dict[str, torch.Tensor]:
+    """Element-wise mean in float64, cast back to each tensor's dtype."""
+    total: dict[str, torch.Tensor] = {}
+    for path in paths:
+        for name, tensor in ckpt.load_weights(path).items():
+            total[name] = total.get(name, torch.zeros_like(tensor, dtype=torch.float64)) + tensor.double()
+    reference = ckpt.load_weights(paths[0])
+    return {name: (t / len(paths)).to(reference[name].dtype) for name, t in total.items()}
+
+
+def average_run(run_dir: str | Path, out_dir: str | Path, last: Optional[int] = None,
+                best: Optional[int] = None) -> list[Path]:
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    ckpt.read_config(run_dir)     # a readable run of a supported format
+    if out_dir.exists():
+        raise UserError(f"output directory already exists: {out_dir}")
+    paths = choose_snapshots(run_dir, last, best)
+    weights = average_weights(paths)
+    out_dir.mkdir(parents=True)
+    for name in (ckpt.FORMAT, ckpt.CONFIG):
+        shutil.copy2(run_dir / name, out_dir / name)
+    shutil.copytree(run_dir / ckpt.TOKENIZER, out_dir / ckpt.TOKENIZER)
+    steps = ",".join(ckpt.read_metadata(p)["step"] for p in paths)
+    meta = {"step": ckpt.read_metadata(paths[-1])["step"], "averaged_steps": steps, "source": str(run_dir)}
+    for name in (ckpt.BEST, ckpt.LAST):
+        ckpt.write_tensors(out_dir / name, weights, meta)
+    return paths

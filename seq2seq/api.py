@@ -49,6 +49,13 @@ class Translator:
         beam_size / alpha: override the run's decode settings (beam 1 = greedy).
         warn: called with a message for each input longer than the model's limit (it is truncated).
         """
+        return [n[0] for n in self.translate_n_best(texts, 1, batch_size, beam_size, alpha, warn)]
+
+    def translate_n_best(self, texts: list[str], n_best: int, batch_size: Optional[int] = None,
+                         beam_size: Optional[int] = None, alpha: Optional[float] = None,
+                         warn: Optional[Callable[[str], None]] = None) -> list[list[Translation]]:
+        """Up to `n_best` translations per input (best first; the beam is widened to n_best if narrower).
+        An empty input gets one empty translation."""
         limit = self.config.model.max_src_len
         sources, truncated = [], []
         for number, text in enumerate(texts, start=1):
@@ -62,18 +69,21 @@ class Translator:
             sources.append(ids)
             truncated.append(cut)
         dec = self.config.decode
-        hyps = decode_all(self.model, sources, batch_size=batch_size or dec.batch_size, max_len_a=dec.max_len_a,
-                          max_len_b=dec.max_len_b, beam_size=beam_size or dec.beam_size,
-                          alpha=dec.alpha if alpha is None else alpha, device=self.device)
+        beam = max(beam_size or dec.beam_size, n_best)
+        nbest = decode_all(self.model, sources, batch_size=batch_size or dec.batch_size, max_len_a=dec.max_len_a,
+                           max_len_b=dec.max_len_b, beam_size=beam, alpha=dec.alpha if alpha is None else alpha,
+                           n_best=n_best, device=self.device)
         out = []
-        for ids, hyp, cut in zip(sources, hyps, truncated):
-            if hyp is None:
-                out.append(Translation("", 0.0, [], [], None if not self.has_attention else np.zeros((0, 0)), cut))
+        for ids, hyps, cut in zip(sources, nbest, truncated):
+            if not hyps:
+                empty = None if not self.has_attention else np.zeros((0, 0))
+                out.append([Translation("", 0.0, [], [], empty, cut)])
                 continue
-            tokens = self.tgt_tokenizer.pieces(hyp.tokens) + (["</s>"] if hyp.finished else [])
-            attention = None if hyp.attention is None else hyp.attention.numpy()
-            out.append(Translation(self.tgt_tokenizer.decode(hyp.tokens), hyp.score, tokens,
-                                   self.src_tokenizer.pieces(ids), attention, cut))
+            src_pieces = self.src_tokenizer.pieces(ids)
+            out.append([Translation(self.tgt_tokenizer.decode(h.tokens), h.score,
+                                    self.tgt_tokenizer.pieces(h.tokens) + (["</s>"] if h.finished else []),
+                                    src_pieces, None if h.attention is None else h.attention.numpy(), cut)
+                        for h in hyps])
         return out
 
     @property

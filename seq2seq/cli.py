@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("run_dir", help="a run directory written by `seq2seq train` or `seq2seq demo`")
     tr.add_argument("--input", "-i", help="input file (default: stdin)")
     tr.add_argument("--output", "-o", help="output file (default: stdout)")
+    tr.add_argument("--n-best", type=int, default=1, metavar="N",
+                    help="write N lines per input line, best first (empty lines when fewer hypotheses exist); "
+                         "the beam is widened to N if narrower")
+    tr.add_argument("--jsonl", action="store_true",
+                    help="one JSON object per input line: {\"n_best\": [{\"text\", \"score\", \"tokens\"}]}")
     _decode_options(tr)
 
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
@@ -105,17 +110,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _translate_lines(args: argparse.Namespace, lines: list[str]):
+def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1):
     from .api import Translator
 
-    for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size)):
+    for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size), ("--n-best", n_best)):
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: must be >= 1")
     if args.alpha is not None and args.alpha < 0:
         raise UserError(f"--alpha {args.alpha}: must be >= 0")
     translator = Translator.load(args.run_dir, which=args.checkpoint)
-    return translator.translate(lines, batch_size=args.batch_size, beam_size=args.beam_size, alpha=args.alpha,
-                                warn=_warn)
+    return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, beam_size=args.beam_size,
+                                       alpha=args.alpha, warn=_warn)
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:
@@ -130,8 +135,14 @@ def _write_lines(path: Optional[str], lines: list[str]) -> None:
 def cmd_translate(args: argparse.Namespace) -> int:
     from .data.text import read_input
 
-    results = _translate_lines(args, read_input(args.input))
-    _write_lines(args.output, [r.text for r in results])
+    results = _translate_lines(args, read_input(args.input), args.n_best)
+    if args.jsonl:
+        lines = [json.dumps({"n_best": [{"text": r.text, "score": round(r.score, 6), "tokens": r.tokens}
+                                        for r in hyps]}, ensure_ascii=False) for hyps in results]
+    else:
+        n = args.n_best   # exactly n lines per input, padded with empty lines
+        lines = [line for hyps in results for line in ([r.text for r in hyps] + [""] * n)[:n]]
+    _write_lines(args.output, lines)
     return 0
 
 
@@ -142,7 +153,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     src, ref = read_lines(Path(args.src), strict=False), read_lines(Path(args.ref), strict=False)
     if len(src) != len(ref):
         raise UserError(f"--src {args.src} has {len(src)} lines but --ref {args.ref} has {len(ref)}")
-    hyps = [r.text for r in _translate_lines(args, src)]
+    hyps = [n[0].text for n in _translate_lines(args, src)]
     if args.output:
         _write_lines(args.output, hyps)
     s = score(hyps, ref)

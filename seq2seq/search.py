@@ -160,28 +160,30 @@ def beam_search(model: Seq2Seq, src: Tensor, src_lengths: Tensor, src_mask: Tens
 
 @torch.no_grad()
 def decode_all(model: Seq2Seq, sources: list[list[int]], *, batch_size: int, max_len_a: float, max_len_b: int,
-               beam_size: int = 1, alpha: float = 0.0, device: str | torch.device = "cpu"
-               ) -> list[Optional[Hypothesis]]:
-    """Decode many id sequences in length-sorted batches (greedy for beam_size 1, else beam search);
-    results in input order (None for empty input)."""
+               beam_size: int = 1, alpha: float = 0.0, n_best: int = 1, device: str | torch.device = "cpu"
+               ) -> list[list[Hypothesis]]:
+    """Decode many id sequences in length-sorted batches (greedy for beam_size 1, else beam search).
+
+    Returns, in input order, up to `n_best` (<= beam_size) hypotheses per input, best first; [] for empty input.
+    """
     from .data.batching import pad_sources
 
     was_training = model.training
     model.eval()
-    results: list[Optional[Hypothesis]] = [None] * len(sources)
+    results: list[list[Hypothesis]] = [[] for _ in sources]
     order = sorted((i for i, s in enumerate(sources) if s), key=lambda i: len(sources[i]))
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         src, lengths, mask = pad_sources([sources[i] for i in chunk])
         limits = max_lengths(lengths, max_len_a, max_len_b)
         if beam_size == 1:
-            hyps = greedy(model, src.to(device), lengths, mask.to(device), limits)
+            nbest = [[h] for h in greedy(model, src.to(device), lengths, mask.to(device), limits)]
         else:
-            hyps = [h[0] for h in beam_search(model, src.to(device), lengths, mask.to(device), limits, beam_size,
-                                              alpha)]
-        for i, hyp in zip(chunk, hyps):
-            if hyp.attention is not None:
-                hyp.attention = hyp.attention[:, : len(sources[i])].cpu()
-            results[i] = hyp
+            nbest = beam_search(model, src.to(device), lengths, mask.to(device), limits, beam_size, alpha, n_best)
+        for i, hyps in zip(chunk, nbest):
+            for hyp in hyps:
+                if hyp.attention is not None:
+                    hyp.attention = hyp.attention[:, : len(sources[i])].cpu()
+            results[i] = hyps
     model.train(was_training)
     return results

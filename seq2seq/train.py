@@ -177,7 +177,7 @@ def validate(model: Seq2Seq, data: Dataset, config: Config, tgt_tok: Tokenizer) 
     dec = config.decode
     hyps = decode_all(model, data.valid_src, batch_size=dec.batch_size, max_len_a=dec.max_len_a,
                       max_len_b=dec.max_len_b)
-    texts = ["" if h is None else tgt_tok.decode(h.tokens) for h in hyps]
+    texts = [tgt_tok.decode(h[0].tokens) if h else "" for h in hyps]
     s = score(texts, data.valid_refs)
     model.train()
     loss = total / max(1, tokens)

@@ -123,6 +123,13 @@ def test_translate_writes_one_line_per_input_line(run_dir, tmp_path):
     beam = run("translate", str(run_dir), "--beam-size", "3", "--alpha", "0.6", stdin=text)
     assert beam.returncode == 0 and len(beam.stdout.decode().split("\n")) - 1 == 6
     assert_one_line_error(run("translate", str(run_dir), "--beam-size", "0", stdin=text), "--beam-size 0")
+    nbest = run("translate", str(run_dir), "--n-best", "3", stdin=text)
+    assert nbest.returncode == 0 and len(nbest.stdout.decode().split("\n")) - 1 == 18
+    jsonl = run("translate", str(run_dir), "--n-best", "3", "--jsonl", stdin=text)
+    records = [json.loads(line) for line in jsonl.stdout.decode().splitlines()]
+    assert len(records) == 6 and records[1] == {"n_best": [{"text": "", "score": 0.0, "tokens": []}]}
+    scores = [h["score"] for h in records[0]["n_best"]]
+    assert 1 <= len(scores) <= 3 and len({h["text"] for h in records[0]["n_best"]}) == len(scores)
 
 
 def test_translate_survives_invalid_utf8_and_long_lines(run_dir):

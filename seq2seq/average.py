@@ -35,11 +35,12 @@ def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[i
 def average_weights(paths: list[Path]) -> dict[str, torch.Tensor]:
     """Element-wise mean in float64, cast back to each tensor's dtype."""
     total: dict[str, torch.Tensor] = {}
+    dtypes: dict[str, torch.dtype] = {}
     for path in paths:
         for name, tensor in ckpt.load_weights(path).items():
-            total[name] = total.get(name, torch.zeros_like(tensor, dtype=torch.float64)) + tensor.double()
-    reference = ckpt.load_weights(paths[0])
-    return {name: (t / len(paths)).to(reference[name].dtype) for name, t in total.items()}
+            total[name] = total.get(name, 0) + tensor.double()
+            dtypes[name] = tensor.dtype
+    return {name: (t / len(paths)).to(dtypes[name]) for name, t in total.items()}
 
 
 def average_run(run_dir: str | Path, out_dir: str | Path, last: Optional[int] = None,

@@ -256,7 +256,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             "kind": kind})
 
     def run_validation(scheduled: bool) -> dict[str, Any]:
-        nonlocal best, patience_best, bad_validations, last_valid_step, epoch_of_step
+        nonlocal best, patience_best, bad_validations, last_valid_step
         result = validate(model, data, config, tgt_tok)
         value = result[tc.valid_metric]
         is_best = better(value, best, tc.valid_metric)

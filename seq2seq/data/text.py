@@ -15,10 +15,11 @@ from ..errors import UserError
 
 
 def split_lines(data: bytes) -> list[bytes]:
+    """Lines split on b"\n" only, each as in the file (a trailing b"\r" is kept; decode_lines drops it)."""
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    return lines
 
 
 def read_lines(path: Path, strict: bool = True) -> list[str]:
@@ -34,8 +35,8 @@ def read_lines(path: Path, strict: bool = True) -> list[str]:
 def decode_lines(data: bytes, origin: str, strict: bool) -> list[str]:
     out: list[str] = []
     offset = 0
-    for number, raw in enumerate(split_lines(data), start=1):
-        crlf = data[offset + len(raw) : offset + len(raw) + 1] == b"\r"
+    for number, line in enumerate(split_lines(data), start=1):
+        raw = line[:-1] if line.endswith(b"\r") else line
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -43,7 +44,7 @@ def decode_lines(data: bytes, origin: str, strict: bool) -> list[str]:
                 raise UserError(f"{origin}: line {number} is not valid UTF-8 "
                                 f"(byte offset {offset + exc.start} in the file)") from None
             out.append(raw.decode("utf-8", errors="replace"))
-        offset += len(raw) + 1 + crlf
+        offset += len(line) + 1
     return out
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
+import torch
 
 from .checkpoint import load_run
 from .config import Config
 from .data.tokenizers import Tokenizer
-from .search import decode_all
+from .ensemble import Ensemble
+from .errors import UserError
+from .search import decode_all, search_options
 
 
 @dataclass
@@ -31,29 +34,51 @@ class Translation:
 
 
 class Translator:
+    """Translate with one run, or an ensemble of runs that share their tokenizers (log-probabilities averaged)."""
+
     def __init__(self, config: Config, model, src_tokenizer: Tokenizer, tgt_tokenizer: Tokenizer,
-                 device: str = "cpu"):
+                 device: str | torch.device = "cpu", members: Optional[list] = None):
         self.config, self.model = config, model
         self.src_tokenizer, self.tgt_tokenizer = src_tokenizer, tgt_tokenizer
         self.device = device
+        self.ensemble = Ensemble(members or [model])
 
     @classmethod
-    def load(cls, run_dir: str | Path, which: str = "best", device: str = "cpu") -> "Translator":
-        config, model, src_tok, tgt_tok = load_run(run_dir, which, device)
-        return cls(config, model, src_tok, tgt_tok, device)
+    def load(cls, run_dir: str | Path | Sequence[str | Path], which: str = "best",
+             device: str = "cpu") -> "Translator":
+        """run_dir: one run directory, or several (an ensemble; the first one's config sets the decoding defaults).
+        device: cpu (default), cuda, cuda:N, mps, or auto (a CUDA GPU when PyTorch sees one)."""
+        from .devices import resolve_device
+
+        resolved = resolve_device(device)
+        run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
+        if not run_dirs:
+            raise UserError("no run directory given")
+        config, model, src_tok, tgt_tok = load_run(run_dirs[0], which, resolved)
+        members = [model]
+        for other in run_dirs[1:]:
+            _, member, other_src, other_tgt = load_run(other, which, resolved)
+            for side, mine, theirs in (("source", src_tok, other_src), ("target", tgt_tok, other_tgt)):
+                if not same_vocabulary(mine, theirs):
+                    raise UserError(f"cannot ensemble {run_dirs[0]} and {other}: their {side} vocabularies differ "
+                                    f"(train members with --set tokenizer.from_run={run_dirs[0]})")
+            members.append(member)
+        return cls(config, model, src_tok, tgt_tok, resolved, members)
 
     def translate(self, texts: list[str], batch_size: Optional[int] = None, beam_size: Optional[int] = None,
-                  alpha: Optional[float] = None, warn: Optional[Callable[[str], None]] = None) -> list[Translation]:
+                  alpha: Optional[float] = None, warn: Optional[Callable[[str], None]] = None,
+                  **search: Any) -> list[Translation]:
         """One `Translation` per input string, in order. Empty input gives empty output.
 
-        beam_size / alpha: override the run's decode settings (beam 1 = greedy).
+        beam_size / alpha / search (beta, max_len_a, max_len_b, max_len, min_len, no_repeat_ngram, greedy_fallback):
+        override the run's decode settings (beam 1 = greedy).
         warn: called with a message for each input longer than the model's limit (it is truncated).
         """
-        return [n[0] for n in self.translate_n_best(texts, 1, batch_size, beam_size, alpha, warn)]
+        return [n[0] for n in self.translate_n_best(texts, 1, batch_size, beam_size, alpha, warn, **search)]
 
     def translate_n_best(self, texts: list[str], n_best: int, batch_size: Optional[int] = None,
                          beam_size: Optional[int] = None, alpha: Optional[float] = None,
-                         warn: Optional[Callable[[str], None]] = None) -> list[list[Translation]]:
+                         warn: Optional[Callable[[str], None]] = None, **search: Any) -> list[list[Translation]]:
         """Up to `n_best` translations per input (best first; the beam is widened to n_best if narrower).
         An empty input gets one empty translation."""
         limit = self.config.model.max_src_len
@@ -69,10 +94,11 @@ class Translator:
             sources.append(ids)
             truncated.append(cut)
         dec = self.config.decode
-        beam = max(beam_size or dec.beam_size, n_best)
-        nbest = decode_all(self.model, sources, batch_size=batch_size or dec.batch_size, max_len_a=dec.max_len_a,
-                           max_len_b=dec.max_len_b, beam_size=beam, alpha=dec.alpha if alpha is None else alpha,
-                           n_best=n_best, device=self.device)
+        try:
+            opts = search_options(dec, beam_size=beam_size, alpha=alpha, n_best=n_best, **search)
+        except (TypeError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        nbest = decode_all(self.ensemble, sources, opts, batch_size=batch_size or dec.batch_size, device=self.device)
         out = []
         for ids, hyps, cut in zip(sources, nbest, truncated):
             if not hyps:
@@ -88,4 +114,8 @@ class Translator:
 
     @property
     def has_attention(self) -> bool:
-        return self.model.decoder.has_attention
+        return self.ensemble.has_attention
+
+
+def same_vocabulary(a: Tokenizer, b: Tokenizer) -> bool:
+    return a.vocab_size == b.vocab_size and a.pieces(range(a.vocab_size)) == b.pieces(range(b.vocab_size))

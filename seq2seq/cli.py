@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("translate", help="translate lines from stdin or a file, one output line per input line",
                         description="Greedy or beam search. Writes exactly one detokenized line per input line, in order; "
                                     "an empty input line gives an empty output line.")
-    tr.add_argument("run_dir", help="a run directory written by `seq2seq train` or `seq2seq demo`")
+    tr.add_argument("run_dir", nargs="+", metavar="RUN_DIR",
+                    help="a run directory written by `seq2seq train` or `seq2seq demo`; several: an ensemble "
+                         "(log-probabilities averaged per step; the runs must share their tokenizers)")
     tr.add_argument("--input", "-i", help="input file (default: stdin)")
     tr.add_argument("--output", "-o", help="output file (default: stdout)")
     tr.add_argument("--n-best", type=int, default=1, metavar="N",
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
                         description="Translate --src and score it against --ref with sacreBLEU (BLEU and chrF, "
                                     "default 13a tokenization, cased, on detokenized text).")
-    ev.add_argument("run_dir")
+    ev.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="one run directory, or several (an ensemble)")
     ev.add_argument("--src", required=True, help="source file, one segment per line")
     ev.add_argument("--ref", required=True, help="reference file, aligned with --src")
     ev.add_argument("--output", "-o", help="also write the translations here")
@@ -88,6 +90,17 @@ def _decode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="sentences per batch (default: the run's decode.batch_size)")
     p.add_argument("--beam-size", type=int, help="beam width; 1 = greedy (default: the run's decode.beam_size)")
     p.add_argument("--alpha", type=float, help="length normalisation for beam search (GNMT alpha; 0 = off)")
+    p.add_argument("--beta", type=float, help="coverage penalty for beam search (GNMT beta; 0 = off)")
+    p.add_argument("--max-len-ratio", type=float, dest="max_len_a", metavar="A",
+                   help="output limit A * source length + decode.max_len_b (default: the run's decode.max_len_a)")
+    p.add_argument("--max-len", type=int, help="absolute output limit in tokens, EOS included")
+    p.add_argument("--min-len", type=int, help="forbid EOS before this many output tokens")
+    p.add_argument("--no-repeat-ngram", type=int, metavar="N", help="never repeat an N-gram within one output")
+    p.add_argument("--no-greedy-fallback", dest="greedy_fallback", action="store_false", default=None,
+                   help="beam search without also following the greedy path (a little faster; the best hypothesis "
+                        "may then score below greedy's)")
+    p.add_argument("--device", default="auto", help="auto (default: a CUDA GPU when PyTorch sees one), cpu, cuda, "
+                                                    "cuda:N or mps")
 
 
 def _warn(message: str) -> None:
@@ -113,14 +126,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1):
     from .api import Translator
 
-    for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size), ("--n-best", n_best)):
+    for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size), ("--n-best", n_best),
+                        ("--max-len", args.max_len)):
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: must be >= 1")
-    if args.alpha is not None and args.alpha < 0:
-        raise UserError(f"--alpha {args.alpha}: must be >= 0")
-    translator = Translator.load(args.run_dir, which=args.checkpoint)
+    for flag, value in (("--alpha", args.alpha), ("--beta", args.beta), ("--max-len-ratio", args.max_len_a),
+                        ("--min-len", args.min_len), ("--no-repeat-ngram", args.no_repeat_ngram)):
+        if value is not None and value < 0:
+            raise UserError(f"{flag} {value}: must be >= 0")
+    translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
     return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, beam_size=args.beam_size,
-                                       alpha=args.alpha, warn=_warn)
+                                       alpha=args.alpha, warn=_warn, beta=args.beta, max_len_a=args.max_len_a,
+                                       max_len=args.max_len, min_len=args.min_len,
+                                       no_repeat_ngram=args.no_repeat_ngram, greedy_fallback=args.greedy_fallback)
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:
@@ -158,7 +176,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         _write_lines(args.output, hyps)
     s = score(hyps, ref)
     if args.json:
-        print(json.dumps({"run_dir": args.run_dir, "checkpoint": args.checkpoint, "src": args.src, "ref": args.ref,
+        print(json.dumps({"run_dir": args.run_dir if len(args.run_dir) > 1 else args.run_dir[0],
+                          "checkpoint": args.checkpoint, "src": args.src, "ref": args.ref,
                           **s.as_dict()}))
     else:
         print(f"BLEU = {s.bleu:.2f}   {s.bleu_signature}")

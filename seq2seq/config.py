@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import UserError
 
+DEVICE_PATTERN = r"^(auto|cpu|cuda|cuda:\d+|mps)$"   # see devices.resolve_device
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -79,6 +81,8 @@ class TokenizerConfig(_Strict):
     joint: bool = Field(True, description="one vocabulary for source and target")
     character_coverage: float = Field(1.0, gt=0, le=1, description="sentencepiece character coverage")
     min_freq: int = Field(1, ge=1, description="char/whitespace: rarer symbols become <unk>")
+    from_run: Optional[str] = Field(None, description="reuse the tokenizer of this run directory instead of training "
+                                                      "one (ensemble members must share the target vocabulary)")
 
 
 class EncoderConfig(_Strict):
@@ -96,6 +100,10 @@ class DecoderConfig(_Strict):
     score: Optional[Literal["dot", "general", "concat"]] = Field(
         None, description="luong score function (default general)")
     input_feeding: Optional[bool] = Field(None, description="luong only: feed the attentional state back (default true)")
+    alignment: Literal["global", "local-m", "local-p"] = Field(
+        "global", description="luong only: attend to every source position, or to a window of half-width `window` "
+                              "around p_t = t (local-m) or a predicted p_t (local-p)")
+    window: int = Field(10, ge=1, description="luong local attention: half-width D of the window")
     rnn: Literal["gru", "lstm"] = "gru"
     hidden_size: int = Field(512, gt=0)
     layers: int = Field(1, gt=0)
@@ -109,6 +117,9 @@ class DecoderConfig(_Strict):
                 raise ValueError(f"score={self.score!r} applies only to attention=luong (got {self.attention!r})")
             if self.input_feeding:
                 raise ValueError(f"input_feeding applies only to attention=luong (got {self.attention!r})")
+            if self.alignment != "global":
+                raise ValueError(f"alignment={self.alignment!r} applies only to attention=luong "
+                                 f"(got {self.attention!r})")
         return self
 
     @property
@@ -164,6 +175,8 @@ class TrainConfig(_Strict):
     patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")
     log_every: int = Field(100, gt=0, description="log line every N updates when stderr is not a terminal")
     threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
+    device: str = Field("auto", pattern=DEVICE_PATTERN,
+                        description="auto (a CUDA GPU when PyTorch sees one, else the CPU), cpu, cuda, cuda:N or mps")
 
     @model_validator(mode="after")
     def _batching(self) -> "TrainConfig":
@@ -180,6 +193,12 @@ class DecodeConfig(_Strict):
     batch_size: int = Field(64, gt=0, description="sentences per decoding batch")
     beam_size: int = Field(1, ge=1, description="1 = greedy search (validation always decodes greedily)")
     alpha: float = Field(0.0, ge=0, description="beam search: GNMT length normalisation ((5+len)/6)^alpha; 0 = off")
+    beta: float = Field(0.0, ge=0, description="beam search: GNMT coverage penalty weight; 0 = off")
+    max_len: Optional[int] = Field(None, gt=0, description="absolute output limit (EOS included), on top of a/b")
+    min_len: int = Field(0, ge=0, description="EOS is forbidden before this many output tokens")
+    no_repeat_ngram: int = Field(0, ge=0, description="forbid repeating any n-gram of this size in one output; 0 = off")
+    greedy_fallback: bool = Field(True, description="beam search also follows the greedy path and keeps it when it "
+                                                    "ranks higher (beam never worse than greedy; ~1/beam more work)")
 
 
 class Config(_Strict):
@@ -297,21 +316,28 @@ def resolve_paths(config: Config, base: Path) -> Config:
     if config.data.root is None and config.data.synthetic is None:
         config.data.root = str(base)
     elif config.data.root is not None:
-        root = Path(os.path.expandvars(os.path.expanduser(config.data.root)))
-        if not root.is_absolute():
-            root = (base / root).resolve()
-        config.data.root = str(root)
+        config.data.root = _absolute(config.data.root, base)
+    if config.tokenizer.from_run is not None:
+        config.tokenizer.from_run = _absolute(config.tokenizer.from_run, base)
     return config
+
+
+def _absolute(path: str, base: Path) -> str:
+    resolved = Path(os.path.expandvars(os.path.expanduser(path)))
+    return str(resolved if resolved.is_absolute() else (base / resolved).resolve())
+
+
+PATH_KEYS = ("data.root", "tokenizer.from_run")   # relative to the config file, or to the current folder for --set
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:
     """Read a YAML config file, apply `--set` overrides, validate and resolve paths."""
     path = Path(path)
     overrides = list(overrides or [])
-    for i, item in enumerate(overrides):   # a root given on the command line is relative to the current folder
+    for i, item in enumerate(overrides):   # a path given on the command line is relative to the current folder
         key, _, value = item.partition("=")
-        if key.strip() == "data.root" and value and not Path(os.path.expanduser(value)).is_absolute():
-            overrides[i] = f"data.root={Path(value).resolve()}"
+        if key.strip() in PATH_KEYS and value and not Path(os.path.expanduser(value)).is_absolute():
+            overrides[i] = f"{key.strip()}={Path(value).resolve()}"
     raw = apply_overrides(read_yaml(path), overrides)
     return resolve_paths(validate(raw, origin=str(path)), path.resolve().parent)
 

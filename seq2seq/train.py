@@ -23,10 +23,11 @@ from .data import tasks
 from .data.batching import Batch, make_batch, plan_batches
 from .data.text import Corpus, read_corpus
 from .data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
+from .devices import resolve_device
 from .errors import UserError
 from .metrics import score
 from .model.seq2seq import Seq2Seq
-from .search import decode_all
+from .search import decode_all, search_options
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -58,6 +59,10 @@ def load_corpora(config: Config) -> dict[str, Corpus]:
 
 def build_tokenizers(config: Config, train: Corpus) -> tuple[Tokenizer, Tokenizer]:
     tok = config.tokenizer
+    if tok.from_run is not None:
+        from .data.tokenizers import load_tokenizers
+
+        return load_tokenizers(Path(tok.from_run) / ckpt.TOKENIZER)
     kwargs = dict(model_type=tok.model_type, vocab_size=tok.vocab_size, character_coverage=tok.character_coverage,
                   min_freq=tok.min_freq, seed=config.train.seed)
     if tok.joint:
@@ -167,16 +172,17 @@ def better(a: float, b: Optional[float], metric: str) -> bool:
 @torch.no_grad()
 def validate(model: Seq2Seq, data: Dataset, config: Config, tgt_tok: Tokenizer) -> dict[str, Any]:
     model.eval()
+    device = next(model.parameters()).device
     total, tokens = 0.0, 0
     pairs = [(s, t) for s, t in zip(data.valid_src, data.valid_tgt) if s and t]
     for batch_ids in plan_batches([len(s) for s, _ in pairs], [len(t) for _, t in pairs], epoch=0, seed=0,
                                   batch_sentences=config.decode.batch_size, shuffle=False):
-        batch = make_batch([pairs[i][0] for i in batch_ids], [pairs[i][1] for i in batch_ids])
+        batch = make_batch([pairs[i][0] for i in batch_ids], [pairs[i][1] for i in batch_ids]).to(device)
         total += float(model.loss(batch))
         tokens += batch.n_tokens
     dec = config.decode
-    hyps = decode_all(model, data.valid_src, batch_size=dec.batch_size, max_len_a=dec.max_len_a,
-                      max_len_b=dec.max_len_b)
+    hyps = decode_all(model, data.valid_src, search_options(dec, beam_size=1), batch_size=dec.batch_size,
+                      device=device)
     texts = [tgt_tok.decode(h[0].tokens) if h else "" for h in hyps]
     s = score(texts, data.valid_refs)
     model.train()
@@ -196,6 +202,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
     tc = config.train
     if tc.threads:
         torch.set_num_threads(tc.threads)
+    device = resolve_device(tc.device)
 
     corpora = load_corpora(config)
     if resume:
@@ -217,7 +224,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
     data = encode_data(config, corpora, src_tok, tgt_tok)
 
     torch.manual_seed(tc.seed)
-    model = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size)
+    model = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas, weight_decay=tc.weight_decay)
     scheduler = make_scheduler(config, optimizer)
     step, epoch, batch_in_epoch = 0, 1, 0
@@ -231,14 +238,17 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
         best, patience_best = state.get("best"), state.get("patience_best")
         bad_validations = int(state["bad_validations"])
         torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         ckpt.truncate_metrics(run_dir, step)
         log.line(f"resuming {run_dir} at step {step} (epoch {epoch}, batch {batch_in_epoch})")
     log.line(data.report)
     dec = config.model.decoder
-    family = dec.attention + (f"/{dec.luong_score}" + (", input feeding" if dec.feeds_input else "")
+    family = dec.attention + (f"/{dec.luong_score}" + (f"/{dec.alignment} D={dec.window}" if dec.alignment != "global"
+                                                       else "") + (", input feeding" if dec.feeds_input else "")
                               if dec.attention == "luong" else "")
     log.line(f"model: {family} decoder, {config.model.encoder.rnn}/{dec.rnn}, "
-             f"{model.num_parameters():,} parameters; run directory {run_dir}")
+             f"{model.num_parameters():,} parameters, on {device}; run directory {run_dir}")
 
     metrics_file = (run_dir / ckpt.METRICS).open("a", encoding="utf-8")
 
@@ -253,7 +263,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "step": step, "epoch": epoch, "batch_in_epoch": batch_in_epoch, "best": best,
             "patience_best": patience_best, "bad_validations": bad_validations, "rng": torch.get_rng_state(),
-            "kind": kind})
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None, "kind": kind})
 
     def run_validation(scheduled: bool) -> dict[str, Any]:
         nonlocal best, patience_best, bad_validations, last_valid_step
@@ -299,7 +309,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
                 stopped = f"reached {max_steps} steps"
                 break
             ids = plan[batch_in_epoch]
-            batch = make_batch([data.train_src[i] for i in ids], [data.train_tgt[i] for i in ids])
+            batch = make_batch([data.train_src[i] for i in ids], [data.train_tgt[i] for i in ids]).to(device)
             loss = model.loss(batch, tc.label_smoothing)
             (loss / batch.n_tokens).backward()
             if tc.clip_norm is not None:

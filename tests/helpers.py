@@ -30,6 +30,14 @@ FAMILIES: dict[str, dict[str, Any]] = {
     "luong-concat": {"attention": "luong", "score": "concat", "input_feeding": True},
     "luong-concat-nofeed": {"attention": "luong", "score": "concat", "input_feeding": False},
     "luong-general-nofeed": {"attention": "luong", "score": "general", "input_feeding": False},
+    "luong-local-m": {"attention": "luong", "score": "concat", "input_feeding": True, "alignment": "local-m",
+                      "window": 2},
+    "luong-local-p": {"attention": "luong", "score": "general", "input_feeding": True, "alignment": "local-p",
+                      "window": 2},
+    "luong-local-m-nofeed": {"attention": "luong", "score": "dot", "input_feeding": False, "alignment": "local-m",
+                             "window": 1},
+    "luong-local-p-nofeed": {"attention": "luong", "score": "concat", "input_feeding": False,
+                             "alignment": "local-p", "window": 3},
 }
 
 

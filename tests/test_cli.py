@@ -167,3 +167,33 @@ def test_config_lists_every_field():
     assert result.returncode == 0
     for key in ("model.decoder.attention", "train.batch_tokens", "tokenizer.model_type", "decode.max_len_a"):
         assert key in result.stdout.decode()
+
+
+def test_ensemble_and_search_options(run_dir, tmp_path):
+    from seq2seq.config import validate
+
+    raw = toy_config("copy", FAMILIES["luong-concat"], max_steps=3, seed=4).to_dict()
+    raw["tokenizer"]["from_run"] = str(run_dir)                    # members must share the vocabulary
+    member = tmp_path / "member"
+    train(validate(raw), member, verbose=False)
+    text = "a b c\n\nd e f a\n"
+    both = run("translate", str(run_dir), str(member), "--beam-size", "3", "--no-repeat-ngram", "2",
+               "--min-len", "1", "--max-len", "5", "--beta", "0.2", "--jsonl", stdin=text)
+    assert both.returncode == 0, both.stderr.decode()
+    records = [json.loads(line) for line in both.stdout.decode().splitlines()]
+    assert len(records) == 3 and records[1]["n_best"][0]["text"] == ""
+    for r in (records[0], records[2]):
+        tokens = r["n_best"][0]["tokens"]
+        assert 1 <= len([t for t in tokens if t != "</s>"]) and len(tokens) <= 5
+    data = run_dir / "data"
+    ev = run("evaluate", str(run_dir), str(member), "--src", str(data / "test.src"), "--ref", str(data / "test.tgt"),
+             "--json")
+    assert ev.returncode == 0 and json.loads(ev.stdout)["run_dir"] == [str(run_dir), str(member)]
+    # a run with another vocabulary cannot join
+    write_corpus(tmp_path / "other")
+    cfg = tmp_path / "other.yaml"
+    cfg.write_text(CONFIG.format(root=tmp_path / "other"))
+    assert run("train", str(cfg), "--run-dir", str(tmp_path / "other_run"), "--quiet").returncode == 0
+    assert_one_line_error(run("translate", str(run_dir), str(tmp_path / "other_run"), stdin=text),
+                          "vocabularies differ")
+    assert_one_line_error(run("translate", str(run_dir), "--no-repeat-ngram", "-1", stdin=text), "--no-repeat-ngram")

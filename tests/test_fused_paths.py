@@ -7,7 +7,7 @@ from seq2seq.data.batching import make_batch
 from seq2seq.model.decoder import Decoder
 from helpers import FAMILIES, random_pairs, tiny_model
 
-FUSED = ["vanilla", "luong-concat-nofeed", "luong-general-nofeed"]
+FUSED = ["vanilla", "luong-concat-nofeed", "luong-general-nofeed", "luong-local-m-nofeed", "luong-local-p-nofeed"]
 
 
 @pytest.mark.parametrize("rnn", ["gru", "lstm"])
@@ -26,8 +26,9 @@ def test_fused_forward_equals_step_loop(name, rnn):
         torch.testing.assert_close(fused_attn, step_attn, rtol=0, atol=1e-6)
 
 
-def test_fused_path_gradients_match_step_loop():
-    model = tiny_model(FAMILIES["luong-concat-nofeed"])
+@pytest.mark.parametrize("name", ["luong-concat-nofeed", "luong-local-p-nofeed"])
+def test_fused_path_gradients_match_step_loop(name):
+    model = tiny_model(FAMILIES[name])
     src, tgt = random_pairs(4, seed=2)
     batch = make_batch(src, tgt)
     grads = []

@@ -12,6 +12,7 @@ CASES = [
     ("bahdanau", "gru", "copy"), ("bahdanau", "lstm", "copy"),
     ("luong-dot", "gru", "copy"), ("luong-general", "gru", "copy"), ("luong-general", "lstm", "copy"),
     ("luong-concat", "gru", "copy"), ("luong-concat-nofeed", "gru", "copy"),
+    ("luong-local-m", "gru", "reverse"), ("luong-local-p", "gru", "reverse"),
 ]
 
 

@@ -12,7 +12,7 @@ Families:
 - bahdanau (2014): c_t = attend(s_{t-1}, H) with vᵀtanh(W s + U h); s_t = RNN([e(y_{t-1}); c_t], s_{t-1}),
   out = tanh(W[s_t; c_t; e(y_{t-1})]).
 - luong (2015): h_t = RNN([e(y_{t-1}); h̃_{t-1}] or e(y_{t-1}), h_{t-1}); c_t = attend(h_t, H) with dot / general /
-  concat; h̃_t = tanh(W_c[c_t; h_t]) = out.
+  concat, globally or in a local window (local-m, local-p); h̃_t = tanh(W_c[c_t; h_t]) = out.
 
 `forward(tgt_in, memory)` runs a whole target sequence. Where no step depends on the previous step's output
 (vanilla, luong without input feeding) it makes one fused RNN call and one batched attention; otherwise it loops
@@ -37,10 +37,11 @@ class DecoderState:
     hidden: Tensor                 # (layers, batch, hidden)
     cell: Optional[Tensor] = None  # (layers, batch, hidden), LSTM only
     feed: Optional[Tensor] = None  # (batch, output_size), Luong input feeding only
+    time: int = 0                  # steps taken so far (the same for every row); Luong local-m reads it
 
     def select(self, index: Tensor) -> "DecoderState":
         pick = lambda t, dim: None if t is None else t.index_select(dim, index)
-        return DecoderState(pick(self.hidden, 1), pick(self.cell, 1), pick(self.feed, 0))
+        return DecoderState(pick(self.hidden, 1), pick(self.cell, 1), pick(self.feed, 0), self.time)
 
     @property
     def rnn_state(self):
@@ -93,8 +94,8 @@ class Decoder(nn.Module):
         # inputs (batch, steps, rnn_input) → outputs (batch, steps, hidden)
         outputs, new = self.rnn(inputs, state.rnn_state)
         if self.is_lstm:
-            return outputs, DecoderState(new[0], new[1], state.feed)
-        return outputs, DecoderState(new, None, state.feed)
+            return outputs, DecoderState(new[0], new[1], state.feed, state.time + inputs.size(1))
+        return outputs, DecoderState(new, None, state.feed, state.time + inputs.size(1))
 
     def embed(self, ids: Tensor) -> Tensor:
         return self.dropout(self.embedding(ids))
@@ -170,13 +171,13 @@ class BahdanauDecoder(Decoder):
 
 class LuongDecoder(Decoder):
     def __init__(self, vocab_size, embedding_size, memory_size, rnn, hidden_size, layers, dropout, bridge,
-                 tie_embeddings, attention_size, score, input_feeding):
+                 tie_embeddings, attention_size, score, input_feeding, alignment="global", window=10):
         output_size = embedding_size if tie_embeddings else hidden_size
         rnn_input = embedding_size + (output_size if input_feeding else 0)
         super().__init__(vocab_size, embedding_size, memory_size, rnn, hidden_size, layers, dropout,
                          rnn_input, output_size, bridge, tie_embeddings)
         self.input_feeding = input_feeding
-        self.attention = build_attention(score, hidden_size, memory_size, attention_size)
+        self.attention = build_attention(score, hidden_size, memory_size, attention_size, alignment, window)
         self.combine = nn.Linear(memory_size + hidden_size, output_size, bias=False)  # W_c
 
     def initial_feed(self, memory):
@@ -187,19 +188,21 @@ class LuongDecoder(Decoder):
     def prepare(self, memory):
         return memory.with_cache(self.attention.prepare(memory.states))
 
-    def attend(self, h: Tensor, memory: Memory) -> tuple[Tensor, Tensor]:
+    def attend(self, h: Tensor, memory: Memory, first_step: int) -> tuple[Tensor, Tensor]:
         # h (batch, steps, hidden) → attentional states h̃ (batch, steps, output), weights (batch, steps, src_len)
-        context, weights = self.attention(h, memory.states, memory.states, memory.mask, memory.cache)
+        time = torch.arange(first_step, first_step + h.size(1), device=h.device)  # (steps,) decoder step index
+        context, weights = self.attention(h, memory.states, memory.states, memory.mask, memory.cache, time)
         return self.dropout(torch.tanh(self.combine(torch.cat([context, h], -1)))), weights
 
     def step(self, y_prev, state, memory):
         emb = self.embed(y_prev)                                             # (batch, embedding)
         x = torch.cat([emb, state.feed], -1) if self.input_feeding else emb
+        t = state.time
         h, state = self.run_rnn(x.unsqueeze(1), state)                       # (batch, 1, hidden)
-        out, weights = self.attend(h, memory)                                # (batch, 1, output), (batch, 1, src)
+        out, weights = self.attend(h, memory, t)                             # (batch, 1, output), (batch, 1, src)
         out = out.squeeze(1)
         if self.input_feeding:
-            state = DecoderState(state.hidden, state.cell, out)
+            state = DecoderState(state.hidden, state.cell, out, state.time)
         return out, state, weights.squeeze(1)
 
     def forward(self, tgt_in, memory):
@@ -208,4 +211,4 @@ class LuongDecoder(Decoder):
         # fused: one RNN call over the whole target, then all attention scores in one batched product
         memory = self.prepare(memory)
         h, _ = self.run_rnn(self.embed(tgt_in), self.init_state(memory))    # (batch, tgt_len, hidden)
-        return self.attend(h, memory)
+        return self.attend(h, memory, 0)

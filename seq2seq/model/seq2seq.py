@@ -33,7 +33,8 @@ class Seq2Seq(nn.Module):
             self.decoder = BahdanauDecoder(**common, attention_size=attention_size)
         else:
             self.decoder = LuongDecoder(**common, attention_size=attention_size, score=dec.luong_score,
-                                        input_feeding=dec.feeds_input)
+                                        input_feeding=dec.feeds_input, alignment=dec.alignment,
+                                        window=dec.window)
 
     def encode(self, src: Tensor, lengths: Tensor, mask: Tensor) -> Memory:
         return self.encoder(src, lengths, mask)

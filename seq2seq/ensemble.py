@@ -1,0 +1,69 @@
+"""What search decodes with: one model, or several sharing a vocabulary, seen as one next-token distribution.
+
+    ensemble = Ensemble([model_a, model_b])
+    states = ensemble.start(src, src_lengths, src_mask)       # encoders run once
+    logp, states, attention = ensemble.step(y_prev, states)   # (rows, vocab), ..., (rows, src_len) or None
+    states = ensemble.select(states, rows)                    # beams, finished sentences leaving
+
+Each member runs its own `Decoder.step` (the single truth used in training); the ensemble's log-probability of a
+token is the mean of the members' log-probabilities (a normalised geometric mean would only shift every candidate
+of a step by the same constant). The attention it reports is the mean over members that have attention.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from .model.decoder import DecoderState
+from .model.encoder import Memory
+from .model.seq2seq import Seq2Seq
+
+State = list[tuple[Memory, DecoderState]]   # per member: its encoder memory and decoder state
+
+
+class Ensemble:
+    def __init__(self, models: Sequence[Seq2Seq]):
+        if not models:
+            raise ValueError("an ensemble needs at least one model")
+        vocab = {m.decoder.generator.out_features for m in models}
+        if len(vocab) != 1:
+            raise ValueError(f"ensemble members have different target vocabularies: {sorted(vocab)}")
+        self.models = list(models)
+
+    @property
+    def has_attention(self) -> bool:
+        return any(m.decoder.has_attention for m in self.models)
+
+    def start(self, src: Tensor, src_lengths: Tensor, src_mask: Tensor) -> State:
+        states = []
+        for model in self.models:
+            memory = model.decoder.prepare(model.encode(src, src_lengths, src_mask))
+            states.append((memory, model.decoder.init_state(memory)))
+        return states
+
+    def step(self, y_prev: Tensor, states: State) -> tuple[Tensor, State, Optional[Tensor]]:
+        """y_prev (rows,) → mean log-probabilities (rows, vocab), new states, attention (rows, src_len) or None."""
+        logps, attentions, new_states = [], [], []
+        for model, (memory, state) in zip(self.models, states):
+            out, state, weights = model.decoder.step(y_prev, state, memory)
+            logps.append(torch.log_softmax(model.decoder.generator(out), dim=-1))   # (rows, vocab)
+            if weights is not None:
+                attentions.append(weights)                                         # (rows, src_len)
+            new_states.append((memory, state))
+        if len(logps) == 1:
+            return logps[0], new_states, attentions[0] if attentions else None
+        logp = torch.stack(logps).mean(0)
+        attention = torch.stack(attentions).mean(0) if attentions else None
+        return logp, new_states, attention
+
+    @staticmethod
+    def select(states: State, rows: Tensor) -> State:
+        return [(memory.select(rows), state.select(rows)) for memory, state in states]
+
+    def eval(self) -> "Ensemble":
+        for model in self.models:
+            model.eval()
+        return self

@@ -1,9 +1,12 @@
 """Config: defaults, overrides, validation messages that name the key, the value and what is allowed."""
 
+from pathlib import Path
+
 import pytest
 
 from seq2seq.config import apply_overrides, load_config, validate
 from seq2seq.errors import UserError
+from helpers import REPO
 
 BASE = {"data": {"synthetic": {"task": "copy"}}}
 
@@ -23,6 +26,9 @@ def test_defaults_and_overrides():
     ("model.decoder.dropout=1", ["model.decoder.dropout", "1", "less than 1"]),
     ("train.optimizer=sgd", ["train.optimizer", "unknown key", "lr"]),
     ("model.decoder.input_feeding=true", ["input_feeding", "luong", "bahdanau"]),
+    ("train.device=gpu", ["train.device", "'gpu'", "auto|cpu|cuda"]),
+    ("model.decoder.alignment=local", ["model.decoder.alignment", "'local'", "'local-m' or 'local-p'"]),
+    ("decode.no_repeat_ngram=-2", ["decode.no_repeat_ngram", "-2", "greater than or equal to 0"]),
 ])
 def test_errors_name_key_value_and_allowed(override, needles):
     raw = apply_overrides({**BASE, "model": {"decoder": {"attention": "bahdanau"}}}
@@ -82,3 +88,31 @@ def test_invalid_utf8_reports_line_and_byte_offset(tmp_path):
     path.write_bytes(b"ok\r\nfine\r\nbad \xff here\r\n")
     with pytest.raises(UserError, match=r"line 3 .*byte offset 14"):
         read_lines(path)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_recipe_is_a_valid_config(path):
+    config = load_config(path)
+    assert Path(config.data.root).name == "multi30k"
+    assert config.data.src_lang != config.data.tgt_lang
+
+
+def test_tokenizer_from_run_is_relative_to_the_config_file(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "c.yaml"
+    path.write_text("data: {synthetic: {task: copy}}\ntokenizer: {from_run: ../runs/first}\n")
+    assert load_config(path).tokenizer.from_run == str(tmp_path / "runs" / "first")
+
+
+def test_device_names():
+    import torch
+
+    from seq2seq.devices import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="no CUDA device"):
+            resolve_device("cuda:0")
+    with pytest.raises(UserError, match="expected auto, cpu, cuda"):
+        resolve_device("tpu")

@@ -181,9 +181,13 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
 
     Returns, per sentence, up to `opts.n_best` distinct hypotheses sorted by rank (best first). A sentence stops
     when `beam_size` hypotheses have ended with EOS, or at its length limit (then the live beams are returned as
-    unfinished). With the greedy fallback the greedy hypothesis joins the list when it ranks higher than what the
-    beam found, so beam search never returns a worse best hypothesis than greedy search. With beam_size 1 and no
-    fallback this is exactly greedy search.
+    unfinished). With beam_size 1 this is exactly greedy search.
+
+    Greedy fallback: the beam tracks the greedy path (the argmax extension of the greedy prefix) while it stays in
+    the beam. For the few sentences where the beam prunes it, or stops while it is still running and could still
+    outrank what was found, greedy search runs afterwards on those sentences alone (encoder states reused) and its
+    hypothesis joins the list when it ranks higher. So beam search never returns a worse best hypothesis than
+    greedy search, for little extra work.
     """
     ens = as_ensemble(model)
     K, device, B = opts.beam_size, src.device, src.size(0)
@@ -200,6 +204,10 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
     limits = max_len.to(device)
     n_finished = torch.zeros(B, dtype=torch.long, device=device)         # (B,) hypotheses ended with EOS
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    track = opts.greedy_fallback and K > 1
+    g_beam = torch.zeros(B, dtype=torch.long, device=device)             # (n,) beam holding the greedy prefix
+    g_live = torch.full((B,), track, dtype=torch.bool, device=device)    # (n,) greedy prefix still in the beam
+    need_greedy = torch.zeros(B, dtype=torch.bool, device=device)        # (B,) greedy must run for this sentence
     for t in range(int(max_len.max())):
         n = active.numel()
         logp, states, weights = ens.step(y, states)                      # (n*K, vocab)
@@ -223,6 +231,15 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
                                                   lengths[sentence], opts))
         # the K best candidates that go on (non-EOS, in rank order)
         order = torch.argsort((token == EOS).int(), dim=1, stable=True)[:, :K]  # (n, K)
+        if track:
+            g_token = logp.view(n, K, vocab)[torch.arange(n, device=device), g_beam].max(dim=-1)[1]   # (n,)
+            g_flat = (g_beam * vocab + g_token).unsqueeze(1)                                            # (n, 1)
+            ended_in_beam = (g_token == EOS) & ((top_idx[:, :K] == g_flat) & is_eos[:, :K]).any(1)
+            kept = top_idx.gather(1, order) == g_flat                    # (n, K) where the greedy path went on
+            lost = g_live & ~ended_in_beam & ~kept.any(1)
+            need_greedy[active[lost]] = True
+            g_live = g_live & kept.any(1)
+            g_beam = kept.int().argmax(1)
         scores = top_scores.gather(1, order)
         keep_rows = source_row.gather(1, order).view(-1)                 # (n*K,)
         y = token.gather(1, order).view(-1)
@@ -240,6 +257,14 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
                 finished[sentence].append(_finish(history[r], float(scores[i, k]),
                                                   None if attention is None else attention[r], False,
                                                   lengths[sentence], opts))
+        if track:   # stopping with the greedy path still running: can it still outrank what was found?
+            open_path = full & g_live
+            for i in open_path.nonzero().squeeze(1).tolist():
+                sentence = int(active[i])
+                # its score can only fall; its length penalty can grow at most to the limit's; coverage cp <= 0
+                bound = float(scores[i, g_beam[i]]) / length_penalty(int(limits[sentence]), opts.alpha)
+                if bound > max(h.rank for h in finished[sentence]):
+                    need_greedy[sentence] = True
         done = at_limit | full
         if bool(done.all()):
             break
@@ -247,11 +272,15 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
             live = (~done).nonzero().squeeze(1)                          # (n',)
             live_rows = (live.unsqueeze(1) * K + torch.arange(K, device=device)).view(-1)  # (n'*K,)
             active, scores, y, history = active[live], scores[live], y[live_rows], history[live_rows]
+            g_beam, g_live = g_beam[live], g_live[live]
             states = ens.select(states, live_rows)
             if attention is not None:
                 attention = attention[live_rows]
-    if opts.greedy_fallback:
-        for sentence, g in enumerate(greedy(ens, src, src_lengths, src_mask, max_len, opts, states=start)):
+    if bool(need_greedy.any()):
+        redo = need_greedy.nonzero().squeeze(1)                          # (m,) sentences whose greedy path was lost
+        subset = greedy(ens, src[redo], src_lengths[redo.cpu()], src_mask[redo], max_len[redo.cpu()], opts,
+                        states=ens.select(start, redo))
+        for sentence, g in zip(redo.tolist(), subset):
             if all(h.tokens != g.tokens or h.finished != g.finished for h in finished[sentence]):
                 finished[sentence].append(g)
     results = []

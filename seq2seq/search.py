@@ -63,8 +63,7 @@ class SearchOptions:
 
 def search_options(decode, **overrides) -> SearchOptions:
     """SearchOptions from a `DecodeConfig`, with keyword overrides (None values keep the config's)."""
-    fields = {f: getattr(decode, f) for f in ("beam_size", "alpha", "beta", "max_len_a", "max_len_b", "max_len",
-                                              "min_len", "no_repeat_ngram", "greedy_fallback")}
+    fields = {f: getattr(decode, f) for f in SearchOptions.__dataclass_fields__ if hasattr(decode, f)}
     unknown = set(overrides) - set(SearchOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown search option(s): {', '.join(sorted(unknown))}")

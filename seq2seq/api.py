@@ -30,6 +30,7 @@ class Translation:
     tokens: list[str]                # output pieces; ends with "</s>" when the model stopped by itself
     src_tokens: list[str]            # source pieces as the model saw them (after truncation)
     attention: Optional[np.ndarray]  # (len(tokens), len(src_tokens)) weights, rows sum to 1; None for vanilla
+                                     # or when translated with attention=False
     truncated: bool = False          # the source was longer than model.max_src_len and was cut
 
 
@@ -71,7 +72,8 @@ class Translator:
         """One `Translation` per input string, in order. Empty input gives empty output.
 
         beam_size / alpha / search (beta, max_len_a, max_len_b, max_len, min_len, no_repeat_ngram, greedy_fallback):
-        override the run's decode settings (beam 1 = greedy).
+        override the run's decode settings (beam 1 = greedy). attention=False skips recording attention matrices
+        (a little faster; `Translation.attention` is then None)
         warn: called with a message for each input longer than the model's limit (it is truncated).
         """
         return [n[0] for n in self.translate_n_best(texts, 1, batch_size, beam_size, alpha, warn, **search)]
@@ -102,7 +104,7 @@ class Translator:
         out = []
         for ids, hyps, cut in zip(sources, nbest, truncated):
             if not hyps:
-                empty = None if not self.has_attention else np.zeros((0, 0))
+                empty = np.zeros((0, 0)) if self.has_attention and opts.attention else None
                 out.append([Translation("", 0.0, [], [], empty, cut)])
                 continue
             src_pieces = self.src_tokenizer.pieces(ids)

@@ -101,6 +101,7 @@ def _decode_options(p: argparse.ArgumentParser) -> None:
                         "may then score below greedy's)")
     p.add_argument("--device", default="auto", help="auto (default: a CUDA GPU when PyTorch sees one), cpu, cuda, "
                                                     "cuda:N or mps")
+    p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
 
 
 def _warn(message: str) -> None:
@@ -127,18 +128,23 @@ def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1
     from .api import Translator
 
     for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size), ("--n-best", n_best),
-                        ("--max-len", args.max_len)):
+                        ("--max-len", args.max_len), ("--threads", args.threads)):
         if value is not None and value < 1:
             raise UserError(f"{flag} {value}: must be >= 1")
     for flag, value in (("--alpha", args.alpha), ("--beta", args.beta), ("--max-len-ratio", args.max_len_a),
                         ("--min-len", args.min_len), ("--no-repeat-ngram", args.no_repeat_ngram)):
         if value is not None and value < 0:
             raise UserError(f"{flag} {value}: must be >= 0")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
     return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, beam_size=args.beam_size,
                                        alpha=args.alpha, warn=_warn, beta=args.beta, max_len_a=args.max_len_a,
                                        max_len=args.max_len, min_len=args.min_len,
-                                       no_repeat_ngram=args.no_repeat_ngram, greedy_fallback=args.greedy_fallback)
+                                       no_repeat_ngram=args.no_repeat_ngram, greedy_fallback=args.greedy_fallback,
+                                       attention=False)   # no output here shows attention: skip its bookkeeping
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:

@@ -79,10 +79,20 @@ class TokenizerConfig(_Strict):
     model_type: Literal["unigram", "bpe"] = Field("unigram", description="sentencepiece algorithm")
     vocab_size: int = Field(8000, ge=8, description="sentencepiece vocabulary size (per model)")
     joint: bool = Field(True, description="one vocabulary for source and target")
+    per_side_vocab: bool = Field(False, description="joint sentencepiece model, but each side's embedding/output "
+                                                    "layer keeps only the pieces its training text uses (as Joey NMT "
+                                                    "and OpenNMT-py build vocabularies): a smaller softmax")
     character_coverage: float = Field(1.0, gt=0, le=1, description="sentencepiece character coverage")
     min_freq: int = Field(1, ge=1, description="char/whitespace: rarer symbols become <unk>")
     from_run: Optional[str] = Field(None, description="reuse the tokenizer of this run directory instead of training "
                                                       "one (ensemble members must share the target vocabulary)")
+
+    @model_validator(mode="after")
+    def _per_side(self) -> "TokenizerConfig":
+        if self.per_side_vocab and not (self.type == "sentencepiece" and self.joint):
+            raise ValueError(f"per_side_vocab restricts a joint sentencepiece model; it needs type: sentencepiece "
+                             f"and joint: true (got type: {self.type}, joint: {str(self.joint).lower()})")
+        return self
 
 
 class EncoderConfig(_Strict):
@@ -173,6 +183,8 @@ class TrainConfig(_Strict):
     valid_metric: Literal["bleu", "loss", "accuracy"] = Field(
         "bleu", description="what `best` and early stopping follow (accuracy = exact sentence match)")
     patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")
+    stop_at: Optional[float] = Field(None, description="stop once a validation reaches this valid_metric value "
+                                                       "(e.g. BLEU 30: time-to-quality runs)")
     log_every: int = Field(100, gt=0, description="log line every N updates when stderr is not a terminal")
     threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
     device: str = Field("auto", pattern=DEVICE_PATTERN,

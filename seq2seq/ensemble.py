@@ -63,6 +63,12 @@ class Ensemble:
     def select(states: State, rows: Tensor) -> State:
         return [(memory.select(rows), state.select(rows)) for memory, state in states]
 
+    @staticmethod
+    def select_decoder(states: State, rows: Tensor) -> State:
+        """Reorder the decoder states only; valid when every row keeps the same encoder memory (rows moving among
+        the beams of one sentence)."""
+        return [(memory, state.select(rows)) for memory, state in states]
+
     def eval(self) -> "Ensemble":
         for model in self.models:
             model.eval()

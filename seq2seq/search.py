@@ -47,6 +47,8 @@ class SearchOptions:
     min_len: int = 0                  # EOS is forbidden before this many output tokens
     no_repeat_ngram: int = 0          # forbid repeating any n-gram of this size in one output; 0 = off
     greedy_fallback: bool = True      # beam search also follows the greedy path and keeps it when it ranks higher
+    attention: bool = True            # keep each hypothesis's attention matrix (always kept when beta > 0)
+    stop_early: bool = True           # beam: a sentence also stops once no live beam can outrank its n-best
 
     def __post_init__(self):
         for name in ("beam_size", "n_best"):
@@ -149,13 +151,15 @@ def greedy(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src_mask
     history = torch.empty(batch, 0, dtype=torch.long, device=device)     # (n, t) tokens so far
     scores = torch.zeros(batch, device=device)                           # (n,)
     attention: Optional[Tensor] = None                                   # (n, t, src_len)
+    keep_attention = opts.attention or opts.beta > 0
     results: list[Optional[Hypothesis]] = [None] * batch
     for t in range(int(max_len.max())):
         logp, states, weights = ens.step(y, states)                      # (n, vocab)
         best, y = constrain(logp, history, t, opts).max(dim=-1)          # (n,), (n,)
         scores = scores + best
         history = torch.cat([history, y.unsqueeze(1)], dim=1)
-        attention = _attention_rows(attention, weights)
+        if keep_attention:
+            attention = _attention_rows(attention, weights)
         ended = (y == EOS) | (t + 1 >= limits[active])                   # (n,)
         if not bool(ended.any()):
             continue
@@ -180,7 +184,8 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
 
     Returns, per sentence, up to `opts.n_best` distinct hypotheses sorted by rank (best first). A sentence stops
     when `beam_size` hypotheses have ended with EOS, or at its length limit (then the live beams are returned as
-    unfinished). With beam_size 1 this is exactly greedy search.
+    unfinished), or (stop_early) as soon as no live beam can outrank its n_best finished hypotheses any more —
+    which returns the same n-best list with fewer steps. With beam_size 1 this is exactly greedy search.
 
     Greedy fallback: the beam tracks the greedy path (the argmax extension of the greedy prefix) while it stays in
     the beam. For the few sentences where the beam prunes it, or stops while it is still running and could still
@@ -199,10 +204,14 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
     scores[:, 1:] = float("-inf")                                        # all beams start as one
     history = torch.empty(B * K, 0, dtype=torch.long, device=device)     # (n*K, t) tokens so far
     attention: Optional[Tensor] = None                                   # (n*K, t, src_len)
+    keep_attention = opts.attention or opts.beta > 0
     active = torch.arange(B, device=device)                              # (n,) original index of each live sentence
     limits = max_len.to(device)
     n_finished = torch.zeros(B, dtype=torch.long, device=device)         # (B,) hypotheses ended with EOS
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    # rank of each sentence's n_best-th finished hypothesis (-inf until it has n_best): what a live beam must beat
+    nth_rank = torch.full((B,), float("-inf"), device=device)           # (B,)
+    lp_limit = length_penalty(limits.float(), opts.alpha)                # (B,) largest length penalty reachable
     track = opts.greedy_fallback and K > 1
     g_beam = torch.zeros(B, dtype=torch.long, device=device)             # (n,) beam holding the greedy prefix
     g_live = torch.full((B,), track, dtype=torch.bool, device=device)    # (n,) greedy prefix still in the beam
@@ -216,7 +225,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
         top_scores, top_idx = cand.topk(min(2 * K, K * vocab), dim=1)    # (n, 2K) best first
         beam, token = top_idx // vocab, top_idx % vocab
         source_row = (torch.arange(n, device=device) * K).unsqueeze(1) + beam  # (n, 2K) row each came from
-        attention_full = _attention_rows(attention, weights)             # (n*K, t+1, src_len)
+        attention_full = _attention_rows(attention, weights) if keep_attention else None  # (n*K, t+1, src_len)
         paths = torch.cat([history[source_row.view(-1)], token.view(-1, 1)], 1).view(n, -1, t + 1)  # (n, 2K, t+1)
         # hypotheses that end here: EOS among the top K candidates (an event per hypothesis)
         is_eos = (token == EOS) & torch.isfinite(top_scores)
@@ -228,6 +237,11 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
                 att = None if attention_full is None else attention_full[int(source_row[i, j])]
                 finished[sentence].append(_finish(paths[i, j], float(top_scores[i, j]), att, True,
                                                   lengths[sentence], opts))
+            if opts.stop_early:
+                for sentence in set(active[is_eos.any(1)].tolist()):
+                    ranks = sorted((h.rank for h in finished[sentence]), reverse=True)
+                    if len(ranks) >= opts.n_best:
+                        nth_rank[sentence] = ranks[opts.n_best - 1]
         # the K best candidates that go on (non-EOS, in rank order)
         order = torch.argsort((token == EOS).int(), dim=1, stable=True)[:, :K]  # (n, K)
         if track:
@@ -245,9 +259,16 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
         history = paths.gather(1, order.unsqueeze(-1).expand(-1, -1, t + 1)).view(n * K, t + 1)
         if attention_full is not None:
             attention = attention_full[keep_rows]
-        states = ens.select(states, keep_rows)
+        # beams move only within their sentence, so the encoder memory stays as it is: reorder decoder states only
+        states = ens.select_decoder(states, keep_rows)
         at_limit = t + 1 >= limits[active]                               # (n,)
         full = n_finished[active] >= K                                   # (n,)
+        if opts.stop_early:
+            # a live beam's rank can at best become score / lp(limit): log-probabilities only fall, the length
+            # penalty grows at most to the limit's, and the coverage penalty is <= 0. When no live beam can beat
+            # the n-best finished hypotheses, more steps cannot change what this sentence returns.
+            best_possible = (scores / lp_limit[active].unsqueeze(1)).max(1)[0]   # (n,)
+            full = full | (best_possible < nth_rank[active])
         cut = at_limit & ~full                                           # stopped by the limit: live beams count
         for i in cut.nonzero().squeeze(1).tolist():
             sentence = int(active[i])

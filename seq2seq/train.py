@@ -67,6 +67,8 @@ def build_tokenizers(config: Config, train: Corpus) -> tuple[Tokenizer, Tokenize
                   min_freq=tok.min_freq, seed=config.train.seed)
     if tok.joint:
         joint = train_tokenizer(tok.type, train.src + train.tgt, **kwargs)
+        if tok.per_side_vocab:
+            return joint.restricted(train.src), joint.restricted(train.tgt)
         return joint, joint
     return train_tokenizer(tok.type, train.src, **kwargs), train_tokenizer(tok.type, train.tgt, **kwargs)
 
@@ -225,7 +227,9 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
 
     torch.manual_seed(tc.seed)
     model = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas, weight_decay=tc.weight_decay)
+    # fused: one kernel over all parameters (≈3x less optimizer time on a CPU than the per-tensor loop)
+    optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr, betas=tc.adam_betas, weight_decay=tc.weight_decay,
+                                 fused=True)
     scheduler = make_scheduler(config, optimizer)
     step, epoch, batch_in_epoch = 0, 1, 0
     best, patience_best, bad_validations = None, None, 0
@@ -345,7 +349,10 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             if (tc.valid_every and step % tc.valid_every == 0) or (not tc.valid_every and end_of_epoch):
                 last_valid = run_validation(scheduled=True)
                 save("validation")
-                if tc.patience is not None and bad_validations >= tc.patience:
+                if tc.stop_at is not None and (last_valid[tc.valid_metric] <= tc.stop_at if tc.valid_metric == "loss"
+                                               else last_valid[tc.valid_metric] >= tc.stop_at):
+                    stopped = f"reached {tc.valid_metric} {last_valid[tc.valid_metric]} (train.stop_at={tc.stop_at})"
+                elif tc.patience is not None and bad_validations >= tc.patience:
                     stopped = f"no improvement in {tc.patience} validations (early stopping)"
                 elif tc.lr_schedule == "plateau" and optimizer.param_groups[0]["lr"] < tc.min_lr:
                     stopped = f"learning rate fell below train.min_lr={tc.min_lr}"

@@ -70,3 +70,15 @@ def test_train_state_holds_no_pickled_objects(tmp_path):
     assert state["step"] == 3
     for line in (tmp_path / METRICS).read_text().splitlines():
         json.loads(line)
+
+
+def test_stop_at_ends_training_at_the_first_validation_reaching_the_target(tmp_path):
+    from helpers import toy_config
+    from seq2seq.checkpoint import read_metrics
+    from seq2seq.train import train
+
+    config = toy_config("copy", max_steps=2000, valid_every=25, stop_at=50.0)
+    result = train(config, tmp_path, verbose=False)
+    valid = [e for e in read_metrics(tmp_path) if e["event"] == "valid"]
+    assert result.steps < 2000 and "stop_at" in result.stopped
+    assert valid[-1]["accuracy"] >= 50.0 and all(e["accuracy"] < 50.0 for e in valid[:-1])

@@ -197,3 +197,11 @@ def test_ensemble_and_search_options(run_dir, tmp_path):
     assert_one_line_error(run("translate", str(run_dir), str(tmp_path / "other_run"), stdin=text),
                           "vocabularies differ")
     assert_one_line_error(run("translate", str(run_dir), "--no-repeat-ngram", "-1", stdin=text), "--no-repeat-ngram")
+
+
+def test_threads_option(run_dir):
+    text = "a b c\nd e\n"
+    one = run("translate", str(run_dir), "--threads", "1", stdin=text)
+    default = run("translate", str(run_dir), stdin=text)
+    assert one.returncode == 0 and one.stdout == default.stdout
+    assert_one_line_error(run("translate", str(run_dir), "--threads", "0", stdin=text), "--threads 0")

@@ -49,8 +49,12 @@ def test_recipe_trains_and_translates_end_to_end(tmp_path):
                            "decode.max_len_b=5", "decode.max_len_a=0.5"]
     config = load_config(RECIPE, small)
     result = train(config, tmp_path, verbose=False)
-    assert result.steps == 8 and (tmp_path / "tokenizer" / "joint.model").is_file()
+    # the recipe restricts the joint model per side: two files, each side with only the pieces it uses
+    assert result.steps == 8 and (tmp_path / "tokenizer" / "src.model").is_file()
     translator = Translator.load(tmp_path)
+    src_tok, tgt_tok = translator.src_tokenizer, translator.tgt_tokenizer
+    assert src_tok.vocab_size < 1000 and tgt_tok.vocab_size < 1000 and src_tok.vocab_size != tgt_tok.vocab_size
+    assert translator.model.decoder.generator.out_features == tgt_tok.vocab_size
     src = read_lines(DATA / "multi30k" / "test_2016_flickr.de")[:20]
     ref = read_lines(DATA / "multi30k" / "test_2016_flickr.en")[:20]
     out = translator.translate(src)

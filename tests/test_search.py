@@ -69,6 +69,33 @@ def test_results_do_not_depend_on_the_batch(name, beam):
                 torch.testing.assert_close(x.attention, y.attention, rtol=0, atol=1e-4)
 
 
+@pytest.mark.parametrize("name", ["bahdanau", "luong-concat", "vanilla"])
+@pytest.mark.parametrize("alpha,beta,n_best", [(0.0, 0.0, 1), (1.0, 0.0, 1), (0.6, 0.4, 3)])
+def test_stopping_early_returns_the_same_n_best(name, alpha, beta, n_best):
+    """A sentence stops once no live beam can outrank its n-best finished hypotheses: same lists, fewer steps."""
+    model = tiny_model(FAMILIES[name], seed=6)
+    srcs = sources(60, seed=6, max_len=15)
+    opts = dict(beam_size=4, n_best=n_best, alpha=alpha, beta=beta, max_len_a=2.0, max_len_b=5)
+    early = decode_all(model, srcs, SearchOptions(**opts), batch_size=20)
+    late = decode_all(model, srcs, SearchOptions(stop_early=False, **opts), batch_size=20)
+    for a, b in zip(early, late):
+        assert [h.tokens for h in a] == [h.tokens for h in b]
+        assert all(abs(x.score - y.score) < 1e-6 and abs(x.rank - y.rank) < 1e-6 for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("name", ["bahdanau", "luong-concat", "luong-local-p"])
+def test_skipping_attention_changes_nothing_else(name):
+    model = tiny_model(FAMILIES[name], seed=5)
+    srcs = sources(40, seed=5, max_len=15)
+    for beam in (1, 4):
+        full = decode_all(model, srcs, SearchOptions(beam_size=beam, n_best=beam, alpha=0.6), batch_size=16)
+        lean = decode_all(model, srcs, SearchOptions(beam_size=beam, n_best=beam, alpha=0.6, attention=False),
+                          batch_size=16)
+        for a, b in zip(full, lean):
+            assert [(h.tokens, h.score, h.rank) for h in a] == [(h.tokens, h.score, h.rank) for h in b]
+            assert all(h.attention is not None for h in a) and all(h.attention is None for h in b)
+
+
 @pytest.mark.parametrize("alpha,beta", [(0.0, 0.0), (1.0, 0.0), (0.6, 0.4)])
 def test_n_best_sorted_distinct_and_within_limits(alpha, beta):
     model = tiny_model(FAMILIES["luong-general"], seed=2)

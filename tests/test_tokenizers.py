@@ -50,3 +50,38 @@ def test_tied_embeddings_share_one_matrix_and_survive_save_load(tmp_path):
     model = load(tmp_path).model
     assert model.decoder.generator.weight is model.decoder.embedding.weight
     assert torch.equal(model.decoder.generator.weight, model.decoder.embedding.weight)
+
+
+def test_per_side_restriction_keeps_training_text_and_saves_compact_ids(tmp_path):
+    src_text = [f"der {a} hund sieht die {b} katze ." for a in ("kleine", "braune", "alte") for b in ("rote", "blaue")]
+    tgt_text = [f"the {a} dog sees the {b} cat ." for a in ("small", "brown", "old") for b in ("red", "blue")]
+    joint = train_tokenizer("sentencepiece", (src_text + tgt_text) * 5, vocab_size=80)
+    src, tgt = joint.restricted(src_text), joint.restricted(tgt_text)
+    assert src.vocab_size < joint.vocab_size and tgt.vocab_size < joint.vocab_size
+    for tok, texts in ((src, src_text), (tgt, tgt_text)):
+        for line in texts:   # the side's own text segments exactly as with the full model
+            assert tok.pieces(tok.encode(line)) == joint.pieces(joint.encode(line))
+        ids = [i for line in texts for i in tok.encode(line)]
+        assert max(ids) < tok.vocab_size and min(ids) > EOS              # compact ids, specials untouched
+    src_pieces, src_chars = set(src.pieces(range(src.vocab_size))), set("".join(src_text))
+    english = [w for w in " ".join(tgt_text).split() if set(w) <= src_chars
+               and not set(joint.pieces(joint.encode(w))) <= src_pieces]   # spelled with German letters only
+    assert english
+    other = f"{english[0]} hund sieht ."             # a piece only the English side uses, on the German side
+    ids = src.encode(other)
+    assert src.decode(ids) == other and UNK not in ids                  # falls back to smaller pieces
+    assert UNK in src.encode("w")                    # a character only the other side uses is unknown here
+    assert set(src.pieces(ids)) <= src_pieces
+    save_tokenizers(tmp_path, src, tgt)
+    s, t = load_tokenizers(tmp_path)
+    assert (s.vocab_size, t.vocab_size) == (src.vocab_size, tgt.vocab_size)
+    assert s.pieces(range(s.vocab_size)) == src.pieces(range(src.vocab_size)) and s.encode(other) == ids
+
+
+def test_per_side_vocab_needs_a_joint_sentencepiece_model():
+    from seq2seq.config import validate
+    from seq2seq.errors import UserError
+
+    raw = {"data": {"synthetic": {"task": "copy"}}, "tokenizer": {"type": "char", "per_side_vocab": True}}
+    with pytest.raises(UserError, match="per_side_vocab.*type: char"):
+        validate(raw)

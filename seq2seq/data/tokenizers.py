@@ -43,7 +43,41 @@ class SentencePieceTokenizer:
 
         self._bytes = model_bytes
         self.sp = spm.SentencePieceProcessor(model_proto=model_bytes)
-        self.vocab_size = self.sp.get_piece_size()
+        # A model restricted to one side (`restricted`) marks the other pieces unused: the encoder never produces
+        # them, and ids are compact (specials, then the used pieces in model order), so the embedding and output
+        # layers get one row per piece this side uses.
+        used = [i for i in range(self.sp.get_piece_size()) if not self.sp.is_unused(i)]
+        if len(used) == self.sp.get_piece_size():
+            self._to_full = self._to_compact = None
+            self.vocab_size = len(used)
+        else:
+            self._to_full = used                                              # compact id → model id
+            self._to_compact = [UNK] * self.sp.get_piece_size()                # model id → compact id
+            for compact, model_id in enumerate(used):
+                self._to_compact[model_id] = compact
+            self.vocab_size = len(used)
+
+    def restricted(self, texts: Iterable[str]) -> "SentencePieceTokenizer":
+        """This model restricted to the pieces that occur when it encodes `texts` (one side's training text), as
+        Joey NMT and OpenNMT-py build per-side vocabularies. Those texts encode exactly as before; other text
+        falls back to smaller pieces. The other pieces are marked unused in the model file, which stays a
+        standard sentencepiece model."""
+        from sentencepiece import sentencepiece_model_pb2 as pb
+
+        used: set[int] = set()
+        chars: set[str] = {"\u2581"}                      # ▁, sentencepiece's word boundary
+        for line in texts:
+            used.update(self.sp.encode(line, out_type=int))
+            chars.update(line)
+        model = pb.ModelProto()
+        model.ParseFromString(self._bytes)
+        normal = pb.ModelProto.SentencePiece.NORMAL
+        for i, piece in enumerate(model.pieces):
+            # single characters of this side stay, so any text in its alphabet still encodes without <unk>
+            single = len(piece.piece) == 1 and piece.piece in chars
+            if piece.type == normal and i not in used and not single:
+                piece.type = pb.ModelProto.SentencePiece.UNUSED
+        return SentencePieceTokenizer(model.SerializeToString())
 
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int, model_type: str, character_coverage: float,
@@ -69,13 +103,17 @@ class SentencePieceTokenizer:
             return cls((prefix.with_suffix(".model")).read_bytes())
 
     def encode(self, text: str) -> list[int]:
-        return self.sp.encode(text, out_type=int)
+        ids = self.sp.encode(text, out_type=int)
+        return ids if self._to_compact is None else [self._to_compact[i] for i in ids]
+
+    def _full(self, ids: Sequence[int]) -> list[int]:
+        return [int(i) for i in ids] if self._to_full is None else [self._to_full[int(i)] for i in ids]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.sp.decode([i for i in ids if i > EOS])
+        return self.sp.decode([i for i in self._full(ids) if i > EOS])
 
     def pieces(self, ids: Sequence[int]) -> list[str]:
-        return [self.sp.id_to_piece(int(i)) for i in ids]
+        return [self.sp.id_to_piece(i) for i in self._full(ids)]
 
     def save(self, path: Path) -> None:
         write_atomic(path, self._bytes)

@@ -102,16 +102,24 @@ class Decoder(nn.Module):
 
     def step(self, y_prev: Tensor, state: DecoderState, memory: Memory
              ) -> tuple[Tensor, DecoderState, Optional[Tensor]]:
+        """One decoder step from the previous token ids y_prev (batch,)."""
+        return self.step_embedded(self.embed(y_prev), state, memory)
+
+    def step_embedded(self, emb: Tensor, state: DecoderState, memory: Memory
+                      ) -> tuple[Tensor, DecoderState, Optional[Tensor]]:
+        """The step itself, from the (dropped-out) embedding of y_prev (batch, embedding): teacher forcing embeds
+        the whole target once, search embeds one token per step; both come here."""
         raise NotImplementedError
 
     def forward(self, tgt_in: Tensor, memory: Memory) -> tuple[Tensor, Optional[Tensor]]:
         """Teacher-forced pass: tgt_in (batch, tgt_len) → outputs (batch, tgt_len, output_size), attention
-        (batch, tgt_len, src_len) or None. Loops over `step`; subclasses may fuse."""
+        (batch, tgt_len, src_len) or None. Loops over `step_embedded`; subclasses may fuse."""
         memory = self.prepare(memory)
         state = self.init_state(memory)
+        embedded = self.embed(tgt_in)                                         # (batch, tgt_len, embedding)
         outs, attns = [], []
         for t in range(tgt_in.size(1)):
-            out, state, weights = self.step(tgt_in[:, t], state, memory)
+            out, state, weights = self.step_embedded(embedded[:, t], state, memory)
             outs.append(out)
             attns.append(weights)
         attention = torch.stack(attns, dim=1) if self.has_attention else None
@@ -128,8 +136,7 @@ class VanillaDecoder(Decoder):
                          embedding_size + memory_size, output_size, bridge, tie_embeddings)
         self.output = nn.Linear(hidden_size + memory_size + embedding_size, output_size)
 
-    def step(self, y_prev, state, memory):
-        emb = self.embed(y_prev)                                             # (batch, embedding)
+    def step_embedded(self, emb, state, memory):
         context = memory.final                                               # (batch, memory_size)
         rnn_out, state = self.run_rnn(torch.cat([emb, context], -1).unsqueeze(1), state)
         s = rnn_out.squeeze(1)                                               # (batch, hidden)
@@ -158,8 +165,7 @@ class BahdanauDecoder(Decoder):
     def prepare(self, memory):
         return memory.with_cache(self.attention.prepare(memory.states))
 
-    def step(self, y_prev, state, memory):
-        emb = self.embed(y_prev)                                             # (batch, embedding)
+    def step_embedded(self, emb, state, memory):
         query = state.hidden[-1].unsqueeze(1)                                # (batch, 1, hidden): s_{t-1}
         context, weights = self.attention(query, memory.states, memory.states, memory.mask, memory.cache)
         context = context.squeeze(1)                                         # (batch, memory_size)
@@ -194,8 +200,7 @@ class LuongDecoder(Decoder):
         context, weights = self.attention(h, memory.states, memory.states, memory.mask, memory.cache, time)
         return self.dropout(torch.tanh(self.combine(torch.cat([context, h], -1)))), weights
 
-    def step(self, y_prev, state, memory):
-        emb = self.embed(y_prev)                                             # (batch, embedding)
+    def step_embedded(self, emb, state, memory):
         x = torch.cat([emb, state.feed], -1) if self.input_feeding else emb
         t = state.time
         h, state = self.run_rnn(x.unsqueeze(1), state)                       # (batch, 1, hidden)

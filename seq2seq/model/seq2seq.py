@@ -10,7 +10,6 @@ from torch import Tensor, nn
 
 from ..config import ModelConfig
 from ..data.batching import Batch
-from ..data.tokenizers import PAD
 from .decoder import BahdanauDecoder, Decoder, LuongDecoder, VanillaDecoder
 from .encoder import Encoder, Memory
 
@@ -47,9 +46,12 @@ class Seq2Seq(nn.Module):
 
     def loss(self, batch: Batch, label_smoothing: float = 0.0) -> Tensor:
         """Summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean)."""
-        logits, _ = self(batch)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.tgt_out.reshape(-1), ignore_index=PAD,
-                               reduction="sum", label_smoothing=label_smoothing)
+        memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
+        out, _ = self.decoder(batch.tgt_in, memory)                          # (batch, tgt_len, output_size)
+        # the output layer and softmax only on real positions: padding never costs a vocabulary-sized row
+        logits = self.decoder.generator(out[batch.tgt_mask])                 # (n_tokens, vocab)
+        return F.cross_entropy(logits, batch.tgt_out[batch.tgt_mask], reduction="sum",
+                               label_smoothing=label_smoothing)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

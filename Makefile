@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean bench
 
 $(BIN)/seq2seq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# make bench RUN=runs/m30k_ref: every benchmark of docs/performance.md, one after another (about 25 min on 2 cores;
+# RUN is a trained reference model for the decoding benchmark). Results: benchmarks/results/*.json.
+RUN ?= runs/m30k_ref
+bench: install
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/efficiency.py
+	$(BIN)/python benchmarks/decode_throughput.py $(RUN)
+	$(BIN)/python benchmarks/length_scaling.py
+	$(BIN)/python benchmarks/time_to_bleu.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

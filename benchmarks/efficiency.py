@@ -7,7 +7,7 @@ lengths (see `count`): every matrix product of the forward pass as multiply-adds
 forward (the backward pass computes a gradient for both operands of each product). Element-wise work (gate
 non-linearities, tanh of the concat score, softmax) is not counted: it is a small share of the FLOPs but not of the
 time. Peak: the median GFLOP/s of a SIZE x SIZE fp32 torch.mm at the same thread count. Throughput: the reference
-row of benchmarks/results/train_throughput.json (run that first), else a fresh 130-update measurement.
+row of benchmarks/results/train_throughput.json (run that first), else a fresh 100-update measurement.
 Writes benchmarks/results/efficiency.json.
 """
 
@@ -116,8 +116,8 @@ def main() -> None:
     if tok_s is None:
         name = next(iter(__import__("train_throughput").VARIANTS))
         tok_s = common.run_child("train_throughput.py", ["--variant", name, "--threads", str(args.threads),
-                                                         "--steps", "130", "--window", "20"])["tokens_per_s"]
-        source = "fresh 130-update run"
+                                                         "--steps", "100", "--window", "20"])["tokens_per_s"]
+        source = "fresh 100-update run"
     achieved = tok_s * train_flops / 1e9
     limit = peak * 1e9 / train_flops
     rows = [[k, round(v / 1e6, 3), f"{100 * v / forward_macs:.1f}%"] for k, v in parts.items()]

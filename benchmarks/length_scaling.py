@@ -1,6 +1,6 @@
 """The cost curve of sequential decoding: time and memory per sentence against source length, per decoder family.
 
-    .venv/bin/python benchmarks/length_scaling.py [--threads 2] [--lengths 10 20 50 100 200] [--repeat 5]
+    .venv/bin/python benchmarks/length_scaling.py [--threads 2] [--lengths 10 20 50 100 200] [--repeat 3]
 
 Models at the reference size (embeddings 256, bi-GRU 256 per direction, GRU decoder 512, 4,000-piece target
 vocabulary), freshly initialised: speed does not depend on what a model has learnt, and a trained model would stop
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--family", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lengths", type=int, nargs="+", default=[10, 20, 50, 100, 200])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     if args.child:
         return child(args.family, args.lengths[0], args.threads, args.repeat)

@@ -1,6 +1,6 @@
 """Training throughput of the real training loop (`seq2seq.train.train`) on Multi30k de→en.
 
-    .venv/bin/python benchmarks/train_throughput.py [--threads 2] [--steps 130] [--window 20] [--only NAME ...]
+    .venv/bin/python benchmarks/train_throughput.py [--threads 2] [--steps 100] [--window 20] [--only NAME ...]
 
 Rows: the reference configuration of DEVELOPERS.md, then one change each — Luong `general` score with and without
 input feeding, LSTM instead of GRU, hidden 1024 (encoder 512 per direction, decoder 1024). Each row trains in its
@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--variant", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=130, help="updates per row (default 130)")
+    ap.add_argument("--steps", type=int, default=100, help="updates per row (default 100)")
     ap.add_argument("--window", type=int, default=20, help="updates per throughput window (default 20)")
     ap.add_argument("--only", nargs="*", help="row names (substring match)")
     args = ap.parse_args()

@@ -83,8 +83,9 @@ def plot(results: list[dict], path: Path) -> None:
         for ax, key in zip(axes, ("greedy_ms", "beam5_ms")):
             ax.plot([r["length"] for r in rows], [r[key] for r in rows], marker="o", label=family)
     for ax, title in zip(axes, ("greedy", "beam 5")):
-        ax.set(title=f"{title}: one sentence, output length = source length", xlabel="source length (pieces)",
+        ax.set(title=f"{title}, one sentence (output length = source length)", xlabel="source length (pieces)",
                ylabel="milliseconds per sentence")
+        ax.title.set_fontsize(10)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()

@@ -4,7 +4,8 @@ Each epoch the examples are shuffled with a generator seeded by (seed, epoch), c
 sorted by target length, then source length, inside each pool, split by a sentence count or a padded-token budget,
 and the batches shuffled again. Target length first because the decoder is the sequential part: it runs (longest
 target + 1) steps for every row, while the encoder packs its sequences and never computes on padding (on Multi30k
-de→en, 1.03 padded target positions per real token, against 1.27 when sorting by source first). The order is a pure function of (seed, epoch), which is what makes resume exact.
+de→en, 1.03 padded target positions per real token, against 1.27 when sorting by source first). The order is a
+pure function of (seed, epoch), which is what makes resume exact.
 """
 
 from __future__ import annotations

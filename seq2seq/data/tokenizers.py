@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable, Optional, Protocol, Sequence
 
 from ..errors import UserError
 
@@ -47,15 +47,14 @@ class SentencePieceTokenizer:
         # them, and ids are compact (specials, then the used pieces in model order), so the embedding and output
         # layers get one row per piece this side uses.
         used = [i for i in range(self.sp.get_piece_size()) if not self.sp.is_unused(i)]
-        if len(used) == self.sp.get_piece_size():
-            self._to_full = self._to_compact = None
-            self.vocab_size = len(used)
-        else:
-            self._to_full = used                                              # compact id → model id
-            self._to_compact = [UNK] * self.sp.get_piece_size()                # model id → compact id
+        self.vocab_size = len(used)
+        self._to_full: Optional[list[int]] = None                            # compact id → model id
+        self._to_compact: Optional[list[int]] = None                         # model id → compact id
+        if len(used) < self.sp.get_piece_size():
+            self._to_full = used
+            self._to_compact = [UNK] * self.sp.get_piece_size()
             for compact, model_id in enumerate(used):
                 self._to_compact[model_id] = compact
-            self.vocab_size = len(used)
 
     def restricted(self, texts: Iterable[str]) -> "SentencePieceTokenizer":
         """This model restricted to the pieces that occur when it encodes `texts` (one side's training text), as

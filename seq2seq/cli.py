@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "the beam is widened to N if narrower")
     tr.add_argument("--jsonl", action="store_true",
                     help="one JSON object per input line: {\"n_best\": [{\"text\", \"score\", \"tokens\"}]}")
+    tr.add_argument("--alignments", metavar="FILE",
+                    help="also write, per input line, a JSON object with the source and target tokens, the attention "
+                         "matrix of the best hypothesis and its hard (argmax) alignment (format: README)")
     _decode_options(tr)
 
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
@@ -124,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1):
+def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1, attention: bool = False):
     from .api import Translator
 
     for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size), ("--n-best", n_best),
@@ -144,7 +147,7 @@ def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1
                                        alpha=args.alpha, warn=_warn, beta=args.beta, max_len_a=args.max_len_a,
                                        max_len=args.max_len, min_len=args.min_len,
                                        no_repeat_ngram=args.no_repeat_ngram, greedy_fallback=args.greedy_fallback,
-                                       attention=False)   # no output here shows attention: skip its bookkeeping
+                                       attention=attention)   # off unless an output shows it: less bookkeeping
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:
@@ -159,7 +162,10 @@ def _write_lines(path: Optional[str], lines: list[str]) -> None:
 def cmd_translate(args: argparse.Namespace) -> int:
     from .data.text import read_input
 
-    results = _translate_lines(args, read_input(args.input), args.n_best)
+    results = _translate_lines(args, read_input(args.input), args.n_best, attention=bool(args.alignments))
+    if args.alignments:
+        _write_lines(args.alignments, [json.dumps(alignment_record(hyps[0]), ensure_ascii=False)
+                                       for hyps in results])
     if args.jsonl:
         lines = [json.dumps({"n_best": [{"text": r.text, "score": round(r.score, 6), "tokens": r.tokens}
                                         for r in hyps]}, ensure_ascii=False) for hyps in results]
@@ -168,6 +174,17 @@ def cmd_translate(args: argparse.Namespace) -> int:
         lines = [line for hyps in results for line in ([r.text for r in hyps] + [""] * n)[:n]]
     _write_lines(args.output, lines)
     return 0
+
+
+def alignment_record(t) -> dict:
+    """One `--alignments` line: tokens, attention rows (one per target token, EOS included; each sums to 1 over the
+    source tokens) and the hard alignment, target position → argmax source position. Null for vanilla."""
+    record = {"src_tokens": t.src_tokens, "tgt_tokens": t.tokens, "translation": t.text,
+              "attention": None, "alignment": None}
+    if t.attention is not None:
+        record["attention"] = [[round(float(w), 6) for w in row] for row in t.attention]
+        record["alignment"] = [int(row.argmax()) for row in t.attention] if t.attention.size else []
+    return record
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -205,3 +205,24 @@ def test_threads_option(run_dir):
     default = run("translate", str(run_dir), stdin=text)
     assert one.returncode == 0 and one.stdout == default.stdout
     assert_one_line_error(run("translate", str(run_dir), "--threads", "0", stdin=text), "--threads 0")
+
+
+def test_alignments_file_matches_the_python_api(run_dir, tmp_path):
+    import numpy as np
+
+    from seq2seq import load
+
+    text = "a b c\n\nd e f a\n"
+    out = tmp_path / "align.jsonl"
+    result = run("translate", str(run_dir), "--alignments", str(out), "--beam-size", "3", stdin=text)
+    assert result.returncode == 0, result.stderr.decode()
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 3 and len(result.stdout.decode().splitlines()) == 3
+    api = load(run_dir).translate(text.splitlines(), beam_size=3)
+    for record, t in zip(records, api):
+        assert record["tgt_tokens"] == t.tokens and record["src_tokens"] == t.src_tokens
+        matrix = np.array(record["attention"]).reshape(len(t.tokens), len(t.src_tokens))
+        np.testing.assert_allclose(matrix, t.attention, atol=1e-6)
+        if t.tokens:
+            np.testing.assert_allclose(matrix.sum(1), 1.0, atol=1e-5)
+            assert record["alignment"] == matrix.argmax(1).tolist()

@@ -57,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "matrix of the best hypothesis and its hard (argmax) alignment (format: README)")
     _decode_options(tr)
 
+    at = sub.add_parser("attention", help="plot the attention of translations as heatmaps (PNG/SVG)",
+                        description="Translate each sentence and write one heatmap per sentence: source pieces "
+                                    "along x, generated pieces along y, attention weights as colour (with --beam-size "
+                                    "K, the best hypothesis). Also writes the matrix as JSON beside each image.")
+    at.add_argument("run_dir", metavar="RUN_DIR")
+    at.add_argument("text", nargs="*", help="sentences to translate (or --input)")
+    at.add_argument("--input", "-i", help="read sentences from this file, one per line")
+    at.add_argument("--limit", type=int, help="only the first N lines of --input")
+    at.add_argument("--format", nargs="+", choices=["png", "svg"], default=["png"], help="image format(s)")
+    at.add_argument("--output-dir", "-o", help="where to write (default: RUN_DIR/attention)")
+    _decode_options(at)
+
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
                         description="Translate --src and score it against --ref with sacreBLEU (BLEU and chrF, "
                                     "default 13a tokenization, cased, on detokenized text).")
@@ -176,6 +188,30 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attention(args: argparse.Namespace) -> int:
+    from .data.text import read_input
+    from .plot import save_heatmap
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit {args.limit}: must be >= 1")
+    if bool(args.text) == bool(args.input):
+        raise UserError("give the sentences as arguments or with --input FILE (one of the two)")
+    lines = list(args.text) if args.text else read_input(args.input)[: args.limit]
+    results = _translate_lines(args, lines, attention=True)
+    out_dir = Path(args.output_dir) if args.output_dir else Path(args.run_dir) / "attention"
+    for number, hyps in enumerate(results, start=1):
+        t = hyps[0]
+        if t.attention is None:
+            raise UserError(f"{args.run_dir} has a vanilla decoder: there is no attention to plot")
+        if not t.tokens:
+            print(f"line {number}: empty input, no heatmap", file=sys.stderr)
+            continue
+        for path in save_heatmap(out_dir / f"attention-{number:03d}", t.src_tokens, t.tokens, t.attention,
+                                 args.format, title=t.text):
+            print(path)
+    return 0
+
+
 def alignment_record(t) -> dict:
     """One `--alignments` line: tokens, attention rows (one per target token, EOS included; each sums to 1 over the
     source tokens) and the hard alignment, target position → argmax source position. Null for vanilla."""
@@ -233,7 +269,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
-            "average": cmd_average, "config": cmd_config}
+            "average": cmd_average, "config": cmd_config, "attention": cmd_attention}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

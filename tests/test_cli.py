@@ -226,3 +226,29 @@ def test_alignments_file_matches_the_python_api(run_dir, tmp_path):
         if t.tokens:
             np.testing.assert_allclose(matrix.sum(1), 1.0, atol=1e-5)
             assert record["alignment"] == matrix.argmax(1).tolist()
+
+
+def test_attention_heatmaps_have_one_row_per_output_and_one_column_per_source_token(run_dir, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    from seq2seq import load
+
+    out = tmp_path / "maps"
+    result = run("attention", str(run_dir), "a b c", "d e f a", "--format", "png", "svg", "-o", str(out),
+                 "--beam-size", "2")
+    assert result.returncode == 0, result.stderr.decode()
+    assert len(result.stdout.decode().splitlines()) == 4                      # 2 sentences x 2 formats
+    api = load(run_dir).translate(["a b c", "d e f a"], beam_size=2)
+    for number, t in enumerate(api, start=1):
+        stem = out / f"attention-{number:03d}"
+        assert stem.with_suffix(".png").stat().st_size > 0
+        saved = json.loads(stem.with_suffix(".json").read_text())
+        matrix = np.array(saved["attention"])
+        assert matrix.shape == (len(t.tokens), len(t.src_tokens))
+        np.testing.assert_allclose(matrix, t.attention, atol=1e-6)
+        texts = [el.text for el in ET.parse(stem.with_suffix(".svg")).iter() if el.tag.endswith("text") and el.text]
+        for token in t.tokens + t.src_tokens:                              # every label is in the SVG as text
+            assert token in texts
+    assert_one_line_error(run("attention", str(run_dir)), "--input")

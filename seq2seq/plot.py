@@ -1,0 +1,84 @@
+"""Attention heatmaps: source pieces along x, generated target pieces along y, weights as colour.
+
+    save_heatmap("out/attention-001", src_tokens, tgt_tokens, weights, formats=("png", "svg"))
+
+writes out/attention-001.png / .svg, plus out/attention-001.json with the tokens and the matrix (what the plot
+shows, as data). SVG keeps every label as text (`svg.fonttype: none`), so a browser draws any script with the
+system's fonts; PNG draws with the fonts matplotlib finds here (DejaVu Sans covers Latin, Greek, Cyrillic, Arabic
+and Hebrew; other scripts need a font such as Noto installed).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+FORMATS = ("png", "svg")
+_FALLBACK_FONTS = ["DejaVu Sans", "Noto Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans Devanagari",
+                   "Noto Sans Thai", "Noto Sans Arabic"]
+
+
+def _fonts() -> list[str]:
+    from matplotlib import font_manager
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in _FALLBACK_FONTS if f in available] or ["sans-serif"]
+
+
+def _label(token: str) -> str:
+    """Tick label: a space (character-level tokens) would be invisible, so it is shown as ␣."""
+    return token.replace(" ", "\u2423") if token.strip() == "" and token else token
+
+
+def attention_figure(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights: np.ndarray, title: str = ""):
+    """A matplotlib Figure of `weights` (len(tgt_tokens), len(src_tokens))."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, cols = weights.shape
+    if (rows, cols) != (len(tgt_tokens), len(src_tokens)):
+        raise ValueError(f"attention is {rows}x{cols} but there are {len(tgt_tokens)} target and "
+                         f"{len(src_tokens)} source tokens")
+    with plt.rc_context({"font.family": _fonts(), "svg.fonttype": "none"}):
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.38 * cols + 2.0), max(3.0, 0.32 * rows + 1.6)))
+        image = ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
+        ax.set_xticks(range(cols), labels=[_label(t) for t in src_tokens], rotation=60, ha="right",
+                      rotation_mode="anchor", fontsize=9)
+        ax.set_yticks(range(rows), labels=[_label(t) for t in tgt_tokens], fontsize=9)
+        ax.set_xlabel("source")
+        ax.set_ylabel("output")
+        if title:
+            ax.set_title(title, fontsize=10)
+        fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        fig.tight_layout()
+    return fig
+
+
+def save_heatmap(stem: str | Path, src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights: np.ndarray,
+                 formats: Sequence[str] = ("png",), title: str = "") -> list[Path]:
+    """Write STEM.<format> for each format and STEM.json (tokens + matrix); returns the image paths."""
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    weights = np.asarray(weights, dtype=float)
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"src_tokens": list(src_tokens), "tgt_tokens": list(tgt_tokens),
+         "attention": [[round(float(w), 6) for w in row] for row in weights]}, ensure_ascii=False))
+    fig = attention_figure(src_tokens, tgt_tokens, weights, title)
+    paths = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")   # scripts without a font here
+        with plt.rc_context({"svg.fonttype": "none"}):
+            for fmt in formats:
+                path = stem.with_suffix(f".{fmt}")
+                fig.savefig(path, dpi=130)
+                paths.append(path)
+    plt.close(fig)
+    return paths

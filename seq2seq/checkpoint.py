@@ -34,6 +34,7 @@ FORMAT_VERSION = 1
 CONFIG, FORMAT, TOKENIZER = "config.yaml", "format.json", "tokenizer"
 BEST, LAST, TRAIN_STATE, METRICS = "best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
+ATTENTION = "attention"   # heatmaps written at each validation (train.attention_plots)
 
 
 def write_run_header(run_dir: Path, config: Config) -> None:

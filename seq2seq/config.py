@@ -186,6 +186,8 @@ class TrainConfig(_Strict):
     stop_at: Optional[float] = Field(None, description="stop once a validation reaches this valid_metric value "
                                                        "(e.g. BLEU 30: time-to-quality runs)")
     log_every: int = Field(100, gt=0, description="log line every N updates when stderr is not a terminal")
+    attention_plots: int = Field(3, ge=0, description="at every validation, heatmaps of the first N validation "
+                                                      "sentences go to RUN_DIR/attention/ (0 = off)")
     threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
     device: str = Field("auto", pattern=DEVICE_PATTERN,
                         description="auto (a CUDA GPU when PyTorch sees one, else the CPU), cpu, cuda, cuda:N or mps")

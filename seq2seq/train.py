@@ -173,6 +173,7 @@ def better(a: float, b: Optional[float], metric: str) -> bool:
 
 @torch.no_grad()
 def validate(model: Seq2Seq, data: Dataset, config: Config, tgt_tok: Tokenizer) -> dict[str, Any]:
+    """Loss/perplexity (teacher forcing) and greedy BLEU, chrF, exact match on the validation set."""
     model.eval()
     device = next(model.parameters()).device
     total, tokens = 0.0, 0
@@ -183,14 +184,37 @@ def validate(model: Seq2Seq, data: Dataset, config: Config, tgt_tok: Tokenizer) 
         total += float(model.loss(batch))
         tokens += batch.n_tokens
     dec = config.decode
-    hyps = decode_all(model, data.valid_src, search_options(dec, beam_size=1), batch_size=dec.batch_size,
-                      device=device)
+    hyps = decode_all(model, data.valid_src, search_options(dec, beam_size=1, attention=False),
+                      batch_size=dec.batch_size, device=device)
     texts = [tgt_tok.decode(h[0].tokens) if h else "" for h in hyps]
     s = score(texts, data.valid_refs)
     model.train()
     loss = total / max(1, tokens)
     return {"loss": round(loss, 4), "ppl": round(math.exp(min(loss, 50)), 2), "bleu": s.bleu, "chrf": s.chrf,
             "accuracy": s.exact_match}
+
+
+@torch.no_grad()
+def plot_validation_attention(model: Seq2Seq, data: Dataset, config: Config, src_tok: Tokenizer, tgt_tok: Tokenizer,
+                              folder: Path, step: int) -> None:
+    """Heatmaps of the first `train.attention_plots` validation sentences (greedy), one folder per sentence:
+    folder/valNN/stepNNNNNNN.png (+ .json), so the same sentence can be followed as attention sharpens."""
+    from .plot import save_heatmap
+
+    count = config.train.attention_plots
+    chosen = [i for i, s in enumerate(data.valid_src) if s][:count]
+    if not chosen or not model.decoder.has_attention:
+        return
+    model.eval()
+    device = next(model.parameters()).device
+    sources = [data.valid_src[i] for i in chosen]
+    hyps = decode_all(model, sources, search_options(config.decode, beam_size=1), batch_size=len(sources),
+                      device=device)
+    model.train()
+    for i, src, h in zip(chosen, sources, hyps):
+        tokens = tgt_tok.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])
+        save_heatmap(folder / f"val{i + 1:02d}" / f"step{step:07d}", src_tok.pieces(src), tokens,
+                     h[0].attention.numpy(), title=f"step {step:,}: {tgt_tok.decode(h[0].tokens)}")
 
 
 def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
@@ -272,6 +296,8 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
     def run_validation(scheduled: bool) -> dict[str, Any]:
         nonlocal best, patience_best, bad_validations, last_valid_step
         result = validate(model, data, config, tgt_tok)
+        if tc.attention_plots:
+            plot_validation_attention(model, data, config, src_tok, tgt_tok, run_dir / ckpt.ATTENTION, step)
         value = result[tc.valid_metric]
         is_best = better(value, best, tc.valid_metric)
         if is_best:

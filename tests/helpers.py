@@ -53,7 +53,7 @@ def toy_config(task: str = "copy", decoder: Optional[dict[str, Any]] = None, rnn
                   "decoder": dec},
         "train": {"epochs": 8, "batch_sentences": 32, "lr": 3e-3, "lr_schedule": "plateau", "plateau_patience": 1,
                   "valid_every": 50,
-                  "valid_metric": "accuracy", "patience": None, "seed": 3, **train},
+                  "valid_metric": "accuracy", "patience": None, "seed": 3, "attention_plots": 0, **train},
         "decode": {"max_len_a": 1.0, "max_len_b": 2, "batch_size": 200},
     }
     return validate(raw)

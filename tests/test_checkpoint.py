@@ -82,3 +82,18 @@ def test_stop_at_ends_training_at_the_first_validation_reaching_the_target(tmp_p
     valid = [e for e in read_metrics(tmp_path) if e["event"] == "valid"]
     assert result.steps < 2000 and "stop_at" in result.stopped
     assert valid[-1]["accuracy"] >= 50.0 and all(e["accuracy"] < 50.0 for e in valid[:-1])
+
+
+def test_every_validation_writes_heatmaps_of_the_same_dev_sentences(tmp_path):
+    from helpers import FAMILIES, toy_config
+    from seq2seq.train import train
+
+    config = toy_config("reverse", FAMILIES["luong-general"], max_steps=60, valid_every=30, attention_plots=2)
+    train(config, tmp_path, verbose=False)
+    for sentence in ("val01", "val02"):
+        folder = tmp_path / "attention" / sentence
+        assert sorted(p.name for p in folder.glob("*.png")) == ["step0000030.png", "step0000060.png"]
+        saved = json.loads((folder / "step0000060.json").read_text())
+        assert len(saved["attention"]) == len(saved["tgt_tokens"])
+        assert all(len(row) == len(saved["src_tokens"]) for row in saved["attention"])
+    assert not (tmp_path / "attention" / "val03").exists()

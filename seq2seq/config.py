@@ -10,6 +10,8 @@ in code), and the resolved config is what a run directory stores.
 
 from __future__ import annotations
 
+import math
+
 import os
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -159,6 +161,39 @@ class ModelConfig(_Strict):
         return self
 
 
+class ScheduledSamplingConfig(_Strict):
+    """Scheduled sampling (Bengio et al. 2015): the probability of feeding the reference token, by update i."""
+
+    decay: Literal["constant", "linear", "exponential", "inverse_sigmoid"] = Field(
+        description="constant: k; linear: 1 - i/k; exponential: k^i; inverse_sigmoid: k / (k + exp(i/k))")
+    k: float = Field(description="constant: the probability (0..1); linear: updates until it would reach 0 (> 0); "
+                                 "exponential: the base (0 < k < 1); inverse_sigmoid: the width (>= 1)")
+    min_teacher: float = Field(0.0, ge=0, le=1, description="the probability never goes below this")
+
+    @model_validator(mode="after")
+    def _k_range(self) -> "ScheduledSamplingConfig":
+        ok = {"constant": 0 <= self.k <= 1, "linear": self.k > 0, "exponential": 0 < self.k < 1,
+              "inverse_sigmoid": self.k >= 1}[self.decay]
+        allowed = {"constant": "0 <= k <= 1", "linear": "k > 0", "exponential": "0 < k < 1",
+                   "inverse_sigmoid": "k >= 1"}[self.decay]
+        if not ok:
+            raise ValueError(f"k={self.k} is out of range for decay {self.decay} (allowed: {allowed})")
+        return self
+
+    def teacher_prob(self, step: int) -> float:
+        """Probability of feeding the reference token at update `step` (0-based)."""
+        k = self.k
+        if self.decay == "constant":
+            p = k
+        elif self.decay == "linear":
+            p = 1.0 - step / k
+        elif self.decay == "exponential":
+            p = k ** step
+        else:
+            p = k / (k + math.exp(min(step / k, 700.0)))
+        return max(self.min_teacher, min(1.0, p))
+
+
 class TrainConfig(_Strict):
     seed: int = 1
     epochs: int = Field(10, gt=0, description="upper bound on epochs")
@@ -170,6 +205,9 @@ class TrainConfig(_Strict):
     weight_decay: float = Field(0.0, ge=0)
     clip_norm: Optional[float] = Field(1.0, gt=0, description="gradient-norm clipping (null: off)")
     label_smoothing: float = Field(0.0, ge=0, lt=1)
+    scheduled_sampling: Optional[ScheduledSamplingConfig] = Field(
+        None, description="feed the model's own predictions instead of reference tokens with a decaying "
+                          "probability (null: plain teacher forcing)")
     lr_schedule: Literal["constant", "plateau", "warmup"] = Field(
         "plateau", description="plateau: multiply by plateau_factor when the validation metric stalls; "
                                "warmup: linear warm-up then inverse-sqrt decay")

@@ -340,7 +340,8 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
                 break
             ids = plan[batch_in_epoch]
             batch = make_batch([data.train_src[i] for i in ids], [data.train_tgt[i] for i in ids]).to(device)
-            loss = model.loss(batch, tc.label_smoothing)
+            teacher = 1.0 if tc.scheduled_sampling is None else tc.scheduled_sampling.teacher_prob(step)
+            loss = model.loss(batch, tc.label_smoothing, teacher)
             (loss / batch.n_tokens).backward()
             if tc.clip_norm is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip_norm)
@@ -362,6 +363,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             if step % tc.log_every == 0:
                 event = {"event": "train", "step": step, "epoch": epoch, "loss": round(window_loss / window_steps, 4),
                          "lr": lr, "tokens_per_s": round(window_tokens / elapsed, 1),
+                         **({"teacher_prob": round(teacher, 4)} if tc.scheduled_sampling is not None else {}),
                          "time": round(time.time() - started, 1)}
                 emit(event)
                 if not sys.stderr.isatty():

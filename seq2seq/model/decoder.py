@@ -111,15 +111,28 @@ class Decoder(nn.Module):
         the whole target once, search embeds one token per step; both come here."""
         raise NotImplementedError
 
-    def forward(self, tgt_in: Tensor, memory: Memory) -> tuple[Tensor, Optional[Tensor]]:
+    def forward(self, tgt_in: Tensor, memory: Memory, teacher_prob: float = 1.0
+                ) -> tuple[Tensor, Optional[Tensor]]:
         """Teacher-forced pass: tgt_in (batch, tgt_len) → outputs (batch, tgt_len, output_size), attention
-        (batch, tgt_len, src_len) or None. Loops over `step_embedded`; subclasses may fuse."""
+        (batch, tgt_len, src_len) or None. Loops over `step_embedded`; subclasses may fuse.
+
+        teacher_prob < 1: scheduled sampling (Bengio et al. 2015). At every step after the first, each row feeds
+        the reference token with probability teacher_prob and otherwise the model's own prediction from the step
+        before (its argmax, no gradient through the choice). teacher_prob = 1 draws nothing: plain teacher forcing.
+        """
         memory = self.prepare(memory)
         state = self.init_state(memory)
         embedded = self.embed(tgt_in)                                         # (batch, tgt_len, embedding)
+        sampling = teacher_prob < 1.0
+        if sampling:   # (batch, tgt_len) True where the reference token is fed
+            use_reference = torch.rand(tgt_in.shape, device=tgt_in.device) < teacher_prob
         outs, attns = [], []
         for t in range(tgt_in.size(1)):
-            out, state, weights = self.step_embedded(embedded[:, t], state, memory)
+            emb = embedded[:, t]                                              # (batch, embedding)
+            if sampling and t > 0 and not bool(use_reference[:, t].all()):
+                predicted = self.generator(outs[-1]).argmax(-1)               # (batch,) the model's previous guess
+                emb = self.embed(torch.where(use_reference[:, t], tgt_in[:, t], predicted))
+            out, state, weights = self.step_embedded(emb, state, memory)
             outs.append(out)
             attns.append(weights)
         attention = torch.stack(attns, dim=1) if self.has_attention else None
@@ -143,7 +156,9 @@ class VanillaDecoder(Decoder):
         out = self.dropout(torch.tanh(self.output(torch.cat([s, context, emb], -1))))
         return out, state, None
 
-    def forward(self, tgt_in, memory):
+    def forward(self, tgt_in, memory, teacher_prob=1.0):
+        if teacher_prob < 1.0:
+            return super().forward(tgt_in, memory, teacher_prob)
         # fused: the input at every step is known in advance
         state = self.init_state(memory)
         emb = self.embed(tgt_in)                                             # (batch, tgt_len, embedding)
@@ -210,9 +225,9 @@ class LuongDecoder(Decoder):
             state = DecoderState(state.hidden, state.cell, out, state.time)
         return out, state, weights.squeeze(1)
 
-    def forward(self, tgt_in, memory):
-        if self.input_feeding:
-            return super().forward(tgt_in, memory)
+    def forward(self, tgt_in, memory, teacher_prob=1.0):
+        if self.input_feeding or teacher_prob < 1.0:
+            return super().forward(tgt_in, memory, teacher_prob)
         # fused: one RNN call over the whole target, then all attention scores in one batched product
         memory = self.prepare(memory)
         h, _ = self.run_rnn(self.embed(tgt_in), self.init_state(memory))    # (batch, tgt_len, hidden)

@@ -44,10 +44,11 @@ class Seq2Seq(nn.Module):
         out, attention = self.decoder(batch.tgt_in, memory)                 # (batch, tgt_len, output_size)
         return self.decoder.generator(out), attention
 
-    def loss(self, batch: Batch, label_smoothing: float = 0.0) -> Tensor:
-        """Summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean)."""
+    def loss(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
+        """Summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean).
+        teacher_prob < 1: scheduled sampling (see `Decoder.forward`)."""
         memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
-        out, _ = self.decoder(batch.tgt_in, memory)                          # (batch, tgt_len, output_size)
+        out, _ = self.decoder(batch.tgt_in, memory, teacher_prob)            # (batch, tgt_len, output_size)
         # the output layer and softmax only on real positions: padding never costs a vocabulary-sized row
         logits = self.decoder.generator(out[batch.tgt_mask])                 # (n_tokens, vocab)
         return F.cross_entropy(logits, batch.tgt_out[batch.tgt_mask], reduction="sum",

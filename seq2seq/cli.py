@@ -69,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     at.add_argument("--output-dir", "-o", help="where to write (default: RUN_DIR/attention)")
     _decode_options(at)
 
+    rp = sub.add_parser("report", help="write a self-contained HTML report of a run (curves, samples, attention)",
+                        description="One HTML file with everything inlined: training curves from metrics.jsonl, the "
+                                    "first validation sentences translated by the best checkpoint, and the attention "
+                                    "heatmaps written during training. Opens in a browser with no server.")
+    rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.add_argument("-o", "--output", help="the HTML file (default: RUN_DIR/report.html)")
+    rp.add_argument("--samples", type=int, default=10, help="validation sentences to translate (default 10)")
+    rp.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
+
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
                         description="Translate --src and score it against --ref with sacreBLEU (BLEU and chrF, "
                                     "default 13a tokenization, cased, on detokenized text).")
@@ -212,6 +221,16 @@ def cmd_attention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    if args.samples < 0:
+        raise UserError(f"--samples {args.samples}: must be >= 0")
+    output = Path(args.output) if args.output else Path(args.run_dir) / "report.html"
+    print(build_report(args.run_dir, output, samples=args.samples, device=args.device))
+    return 0
+
+
 def alignment_record(t) -> dict:
     """One `--alignments` line: tokens, attention rows (one per target token, EOS included; each sums to 1 over the
     source tokens) and the hard alignment, target position → argmax source position. Null for vanilla."""
@@ -269,7 +288,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
-            "average": cmd_average, "config": cmd_config, "attention": cmd_attention}
+            "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
+            "report": cmd_report}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

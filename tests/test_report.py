@@ -1,0 +1,48 @@
+"""The HTML report: one self-contained file with curves, samples and the heatmaps training wrote; it renders in
+headless Chromium where Chromium is installed."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from seq2seq.train import train
+from helpers import FAMILIES, toy_config
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("run")
+    train(toy_config("reverse", FAMILIES["luong-general"], max_steps=60, valid_every=30, attention_plots=2), run_dir,
+          verbose=False)
+    out = run_dir / "report.html"
+    result = subprocess.run([sys.executable, "-m", "seq2seq", "report", str(run_dir), "-o", str(out),
+                             "--samples", "5"], capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    return out
+
+
+def test_report_is_self_contained_with_curves_samples_and_heatmaps(report):
+    text = report.read_text(encoding="utf-8")
+    for heading in ("Training curves", "Sample translations", "Attention during training", "Configuration"):
+        assert heading in text
+    images = re.findall(r'<img [^>]*src="([^"]+)"', text)
+    assert len(images) == 1 + 2 * 2                      # curves + first/last heatmap of 2 sentences
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert not re.search(r'(src|href)="(https?:)?//', text) and "<script" not in text
+    assert len(re.findall(r"<tr><td>\d+</td>", text)) == 5
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian: apt install chromium)")
+    shot = tmp_path / "report.png"
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", report.as_uri()],
+                         capture_output=True, timeout=120, text=True)
+    assert dom.returncode == 0 and "Attention during training" in dom.stdout
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1300,2000", report.as_uri()], capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 10_000

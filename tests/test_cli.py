@@ -156,7 +156,8 @@ def test_run_dir_errors(tmp_path):
     assert_one_line_error(run("translate", str(tmp_path)), "not a run directory")
 
 
-@pytest.mark.parametrize("command", ["train", "translate", "evaluate", "demo", "average", "config"])
+@pytest.mark.parametrize("command", ["train", "translate", "evaluate", "attention", "report", "demo", "average",
+                                     "config"])
 def test_help(command):
     result = run(command, "--help")
     assert result.returncode == 0 and b"usage: seq2seq " + command.encode() in result.stdout

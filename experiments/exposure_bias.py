@@ -105,7 +105,7 @@ def main() -> None:
         if not (run_dir / "best.safetensors").is_file():
             train(config, run_dir, verbose=False)
         translator = Translator.load(run_dir)
-        valid = load_corpora(translator.config)["valid"]
+        valid = load_corpora(translator.config, ("valid",))["valid"]
         quality = {}
         for beam in (1, 5):
             hyps = [t.text for t in translator.translate(valid.src, beam_size=beam, alpha=1.0 if beam > 1 else 0.0,

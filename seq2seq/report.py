@@ -38,7 +38,8 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
         return None
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     if train:
-        axes[0].plot([m["step"] for m in train], [m["loss"] for m in train], label="training loss (label smoothing, dropout)", alpha=0.8)
+        axes[0].plot([m["step"] for m in train], [m["loss"] for m in train],
+                     label="training loss (label smoothing, dropout)", alpha=0.8)
     if valid:
         steps = [m["step"] for m in valid]
         axes[0].plot(steps, [m["loss"] for m in valid], marker="o", label="validation loss")
@@ -67,7 +68,7 @@ def _samples(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str
         return []
     translator = Translator.load(run_dir, device=device)
     try:
-        valid = load_corpora(translator.config)["valid"]
+        valid = load_corpora(translator.config, ("valid",))["valid"]
     except UserError:
         return []                      # the data moved: the report still has curves and heatmaps
     sources, refs = valid.src[:count], valid.tgt[:count]

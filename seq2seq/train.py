@@ -45,16 +45,16 @@ class Dataset:
     report: str
 
 
-def load_corpora(config: Config) -> dict[str, Corpus]:
+def load_corpora(config: Config, splits: tuple[str, ...] = ("train", "valid")) -> dict[str, Corpus]:
+    """The training and validation corpora (or only `splits`; synthetic tasks always generate all three)."""
     data = config.data
     if data.synthetic is not None:
         syn = data.synthetic
-        splits = tasks.generate(syn.task, {"train": syn.train_size, "valid": syn.valid_size,
-                                           "test": syn.test_size}, syn.seed, syn.min_len, syn.max_len, syn.symbols)
-        return {k: Corpus(s, t, f"synthetic {syn.task} ({k})") for k, (s, t) in splits.items()}
-    corpora = {"train": read_corpus(data.root, data.train, data.src_lang, data.tgt_lang),
-               "valid": read_corpus(data.root, data.valid, data.src_lang, data.tgt_lang)}
-    return corpora
+        generated = tasks.generate(syn.task, {"train": syn.train_size, "valid": syn.valid_size,
+                                              "test": syn.test_size}, syn.seed, syn.min_len, syn.max_len, syn.symbols)
+        return {k: Corpus(s, t, f"synthetic {syn.task} ({k})") for k, (s, t) in generated.items()}
+    names = {"train": data.train, "valid": data.valid}
+    return {k: read_corpus(data.root, names[k], data.src_lang, data.tgt_lang) for k in splits}
 
 
 def build_tokenizers(config: Config, train: Corpus) -> tuple[Tokenizer, Tokenizer]:

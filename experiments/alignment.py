@@ -88,7 +88,7 @@ def main() -> None:
     from seq2seq.api import Translator
     from seq2seq.data.tasks import date_examples
     from seq2seq.plot import save_heatmap
-    from seq2seq.train import train
+    from seq2seq.train import ensure_trained
 
     examples = date_examples(args.examples, random.Random(10_000 + args.seed))
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -96,8 +96,7 @@ def main() -> None:
     for kind in args.only or TYPES:
         run_dir = RUNS / kind
         started = time.time()
-        if not (run_dir / "best.safetensors").is_file():
-            train(config_for(kind, args.threads), run_dir, verbose=False)
+        ensure_trained(config_for(kind, args.threads), run_dir)
         rows[kind] = {**measure(run_dir, examples), "train_s": round(time.time() - started)}
         t = Translator.load(run_dir).translate([EXAMPLE], beam_size=1)[0]
         save_heatmap(RESULTS / f"alignment_{kind}", t.src_tokens, t.tokens, t.attention, ("png",),

@@ -88,7 +88,7 @@ def synthetic(tasks: list[str], max_len: int, threads: int, train_size: int) -> 
     from seq2seq.api import Translator
     from seq2seq.config import validate
     from seq2seq.data.tasks import sequence_examples
-    from seq2seq.train import train
+    from seq2seq.train import ensure_trained
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     buckets = [(lo, min(hi, max_len)) for lo, hi in SYNTH_BUCKETS if lo <= max_len]
@@ -109,8 +109,7 @@ def synthetic(tasks: list[str], max_len: int, threads: int, train_size: int) -> 
                              "patience": 4, "threads": threads, "attention_plots": 0},
                    "decode": {"max_len_a": 1.0, "max_len_b": 2, "batch_size": 200}}
             run_dir = RUNS / f"{task}-{family}-{max_len}"
-            if not (run_dir / "best.safetensors").is_file():
-                train(validate(raw, origin=f"bottleneck {task} {family}"), run_dir, verbose=False)
+            ensure_trained(validate(raw, origin=f"bottleneck {task} {family}"), run_dir)
             translator = Translator.load(run_dir)
             table[family] = []
             for b in buckets:

@@ -97,13 +97,12 @@ def main() -> None:
     args = ap.parse_args()
     from seq2seq.api import Translator
     from seq2seq.metrics import score
-    from seq2seq.train import load_corpora, train
+    from seq2seq.train import ensure_trained, load_corpora
 
     rows = []
     for name, config in zip(("teacher forcing", "scheduled sampling"), configs(args.task, args.threads)):
         run_dir = RUNS / f"{args.task}-{'tf' if config.train.scheduled_sampling is None else 'ss'}"
-        if not (run_dir / "best.safetensors").is_file():
-            train(config, run_dir, verbose=False)
+        ensure_trained(config, run_dir)
         translator = Translator.load(run_dir)
         valid = load_corpora(translator.config, ("valid",))["valid"]
         quality = {}

@@ -17,7 +17,7 @@ import torch
 
 from .checkpoint import load_run
 from .config import Config
-from .data.tokenizers import Tokenizer
+from .data.tokenizers import UNK, Tokenizer
 from .ensemble import Ensemble
 from .errors import UserError
 from .search import decode_all, search_options
@@ -85,8 +85,11 @@ class Translator:
         An empty input gets one empty translation."""
         limit = self.config.model.max_src_len
         sources, truncated = [], []
+        unknown: dict[int, list[str]] = {}          # line → symbols the source vocabulary lacks
         for number, text in enumerate(texts, start=1):
             ids = self.src_tokenizer.encode(text) if text.strip() else []
+            if warn and UNK in ids:
+                unknown[number] = self.src_tokenizer.unknown(text)
             cut = len(ids) > limit
             if cut:
                 if warn:
@@ -95,6 +98,13 @@ class Translator:
                 ids = ids[:limit]
             sources.append(ids)
             truncated.append(cut)
+        if unknown:
+            lines = list(unknown)
+            symbols = list(dict.fromkeys(ch for chars in unknown.values() for ch in chars))
+            warn(f"{len(lines):,} of {len(texts):,} input lines contain symbols the model's vocabulary lacks (lines "
+                 f"{', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''}: "
+                 f"{' '.join(repr(c) for c in symbols[:8])}{' ...' if len(symbols) > 8 else ''}); they are read "
+                 f"as <unk>")
         dec = self.config.decode
         try:
             opts = search_options(dec, beam_size=beam_size, alpha=alpha, n_best=n_best, **search)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
+import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import yaml
@@ -136,10 +138,24 @@ def load_train_state(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"cannot resume: {path} not found")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # unpickling refuses anything but tensors and plain values
-        raise UserError(f"{path}: cannot load training state ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0][:200]})") from None
+        with warnings.catch_warnings():        # torch warns about pickle protocols before refusing a file
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # weights_only refuses anything but tensors and plain values
+        raise UserError(f"{path}: cannot load training state: it holds objects other than tensors and plain values, "
+                        f"which could run code when loaded; refused") from None
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
+        raise UserError(f"{path}: cannot load training state: corrupted or truncated ({type(exc).__name__}: "
+                        f"{detail})") from None
+    missing = [k for k in TRAIN_STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise UserError(f"{path}: not a training state of this version (missing {', '.join(missing)})")
+    return state
+
+
+TRAIN_STATE_KEYS = ("model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best", "patience_best",
+                    "bad_validations", "rng")
 
 
 def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu"):

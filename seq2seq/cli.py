@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
-from .errors import UserError
+from .errors import InputWarning, UserError
 
 EPILOG_TRAIN = """examples:
   seq2seq train configs/multi30k_de_en.yaml
@@ -105,6 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--best", type=int, metavar="N", help="the N snapshots with the best validation metric")
     a.add_argument("-o", "--output", required=True, help="new run directory")
 
+    sv = sub.add_parser("serve", help="serve a run over HTTP: JSON API with dynamic batching, attention web page",
+                        description="Start a FastAPI/uvicorn server: POST /translate, GET /health, GET /info, "
+                                    "OpenAPI docs at /docs, and the attention web page at /. Concurrent requests "
+                                    "are merged into batches.")
+    sv.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="a run directory (several: an ensemble)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sv.add_argument("--workers", type=int, default=1, help="server processes, each with its own model (default 1)")
+    sv.add_argument("--no-batching", dest="batching", action="store_false", help="decode each request on its own")
+    from .config import ServeSettings
+
+    for name, field in ServeSettings.model_fields.items():
+        if name != "batching":
+            default = f"{field.default:,}" if isinstance(field.default, int) else f"{field.default:g}"
+            sv.add_argument(_serve_flag(name), dest=name, type=type(field.default), default=field.default,
+                            metavar="S" if name == "timeout_s" else "N", help=f"{field.description} (default {default})")
+    sv.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
+    sv.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
+
     sub.add_parser("config", help="list every config field with its default and description")
     return p
 
@@ -130,6 +150,21 @@ def _decode_options(p: argparse.ArgumentParser) -> None:
 
 def _warn(message: str) -> None:
     print(f"seq2seq: warning: {message}", file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, InputWarning):
+        _warn(str(message))
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+def _default_showwarning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr, end="")
+
+# Characters that end a line for some reader (str.splitlines, editors): an output segment never contains one, so
+# every input line gives exactly one output line whoever reads the file.
+_LINE_BREAKS = str.maketrans({c: " " for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -172,7 +207,7 @@ def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:
-    text = "".join(line.replace("\n", " ") + "\n" for line in lines)
+    text = "".join(line.translate(_LINE_BREAKS) + "\n" for line in lines)
     if path:
         Path(path).write_text(text, encoding="utf-8")
     else:
@@ -280,6 +315,30 @@ def cmd_average(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_flag(name: str) -> str:
+    return "--timeout" if name == "timeout_s" else f"--{name.replace('_', '-')}"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from .config import ServeSettings
+    from .serve import serve
+
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port {args.port}: must be between 1 and 65535")
+    for flag, value in (("--workers", args.workers), ("--threads", args.threads)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} {value}: must be >= 1")
+    try:
+        settings = ServeSettings(**{name: getattr(args, name) for name in ServeSettings.model_fields})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UserError(f"{_serve_flag(str(err['loc'][0]))} {err['input']}: {err['msg']}") from None
+    serve(args.run_dir, args.host, args.port, args.workers, settings, args.device, args.threads)
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from .config import describe_fields
 
@@ -289,18 +348,21 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
             "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
-            "report": cmd_report}
+            "report": cmd_report, "serve": cmd_serve}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except UserError as exc:
-        print(f"seq2seq: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("seq2seq: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    with warnings.catch_warnings():        # restored on return: main() may be called in-process (tests, notebooks)
+        warnings.showwarning = _show_warning
+        warnings.simplefilter("always", InputWarning)
+        try:
+            return COMMANDS[args.command](args)
+        except UserError as exc:
+            print(f"seq2seq: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("seq2seq: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0

@@ -223,6 +223,9 @@ class TrainConfig(_Strict):
     patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")
     stop_at: Optional[float] = Field(None, description="stop once a validation reaches this valid_metric value "
                                                        "(e.g. BLEU 30: time-to-quality runs)")
+    max_nonfinite: int = Field(5, gt=0, description="a batch whose loss or gradient is not finite is skipped (with a "
+                                                    "warning); this many in a row stop training, the last "
+                                                    "checkpoint intact")
     log_every: int = Field(100, gt=0, description="log line every N updates when stderr is not a terminal")
     attention_plots: int = Field(3, ge=0, description="at every validation, heatmaps of the first N validation "
                                                       "sentences go to RUN_DIR/attention/ (0 = off)")
@@ -251,6 +254,19 @@ class DecodeConfig(_Strict):
     no_repeat_ngram: int = Field(0, ge=0, description="forbid repeating any n-gram of this size in one output; 0 = off")
     greedy_fallback: bool = Field(True, description="beam search also follows the greedy path and keeps it when it "
                                                     "ranks higher (beam never worse than greedy; ~1/beam more work)")
+
+
+class ServeSettings(_Strict):
+    """`seq2seq serve`: batching and the limits that protect the server (each is a command-line option)."""
+
+    batching: bool = Field(True, description="merge concurrent requests into batches")
+    max_batch_size: int = Field(64, ge=1, description="sentences decoded together at most")
+    max_wait_ms: float = Field(5.0, ge=0, description="how long a request waits for others to join its batch")
+    max_texts: int = Field(64, ge=1, description="texts per request")
+    max_chars: int = Field(2000, ge=1, description="characters per text")
+    max_beam: int = Field(10, ge=1, description="largest beam_size (and n_best) a request may ask for")
+    max_body_bytes: int = Field(1_000_000, ge=1, description="request body size")
+    timeout_s: float = Field(30.0, gt=0, description="a request that waits longer gets 504")
 
 
 class Config(_Strict):

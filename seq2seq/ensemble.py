@@ -8,6 +8,7 @@
 Each member runs its own `Decoder.step` (the single truth used in training); the ensemble's log-probability of a
 token is the mean of the members' log-probabilities (a normalised geometric mean would only shift every candidate
 of a step by the same constant). The attention it reports is the mean over members that have attention.
+Padding and BOS are masked before the softmax: an undertrained model would otherwise emit them.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from .data.tokenizers import BOS, PAD
 from .model.decoder import DecoderState
 from .model.encoder import Memory
 from .model.seq2seq import Seq2Seq
 
 State = list[tuple[Memory, DecoderState]]   # per member: its encoder memory and decoder state
+NEVER_OUTPUT = [PAD, BOS]                    # ids search never generates (their probability goes to the rest)
 
 
 class Ensemble:
@@ -49,7 +52,9 @@ class Ensemble:
         logps, attentions, new_states = [], [], []
         for model, (memory, state) in zip(self.models, states):
             out, state, weights = model.decoder.step(y_prev, state, memory)
-            logps.append(torch.log_softmax(model.decoder.generator(out), dim=-1))   # (rows, vocab)
+            logits = model.decoder.generator(out)                                  # (rows, vocab)
+            logits[:, NEVER_OUTPUT] = float("-inf")       # padding and BOS are inputs only: never generated
+            logps.append(torch.log_softmax(logits, dim=-1))                        # (rows, vocab)
             if weights is not None:
                 attentions.append(weights)                                         # (rows, src_len)
             new_states.append((memory, state))

@@ -6,7 +6,7 @@ import torch
 
 from seq2seq.data.batching import make_batch, pad_sources
 from seq2seq.data.tokenizers import EOS
-from seq2seq.ensemble import Ensemble
+from seq2seq.ensemble import NEVER_OUTPUT, Ensemble
 from seq2seq.search import SearchOptions, beam_search, decode_all, greedy, max_lengths
 from helpers import FAMILIES, random_pairs, tiny_model
 
@@ -150,7 +150,8 @@ def test_ensemble_of_one_is_that_model_and_averages_members():
     src, tgt = random_pairs(5, seed=8)
     batch = make_batch(src, tgt)
     with torch.no_grad():
-        expected = [torch.log_softmax(m(batch)[0], -1) for m in (a, b)]     # teacher-forced training path
+        expected = [torch.log_softmax(m(batch)[0].index_fill(-1, torch.tensor(NEVER_OUTPUT), float("-inf")), -1)
+                    for m in (a, b)]     # the teacher-forced training path, padding and BOS ruled out
         for members, want in (([a], expected[0]), ([a, b], (expected[0] + expected[1]) / 2)):
             ens = Ensemble(members)
             states = ens.start(batch.src, batch.src_lengths, batch.src_mask)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional
 
-from ..errors import UserError
+from ..errors import UserError, warn
 
 
 def split_lines(data: bytes) -> list[bytes]:
@@ -22,29 +22,39 @@ def split_lines(data: bytes) -> list[bytes]:
     return lines
 
 
-def read_lines(path: Path, strict: bool = True) -> list[str]:
+def read_lines(path: Path, strict: bool = True, warn_crlf: bool = False) -> list[str]:
     """Read a UTF-8 text file as a list of lines (no line endings).
 
     strict: invalid UTF-8 is an error naming the line and byte offset; otherwise it is replaced by U+FFFD.
+    warn_crlf: warn when lines end in CRLF (the "\\r" is dropped either way).
     """
     if not path.is_file():
-        raise UserError(f"file not found: {path}")
-    return decode_lines(path.read_bytes(), str(path), strict)
+        raise UserError(f"file not found: {path}" if not path.exists() else f"not a file: {path}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    return decode_lines(data, str(path), strict, warn_crlf)
 
 
-def decode_lines(data: bytes, origin: str, strict: bool) -> list[str]:
+def decode_lines(data: bytes, origin: str, strict: bool, warn_crlf: bool = False) -> list[str]:
     out: list[str] = []
-    offset = 0
+    offset, crlf = 0, 0
     for number, line in enumerate(split_lines(data), start=1):
         raw = line[:-1] if line.endswith(b"\r") else line
+        crlf += len(raw) != len(line)
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             if strict:
                 raise UserError(f"{origin}: line {number} is not valid UTF-8 "
                                 f"(byte offset {offset + exc.start} in the file)") from None
+            warn(f"{origin}: line {number} is not valid UTF-8 (byte offset {offset + exc.start}); invalid bytes "
+                 f"are replaced by U+FFFD")
             out.append(raw.decode("utf-8", errors="replace"))
         offset += len(line) + 1
+    if crlf and warn_crlf:
+        warn(f"{origin}: {crlf:,} of {len(out):,} lines end in CRLF (Windows line endings); the \\r is dropped")
     return out
 
 
@@ -71,7 +81,7 @@ class Corpus:
 def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:
     if src_path.resolve() == tgt_path.resolve():
         raise UserError(f"source and target are the same file: {src_path}")
-    src, tgt = read_lines(src_path), read_lines(tgt_path)
+    src, tgt = read_lines(src_path, warn_crlf=True), read_lines(tgt_path, warn_crlf=True)
     if len(src) != len(tgt):
         raise UserError(f"parallel files differ in length: {src_path} has {len(src)} lines, "
                         f"{tgt_path} has {len(tgt)} lines")
@@ -83,7 +93,7 @@ def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:
 def read_tsv(path: Path) -> Corpus:
     """`source<TAB>target` per line; further columns (e.g. attribution in Tatoeba exports) are ignored."""
     src, tgt = [], []
-    for number, line in enumerate(read_lines(path), start=1):
+    for number, line in enumerate(read_lines(path, warn_crlf=True), start=1):
         if not line.strip():
             src.append("")
             tgt.append("")

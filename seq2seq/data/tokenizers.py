@@ -7,6 +7,7 @@ which kind they hold. `SentencePieceTokenizer` wraps a trained sentencepiece mod
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -29,6 +30,10 @@ class Tokenizer(Protocol):
     def decode(self, ids: Sequence[int]) -> str: ...
 
     def pieces(self, ids: Sequence[int]) -> list[str]: ...
+
+    def unknown(self, text: str) -> list[str]:
+        """The characters (or words) of `text` this vocabulary cannot represent: they encode as <unk>."""
+        ...
 
     def save(self, path: Path) -> None: ...
 
@@ -109,10 +114,19 @@ class SentencePieceTokenizer:
         return [int(i) for i in ids] if self._to_full is None else [self._to_full[int(i)] for i in ids]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.sp.decode([i for i in self._full(ids) if i > EOS])
+        # <unk> pieces are dropped; the spaces around them collapse, as sentencepiece's normaliser collapses spaces
+        return _collapse_spaces(self.sp.decode([i for i in self._full(ids) if i > EOS]))
 
     def pieces(self, ids: Sequence[int]) -> list[str]:
         return [self.sp.id_to_piece(i) for i in self._full(ids)]
+
+    def unknown(self, text: str) -> list[str]:
+        out = []
+        for ch in dict.fromkeys(self.sp.normalize(text).replace("\u2581", "")):
+            i = self.sp.piece_to_id(ch)
+            if i == UNK or self.sp.is_unused(i):
+                out.append(ch)
+        return out
 
     def save(self, path: Path) -> None:
         write_atomic(path, self._bytes)
@@ -120,6 +134,10 @@ class SentencePieceTokenizer:
     @classmethod
     def load(cls, path: Path) -> "SentencePieceTokenizer":
         return cls(path.read_bytes())
+
+
+def _collapse_spaces(text: str) -> str:
+    return " ".join(part for part in text.split(" ") if part)
 
 
 class SymbolTokenizer:
@@ -131,8 +149,9 @@ class SymbolTokenizer:
         if level not in ("char", "whitespace"):
             raise ValueError(level)
         self.level = level
-        self.itos = SPECIALS + [s for s in symbols if s not in SPECIALS]
-        self.stoi = {s: i for i, s in enumerate(self.itos)}
+        # a word of the text spelled like a special ("<s>") is an ordinary symbol: text never produces special ids
+        self.itos = SPECIALS + list(symbols)
+        self.stoi = {s: i for i, s in enumerate(self.itos) if i > EOS}
         self.vocab_size = len(self.itos)
 
     @classmethod
@@ -157,6 +176,9 @@ class SymbolTokenizer:
     def pieces(self, ids: Sequence[int]) -> list[str]:
         return [self.itos[int(i)] for i in ids]
 
+    def unknown(self, text: str) -> list[str]:
+        return [s for s in dict.fromkeys(self._split(self.level, text)) if s not in self.stoi]
+
     def save(self, path: Path) -> None:
         data = {"level": self.level, "symbols": self.itos[len(SPECIALS):]}
         write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
@@ -172,25 +194,43 @@ os.umask(_UMASK)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to `path` via a temporary file in the same folder and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write bytes to `path` via a temporary file in the same folder and an atomic rename: a crash or a full disk
+    leaves either the old file or the new one, never a mix. A failed write is a `UserError` (the old file stays)."""
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
+        tmp = None
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    except BaseException:
-        if os.path.exists(tmp):
+    except OSError as exc:
+        kept = "its previous version is intact" if path.exists() else "nothing was written"
+        raise UserError(f"cannot write {path}: {exc.strerror or exc} ({errno.errorcode.get(exc.errno, exc.errno)}; "
+                        f"{len(data):,} bytes); {kept}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+
+
+TMP_SUFFIX = ".tmp"
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete what a killed process left of atomic writes in `folder` (hidden `.NAME.*.tmp` files)."""
+    count = 0
+    for tmp in folder.glob(f".*{TMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)
+        count += 1
+    return count
 
 
 def train_tokenizer(kind: str, texts: list[str], *, model_type: str = "unigram", vocab_size: int = 8000,
@@ -217,7 +257,11 @@ def load_tokenizers(folder: Path) -> tuple[Tokenizer, Tokenizer]:
         for cls in (SentencePieceTokenizer, SymbolTokenizer):
             path = folder / f"{stem}{cls.suffix}"
             if path.is_file():
-                return cls.load(path)
+                try:
+                    return cls.load(path)
+                except Exception as exc:   # sentencepiece raises RuntimeError, JSON ValueError/KeyError/TypeError
+                    detail = str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else type(exc).__name__
+                    raise UserError(f"{path}: corrupted or truncated tokenizer file ({detail})") from None
         return None
 
     joint = load_one("joint")

@@ -1,0 +1,326 @@
+"""Serving: a FastAPI app that translates over HTTP, merging concurrent requests into batches.
+
+    seq2seq serve runs/m30k_ref --port 8000
+    curl -s localhost:8000/translate -H 'content-type: application/json' \\
+         -d '{"texts": ["Ein Mann fährt Fahrrad."], "beam_size": 5, "attention": true}'
+
+Requests wait in one queue. The batcher takes the first, then keeps collecting until `max_batch_size` sentences
+are waiting or `max_wait_ms` have passed since that first one, and decodes requests with the same search options
+together (search results do not depend on the batch: tests/test_search.py). Translation runs on one worker thread,
+so the event loop keeps accepting requests meanwhile. `GET /` is the attention web page (seq2seq/web/), `GET /docs`
+the OpenAPI docs, with every asset served by the package (no CDN).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .api import Translation, Translator
+from .checkpoint import FORMAT_VERSION
+from .config import ServeSettings
+from .errors import UserError
+
+WEB = Path(__file__).parent / "web"
+
+
+class TranslateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str] = Field(description="sentences to translate, one output per text, in order")
+    beam_size: Optional[int] = Field(None, ge=1, description="1 = greedy; default: the run's decode.beam_size")
+    n_best: int = Field(1, ge=1, description="hypotheses per text (the beam is widened to n_best if narrower)")
+    attention: bool = Field(False, description="also return tokens and the attention matrix of the best hypothesis")
+
+
+class Hypothesis(BaseModel):
+    text: str
+    score: float = Field(description="log-probability of the output, EOS included")
+
+
+class TranslationOut(BaseModel):
+    text: str = Field(description="the best translation")
+    score: float
+    n_best: list[Hypothesis]
+    src_tokens: Optional[list[str]] = None
+    tgt_tokens: Optional[list[str]] = None
+    attention: Optional[list[list[float]]] = Field(
+        None, description="one row per target token (EOS included), one column per source token; rows sum to 1")
+    truncated: bool = Field(False, description="the source was longer than the model's limit and was cut")
+
+
+class TranslateResponse(BaseModel):
+    translations: list[TranslationOut]
+    beam_size: int
+    batched_with: int = Field(description="sentences decoded in the same batch as this request's (itself included)")
+
+
+@dataclass
+class Job:
+    texts: list[str]
+    options: tuple[int, int, bool]                      # beam_size, n_best, attention: what may share a batch
+    future: asyncio.Future
+    queued: float = field(default_factory=time.perf_counter)
+
+
+class Batcher:
+    """One queue, one decoding thread. `submit` returns the job's n-best lists and the size of the batch it rode in."""
+
+    def __init__(self, translator: Translator, settings: ServeSettings):
+        self.translator, self.settings = translator, settings
+        self.queue: Optional[asyncio.Queue[Job]] = None
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seq2seq-decode")
+        self.task: Optional[asyncio.Task] = None
+
+    def start(self) -> None:
+        self.queue = asyncio.Queue()
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def submit(self, texts: list[str], options: tuple[int, int, bool]) -> tuple[list[list[Translation]], int]:
+        job = Job(texts, options, asyncio.get_running_loop().create_future())
+        await self.queue.put(job)
+        return await job.future
+
+    async def _collect(self) -> list[Job]:
+        first = await self.queue.get()
+        jobs, sentences = [first], len(first.texts)
+        if not self.settings.batching:
+            return jobs
+        deadline = first.queued + self.settings.max_wait_ms / 1000
+        while sentences < self.settings.max_batch_size:
+            try:
+                job = self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    break
+                try:
+                    job = await asyncio.wait_for(self.queue.get(), remaining)
+                except asyncio.TimeoutError:
+                    break
+            jobs.append(job)
+            sentences += len(job.texts)
+        return jobs
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = await self._collect()
+            groups: dict[tuple[int, int, bool], list[Job]] = {}
+            for job in jobs:
+                groups.setdefault(job.options, []).append(job)
+            for (beam, n_best, attention), members in groups.items():
+                texts = [t for job in members for t in job.texts]
+                try:
+                    results = await loop.run_in_executor(self.executor, self._decode, texts, beam, n_best, attention)
+                except Exception as exc:          # a bug: fail these requests, keep serving
+                    for job in members:
+                        if not job.future.done():
+                            job.future.set_exception(exc)
+                    continue
+                start = 0
+                for job in members:
+                    if not job.future.done():     # (a request that timed out has stopped waiting)
+                        job.future.set_result((results[start: start + len(job.texts)], len(texts)))
+                    start += len(job.texts)
+
+    def _decode(self, texts: list[str], beam: int, n_best: int, attention: bool) -> list[list[Translation]]:
+        if not texts:
+            return []
+        return self.translator.translate_n_best(texts, n_best, batch_size=max(len(texts), 1), beam_size=beam,
+                                                attention=attention)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes gets 413, judged by Content-Length or, for a body sent
+    without one (chunked), while it arrives: the body is read here, up to the limit, and handed on whole."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await self._refuse(send, f"{int(length):,} bytes")
+        if length is not None:
+            return await self.app(scope, receive, send)   # the server never delivers more than Content-Length
+        parts, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message], receive), send)
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
+            if size > self.limit:
+                return await self._refuse(send, f"more than {self.limit:,} bytes")
+            if not message.get("more_body", False):
+                break
+        whole = {"type": "http.request", "body": b"".join(parts), "more_body": False}
+        await self.app(scope, _replay([whole], receive), send)
+
+    async def _refuse(self, send, size: str) -> None:
+        body = json.dumps({"detail": f"request body of {size} is over this server's limit of {self.limit:,} "
+                                     f"bytes (--max-body-bytes)"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(messages: list[dict], then):
+    """A `receive` that first hands out `messages`, then defers to `then` (which reports the disconnect)."""
+    async def receive():
+        return messages.pop(0) if messages else await then()
+    return receive
+
+
+def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings] = None, device: str = "cpu"):
+    """The FastAPI app serving the run (or ensemble of runs) in `run_dir`."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI, HTTPException
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import FileResponse, HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    settings = settings or ServeSettings()
+    translator = Translator.load(run_dir, device=device)
+    batcher = Batcher(translator, settings)
+    default_beam = translator.config.decode.beam_size
+    runs = [str(run_dir)] if isinstance(run_dir, (str, Path)) else [str(r) for r in run_dir]
+
+    @asynccontextmanager
+    async def lifespan(app):
+        batcher.start()
+        yield
+        await batcher.stop()
+
+    app = FastAPI(title="seq2seq", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Translate with a trained seq2seq run. Concurrent requests are decoded together.")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.post("/translate", response_model=TranslateResponse, response_model_exclude_none=True,
+              responses={413: {"description": "request body too large"}, 422: {"description": "a limit or a field "
+                         "is wrong (the detail says which)"}, 504: {"description": "timed out"}})
+    async def translate(request: TranslateRequest) -> dict[str, Any]:
+        beam = request.beam_size or default_beam
+        problems = []
+        if len(request.texts) > settings.max_texts:
+            problems.append(f"texts: {len(request.texts)} texts; this server takes at most {settings.max_texts} per "
+                            f"request (--max-texts)")
+        for i, text in enumerate(request.texts):
+            if len(text) > settings.max_chars:
+                problems.append(f"texts[{i}]: {len(text):,} characters; at most {settings.max_chars:,} per text "
+                                f"(--max-chars)")
+                break
+        for name, value in (("beam_size", beam), ("n_best", request.n_best)):   # n_best widens the beam
+            if value > settings.max_beam:
+                problems.append(f"{name}: {value}; at most {settings.max_beam} (--max-beam)")
+        if problems:
+            raise HTTPException(status_code=422, detail="; ".join(problems))
+        wants_attention = request.attention and translator.has_attention
+        try:
+            results, batched = await asyncio.wait_for(
+                asyncio.shield(batcher.submit(request.texts, (beam, request.n_best, request.attention))),
+                settings.timeout_s)
+        except asyncio.TimeoutError:
+            raise HTTPException(status_code=504, detail=f"translation took longer than this server's limit of "
+                                                        f"{settings.timeout_s:g} s (--timeout)") from None
+        except UserError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        out = []
+        for hyps in results:
+            best = hyps[0]
+            item = {"text": best.text, "score": round(best.score, 6), "truncated": best.truncated,
+                    "n_best": [{"text": h.text, "score": round(h.score, 6)} for h in hyps]}
+            if request.attention:
+                item["src_tokens"], item["tgt_tokens"] = best.src_tokens, best.tokens
+                if wants_attention and best.attention is not None:
+                    item["attention"] = [[round(float(w), 5) for w in row] for row in best.attention]
+            out.append(item)
+        return {"translations": out, "beam_size": beam, "batched_with": batched}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/info")
+    async def info() -> dict[str, Any]:
+        config = translator.config
+        return {"runs": runs, "format_version": FORMAT_VERSION, "seq2seq": __version__,
+                "vocab": {"source": translator.src_tokenizer.vocab_size, "target": translator.tgt_tokenizer.vocab_size},
+                "attention": translator.has_attention, "model": config.model.model_dump(mode="json"),
+                "decode": config.decode.model_dump(mode="json"), "serve": settings.model_dump(mode="json")}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(WEB / "index.html", media_type="text/html")
+
+    app.mount("/web", StaticFiles(directory=WEB), name="web")
+    swagger = _swagger_assets()
+    if swagger is not None:
+        app.mount("/docs-assets", StaticFiles(directory=swagger), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        if swagger is None:
+            return HTMLResponse("<p>Swagger UI assets are not installed (pip install swagger-ui-bundle); the "
+                                "OpenAPI schema is at <a href='/openapi.json'>/openapi.json</a>.</p>")
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="seq2seq API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+    return app
+
+
+def _swagger_assets() -> Optional[str]:
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    return str(swagger_ui_path)
+
+
+ENV = "SEQ2SEQ_SERVE"   # how `--workers N` passes the run and settings to each worker process
+
+
+def app_from_environment():
+    spec = json.loads(os.environ[ENV])
+    if spec.get("threads"):
+        import torch
+
+        torch.set_num_threads(spec["threads"])
+    return create_app(spec["run_dir"], ServeSettings(**spec["settings"]), spec["device"])
+
+
+def serve(run_dir: list[str], host: str, port: int, workers: int, settings: ServeSettings, device: str,
+          threads: Optional[int] = None) -> None:
+    import uvicorn
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    if workers > 1:
+        os.environ[ENV] = json.dumps({"run_dir": run_dir, "settings": settings.model_dump(), "device": device,
+                                      "threads": threads})
+        uvicorn.run("seq2seq.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+    else:
+        uvicorn.run(create_app(run_dir, settings, device), host=host, port=port, log_level="warning")

@@ -3,6 +3,7 @@
 import pytest
 
 from seq2seq.data.text import read_corpus
+from seq2seq.errors import InputWarning
 from seq2seq.data.tokenizers import (BOS, EOS, PAD, UNK, load_tokenizers, save_tokenizers, train_tokenizer)
 
 TEXT = [f"the {a} {b} sat on the {c} mat ." for a in ("black", "white", "small") for b in ("cat", "dog", "bird")
@@ -33,7 +34,8 @@ def test_separate_vocabularies_are_saved_separately(tmp_path):
 
 def test_tsv_corpus(tmp_path):
     (tmp_path / "pairs.tsv").write_text("hallo welt\thello world\r\nja\tyes\n")
-    corpus = read_corpus(str(tmp_path), "pairs.tsv", None, None)
+    with pytest.warns(InputWarning, match="pairs.tsv: 1 of 2 lines end in CRLF"):
+        corpus = read_corpus(str(tmp_path), "pairs.tsv", None, None)
     assert corpus.src == ["hallo welt", "ja"] and corpus.tgt == ["hello world", "yes"]
 
 

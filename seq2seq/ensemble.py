@@ -53,7 +53,8 @@ class Ensemble:
         for model, (memory, state) in zip(self.models, states):
             out, state, weights = model.decoder.step(y_prev, state, memory)
             logits = model.decoder.generator(out)                                  # (rows, vocab)
-            logits[:, NEVER_OUTPUT] = float("-inf")       # padding and BOS are inputs only: never generated
+            for never in NEVER_OUTPUT:                    # padding and BOS are inputs only: never generated
+                logits[:, never] = float("-inf")
             logps.append(torch.log_softmax(logits, dim=-1))                        # (rows, vocab)
             if weights is not None:
                 attentions.append(weights)                                         # (rows, src_len)

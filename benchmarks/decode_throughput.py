@@ -1,6 +1,7 @@
 """Decoding throughput on the 1,000 sentences of Multi30k test_2016_flickr (de→en), greedy and beam 5.
 
     .venv/bin/python benchmarks/decode_throughput.py RUN_DIR [--threads 2] [--batch 1 16 64 128] [--beam 1 5]
+        [--precision fp32 bf16]
 
 RUN_DIR: a trained reference model (e.g. `seq2seq train configs/multi30k_de_en.yaml --run-dir runs/m30k_ref`).
 Each (search, batch size) row runs in its own process:
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 
-def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int) -> None:
+def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precision: str) -> None:
     started = time.perf_counter()
     import torch
 
@@ -34,7 +35,7 @@ def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int) -> Non
     translator = Translator.load(run_dir)
     startup = time.perf_counter() - started
     lines = (common.multi30k() / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
-    search = dict(beam_size=beam, batch_size=batch, alpha=1.0 if beam > 1 else 0.0, max_len=100)
+    search = dict(beam_size=beam, batch_size=batch, alpha=1.0 if beam > 1 else 0.0, max_len=100, precision=precision)
     translator.translate(lines[:64], **search)                                    # warm-up
     times, outputs = [], None
     for _ in range(repeat):
@@ -43,17 +44,18 @@ def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int) -> Non
         times.append(time.perf_counter() - t0)
     seconds = common.median(times)
     tokens = sum(len(o.tokens) for o in outputs)                                  # EOS included
-    common.child_result({"beam": beam, "batch": batch, "threads": threads, "sentences": len(lines),
+    common.child_result({"beam": beam, "batch": batch, "threads": threads, "precision": precision,
+                         "sentences": len(lines),
                          "decode_s": round(seconds, 3), "passes_s": [round(t, 3) for t in times],
                          "sentences_per_s": round(len(lines) / seconds, 1), "tokens_per_s": round(tokens / seconds, 1),
                          "startup_s": round(startup, 2)})
 
 
-def whole_command(run_dir: str, beam: int, batch: int, threads: int) -> float:
+def whole_command(run_dir: str, beam: int, batch: int, threads: int, precision: str) -> float:
     test = common.multi30k() / "test_2016_flickr.de"
     cmd = [sys.executable, "-m", "seq2seq", "translate", run_dir, "--input", str(test), "--output", "/dev/null",
            "--beam-size", str(beam), "--batch-size", str(batch), "--max-len", "100", "--device", "cpu",
-           "--threads", str(threads)]
+           "--threads", str(threads), "--precision", precision]
     if beam > 1:
         cmd += ["--alpha", "1.0"]
     t0 = time.perf_counter()
@@ -69,23 +71,29 @@ def main() -> None:
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 16, 64, 128])
     ap.add_argument("--beam", type=int, nargs="+", default=[1, 5])
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per row (median; batch 1 gets one)")
+    ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"],
+                    help="decode.precision of each row (bf16: products in bfloat16 under autocast)")
     args = ap.parse_args()
     if args.child:
-        return child(args.run_dir, args.beam[0], args.batch[0], args.threads, args.repeat)
+        return child(args.run_dir, args.beam[0], args.batch[0], args.threads, args.repeat, args.precision[0])
     rows, results = [], []
-    for beam in args.beam:
-        for batch in args.batch:
-            repeat = 1 if batch == 1 else args.repeat
-            r = common.run_child("decode_throughput.py", [args.run_dir, "--beam", str(beam), "--batch", str(batch),
-                                                          "--threads", str(args.threads), "--repeat", str(repeat)])
-            r["whole_command_s"] = round(whole_command(args.run_dir, beam, batch, args.threads), 2)
-            r["whole_command_sentences_per_s"] = round(r["sentences"] / r["whole_command_s"], 1)
-            results.append(r)
-            rows.append(["greedy" if beam == 1 else f"beam {beam}", batch, r["sentences_per_s"], r["tokens_per_s"],
-                         r["whole_command_sentences_per_s"], r["peak_rss_mib"], r["startup_s"]])
-            print(f"beam {beam} batch {batch}: {r['sentences_per_s']} sent/s", file=sys.stderr, flush=True)
-    text = common.table(["search", "batch", "sentences/s (decoding)", "target tok/s", "sentences/s (whole command)",
-                         "peak RSS MiB", "start-up s"], rows)
+    for precision in args.precision:
+        for beam in args.beam:
+            for batch in args.batch:
+                repeat = 1 if batch == 1 else args.repeat
+                r = common.run_child("decode_throughput.py", [
+                    args.run_dir, "--beam", str(beam), "--batch", str(batch), "--threads", str(args.threads),
+                    "--repeat", str(repeat), "--precision", precision])
+                r["whole_command_s"] = round(whole_command(args.run_dir, beam, batch, args.threads, precision), 2)
+                r["whole_command_sentences_per_s"] = round(r["sentences"] / r["whole_command_s"], 1)
+                results.append(r)
+                rows.append(["greedy" if beam == 1 else f"beam {beam}", batch, precision, r["sentences_per_s"],
+                             r["tokens_per_s"], r["whole_command_sentences_per_s"], r["peak_rss_mib"],
+                             r["startup_s"]])
+                print(f"{precision} beam {beam} batch {batch}: {r['sentences_per_s']} sent/s", file=sys.stderr,
+                      flush=True)
+    text = common.table(["search", "batch", "precision", "sentences/s (decoding)", "target tok/s",
+                         "sentences/s (whole command)", "peak RSS MiB", "start-up s"], rows)
     common.save("decode_throughput", {"run_dir": args.run_dir, "threads": args.threads, "rows": results}, text)
 
 

@@ -74,11 +74,11 @@ def count(model_cfg, src_vocab: int, tgt_vocab: int, src_len: float, tgt_len: fl
     return out
 
 
-def matmul_peak(threads: int, size: int, repeat: int = 10) -> float:
+def matmul_peak(threads: int, size: int, repeat: int = 10, dtype: str = "float32") -> float:
     import torch
 
     torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    a, b = torch.randn(size, size, dtype=getattr(torch, dtype)), torch.randn(size, size, dtype=getattr(torch, dtype))
     for _ in range(3):
         a @ b
     rates = []
@@ -120,23 +120,38 @@ def main() -> None:
         source = "fresh 100-update run"
     achieved = tok_s * train_flops / 1e9
     limit = peak * 1e9 / train_flops
-    rows = [[k, round(v / 1e6, 3), f"{100 * v / forward_macs:.1f}%"] for k, v in parts.items()]
-    rows.append(["total forward", round(forward_macs / 1e6, 3), "100%"])
-    text = common.table(["component", "forward MMAC / target token", "share"], rows)
+    # bf16 (train.precision=bf16): the same count against the bfloat16 matmul peak
+    peak_bf16 = matmul_peak(args.threads, args.size, dtype="bfloat16")
+    tok_s_bf16 = None
+    if measured.is_file() and rows.get("threads") == args.threads:
+        tok_s_bf16 = next((r["tokens_per_s"] for r in rows["rows"] if "bf16" in r["variant"]), None)
+    achieved_bf16 = None if tok_s_bf16 is None else tok_s_bf16 * train_flops / 1e9
+    table = [[k, round(v / 1e6, 3), f"{100 * v / forward_macs:.1f}%"] for k, v in parts.items()]
+    table.append(["total forward", round(forward_macs / 1e6, 3), "100%"])
+    text = common.table(["component", "forward MMAC / target token", "share"], table)
     text += (f"\n\nmean lengths: source {src_len:.2f}, target {tgt_len:.2f} (EOS included); vocabularies "
              f"{src_tok.vocab_size:,} / {tgt_tok.vocab_size:,}\n"
              f"training: {train_flops / 1e6:.1f} MFLOP per target token (3 x forward, 2 FLOP per MAC)\n"
              f"fp32 matmul peak, {args.size}², {args.threads} threads: {peak:.1f} GFLOP/s "
              f"→ hardware limit {limit:,.0f} target tokens/s\n"
              f"measured training throughput: {tok_s:,.0f} tokens/s ({source}) → {achieved:.1f} GFLOP/s = "
-             f"{100 * achieved / peak:.1f}% of peak")
+             f"{100 * achieved / peak:.1f}% of peak\n"
+             f"bf16 matmul peak, {args.size}², {args.threads} threads: {peak_bf16:.1f} GFLOP/s → hardware limit "
+             f"{peak_bf16 * 1e9 / train_flops:,.0f} target tokens/s")
+    if achieved_bf16 is not None:
+        text += (f"\nmeasured bf16 training throughput: {tok_s_bf16:,.0f} tokens/s → {achieved_bf16:.1f} GFLOP/s = "
+                 f"{100 * achieved_bf16 / peak_bf16:.1f}% of the bf16 peak, {100 * achieved_bf16 / peak:.1f}% of "
+                 f"the fp32 peak")
     common.save("efficiency", {"threads": args.threads, "matmul_size": args.size, "peak_gflops": round(peak, 1),
                                "forward_macs_per_token": {k: round(v) for k, v in parts.items()},
                                "train_mflop_per_token": round(train_flops / 1e6, 2), "src_len": round(src_len, 3),
                                "tgt_len": round(tgt_len, 3), "tokens_per_s": tok_s,
                                "throughput_source": source, "achieved_gflops": round(achieved, 1),
                                "share_of_peak": round(achieved / peak, 3),
-                               "hardware_limit_tokens_per_s": round(limit)}, text)
+                               "hardware_limit_tokens_per_s": round(limit), "peak_gflops_bf16": round(peak_bf16, 1),
+                               "tokens_per_s_bf16": tok_s_bf16,
+                               "achieved_gflops_bf16": None if achieved_bf16 is None else round(achieved_bf16, 1),
+                               "hardware_limit_tokens_per_s_bf16": round(peak_bf16 * 1e9 / train_flops)}, text)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/train_throughput.py [--threads 2] [--steps 100] [--window 20] [--only NAME ...]
 
-Rows: the reference configuration of DEVELOPERS.md, then one change each — Luong `general` score with and without
-input feeding, LSTM instead of GRU, hidden 1024 (encoder 512 per direction, decoder 1024). Each row trains in its
-own process for `--steps` updates; the loop logs target tokens/s every `--window` updates; the first window is
-warm-up, the figure is the median of the others. Seconds per epoch = the epoch's target tokens / that median
-(the loop only, validation excluded). Peak RSS is the child's own. Writes benchmarks/results/train_throughput.json.
+Rows: the reference configuration of DEVELOPERS.md, then one change each — matrix products in bfloat16
+(`train.precision=bf16`), Luong `general` score with and without input feeding, LSTM instead of GRU, hidden 1024
+(encoder 512 per direction, decoder 1024). Each row trains in its own process for `--steps` updates; the loop logs
+target tokens/s every `--window` updates; the first window is warm-up, the figure is the median of the others.
+Seconds per epoch = the epoch's target tokens / that median (the loop only, validation excluded). Peak RSS is the child's own. Writes benchmarks/results/train_throughput.json.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import common  # noqa: E402
 
 VARIANTS = {
     "reference (luong concat, input feeding, GRU)": [],
+    "reference, bf16 autocast": ["train.precision=bf16"],
     "luong general, input feeding": ["model.decoder.score=general"],
     "luong general, no input feeding": ["model.decoder.score=general", "model.decoder.input_feeding=false"],
     "reference with LSTM": ["model.encoder.rnn=lstm", "model.decoder.rnn=lstm"],

@@ -71,7 +71,8 @@ class Translator:
                   **search: Any) -> list[Translation]:
         """One `Translation` per input string, in order. Empty input gives empty output.
 
-        beam_size / alpha / search (beta, max_len_a, max_len_b, max_len, min_len, no_repeat_ngram, greedy_fallback):
+        beam_size / alpha / search (beta, max_len_a, max_len_b, max_len, min_len, no_repeat_ngram, greedy_fallback,
+        precision):
         override the run's decode settings (beam 1 = greedy). attention=False skips recording attention matrices
         (a little faster; `Translation.attention` is then None)
         warn: called with a message for each input longer than the model's limit (it is truncated).

@@ -1,7 +1,15 @@
-"""Where tensors live: `auto` picks the GPU when PyTorch sees one, else the CPU."""
+"""Where tensors live (`auto` picks the GPU when PyTorch sees one, else the CPU) and in which precision the
+matrix products run.
+
+Precision `bf16` runs the products (linear layers, RNN gates, attention's batched products) in bfloat16 under
+`torch.autocast`; weights, optimizer state, softmax, losses and search scores stay fp32. On a CPU with AVX-512 BF16
+(AMD Zen 4, Intel Sapphire Rapids and later) the products run about twice as fast as in fp32; on older CPUs bfloat16
+is emulated and slower, so `fp32` stays the default.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import torch
@@ -25,3 +33,18 @@ def resolve_device(name: str) -> torch.device:
     if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
         raise UserError("device 'mps': not available here (use cpu or auto)")
     return torch.device(name)
+
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def precision_context(precision: str, device: torch.device | str) -> contextlib.AbstractContextManager:
+    """The context the forward computation runs in: `fp32` → nothing; `bf16` → autocast to bfloat16."""
+    if precision not in PRECISIONS:
+        raise UserError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    kind = torch.device(device).type
+    if kind not in ("cpu", "cuda"):
+        raise UserError(f"precision bf16: supported on cpu and cuda, not on {kind} (use fp32)")
+    return torch.autocast(kind, dtype=torch.bfloat16)

@@ -52,12 +52,12 @@ class Ensemble:
         logps, attentions, new_states = [], [], []
         for model, (memory, state) in zip(self.models, states):
             out, state, weights = model.decoder.step(y_prev, state, memory)
-            logits = model.decoder.generator(out)                                  # (rows, vocab)
+            logits = model.decoder.generator(out).float()                          # (rows, vocab), fp32 under bf16
             for never in NEVER_OUTPUT:                    # padding and BOS are inputs only: never generated
                 logits[:, never] = float("-inf")
             logps.append(torch.log_softmax(logits, dim=-1))                        # (rows, vocab)
             if weights is not None:
-                attentions.append(weights)                                         # (rows, src_len)
+                attentions.append(weights.float())                                 # (rows, src_len)
             new_states.append((memory, state))
         if len(logps) == 1:
             return logps[0], new_states, attentions[0] if attentions else None

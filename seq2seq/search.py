@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from .data.tokenizers import BOS, EOS
+from .devices import precision_context
 from .ensemble import Ensemble, State
 from .model.seq2seq import Seq2Seq
 
@@ -49,6 +50,7 @@ class SearchOptions:
     greedy_fallback: bool = True      # beam search also follows the greedy path and keeps it when it ranks higher
     attention: bool = True            # keep each hypothesis's attention matrix (always kept when beta > 0)
     stop_early: bool = True           # beam: a sentence also stops once no live beam can outrank its n-best
+    precision: str = "fp32"           # bf16: matrix products in bfloat16 under autocast (devices.PRECISIONS)
 
     def __post_init__(self):
         for name in ("beam_size", "n_best"):
@@ -61,6 +63,8 @@ class SearchOptions:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.max_len is not None and self.max_len < 1:
             raise ValueError(f"max_len must be >= 1, got {self.max_len}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, got {self.precision!r}")
 
 
 def search_options(decode, **overrides) -> SearchOptions:
@@ -329,10 +333,11 @@ def decode_all(model: Seq2Seq | Ensemble, sources: Sequence[Sequence[int]], opts
         src, lengths, mask = pad_sources([sources[i] for i in chunk])
         limits = max_lengths(lengths, opts.max_len_a, opts.max_len_b, opts.max_len)
         src, mask = src.to(device), mask.to(device)
-        if opts.beam_size == 1:
-            nbest = [[h] for h in greedy(ens, src, lengths, mask, limits, opts)]
-        else:
-            nbest = beam_search(ens, src, lengths, mask, limits, opts)
+        with precision_context(opts.precision, device):
+            if opts.beam_size == 1:
+                nbest = [[h] for h in greedy(ens, src, lengths, mask, limits, opts)]
+            else:
+                nbest = beam_search(ens, src, lengths, mask, limits, opts)
         for i, hyps in zip(chunk, nbest):
             results[i] = [h if h.attention is None else replace(h, attention=h.attention[:, : len(sources[i])])
                           for h in hyps]

@@ -23,7 +23,7 @@ from .data import tasks
 from .data.batching import make_batch, plan_batches
 from .data.text import Corpus, read_corpus
 from .data.tokenizers import Tokenizer, remove_stale_temporaries, save_tokenizers, train_tokenizer
-from .devices import resolve_device
+from .devices import precision_context, resolve_device
 from .errors import UserError, warn
 from .metrics import score
 from .model.seq2seq import Seq2Seq
@@ -397,7 +397,8 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             ids = plan[batch_in_epoch]
             batch = make_batch([data.train_src[i] for i in ids], [data.train_tgt[i] for i in ids]).to(device)
             teacher = 1.0 if tc.scheduled_sampling is None else tc.scheduled_sampling.teacher_prob(step)
-            loss = model.loss(batch, tc.label_smoothing, teacher)
+            with precision_context(tc.precision, device):
+                loss = model.loss(batch, tc.label_smoothing, teacher)
             loss_sum = float(loss.detach())
             finite = math.isfinite(loss_sum)
             if finite:

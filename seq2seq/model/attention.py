@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
     """Softmax over the last axis of scores (batch, steps, src_len); exactly 0 where mask (batch, src_len) is False."""
-    scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+    scores = scores.float().masked_fill(~mask[:, None, :], float("-inf"))   # fp32 even when products run in bf16
     return torch.softmax(scores, dim=-1)
 
 
@@ -126,7 +126,7 @@ class LocalAttention(Attention):
         if self.kind == "local-p":
             sigma = self.window / 2.0
             scores = scores - distance.pow(2) / (2 * sigma * sigma)
-        weights = torch.softmax(scores.masked_fill(~inside, float("-inf")), dim=-1)  # 0 outside the window
+        weights = torch.softmax(scores.float().masked_fill(~inside, float("-inf")), dim=-1)  # 0 outside the window
         context = torch.bmm(weights, values)                                        # (batch, steps, memory_size)
         return context, weights
 

@@ -49,7 +49,7 @@ class Seq2Seq(nn.Module):
         memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
         out, _ = self.decoder(batch.tgt_in, memory, teacher_prob)            # (batch, tgt_len, output_size)
         # the output layer and softmax only on real positions: padding never costs a vocabulary-sized row
-        logits = self.decoder.generator(out[batch.tgt_mask])                 # (n_tokens, vocab)
+        logits = self.decoder.generator(out[batch.tgt_mask]).float()         # (n_tokens, vocab), fp32 under bf16
         return F.cross_entropy(logits, batch.tgt_out[batch.tgt_mask], reduction="sum",
                                label_smoothing=label_smoothing)
 

@@ -21,7 +21,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# make bench RUN=runs/m30k_ref: every benchmark of docs/performance.md, one after another (about 25 min on 2 cores;
+# make bench RUN=runs/m30k_ref: every benchmark of docs/performance.md, one after another (about 40 min on 2 cores;
 # RUN is a trained reference model for the decoding benchmark). Results: benchmarks/results/*.json.
 RUN ?= runs/m30k_ref
 bench: install

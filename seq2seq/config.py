@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import UserError
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda|cuda:\d+|mps)$"   # see devices.resolve_device
+Precision = Literal["fp32", "bf16"]                  # see devices.precision_context
 
 
 class _Strict(BaseModel):
@@ -230,7 +231,7 @@ class TrainConfig(_Strict):
     attention_plots: int = Field(3, ge=0, description="at every validation, heatmaps of the first N validation "
                                                       "sentences go to RUN_DIR/attention/ (0 = off)")
     threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
-    precision: Literal["fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "fp32", description="bf16: matrix products in bfloat16 under autocast (weights, Adam and the loss stay "
                             "fp32); about 1.4x faster training on CPUs with AVX-512 BF16")
     device: str = Field("auto", pattern=DEVICE_PATTERN,
@@ -257,7 +258,7 @@ class DecodeConfig(_Strict):
     no_repeat_ngram: int = Field(0, ge=0, description="forbid repeating any n-gram of this size in one output; 0 = off")
     greedy_fallback: bool = Field(True, description="beam search also follows the greedy path and keeps it when it "
                                                     "ranks higher (beam never worse than greedy; ~1/beam more work)")
-    precision: Literal["fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "fp32", description="bf16: decode with the matrix products in bfloat16 (scores stay fp32); faster on CPUs "
                             "with AVX-512 BF16, same BLEU within noise")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+from typing import get_args
 
 import torch
 
-from .config import DEVICE_PATTERN
+from .config import DEVICE_PATTERN, Precision
 from .errors import UserError
 
 
@@ -35,7 +36,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS: tuple[str, ...] = get_args(Precision)   # ("fp32", "bf16")
 
 
 def precision_context(precision: str, device: torch.device | str) -> contextlib.AbstractContextManager:

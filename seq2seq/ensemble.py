@@ -57,7 +57,7 @@ class Ensemble:
                 logits[:, never] = float("-inf")
             logps.append(torch.log_softmax(logits, dim=-1))                        # (rows, vocab)
             if weights is not None:
-                attentions.append(weights.float())                                 # (rows, src_len)
+                attentions.append(weights)                                         # (rows, src_len), fp32
             new_states.append((memory, state))
         if len(logps) == 1:
             return logps[0], new_states, attentions[0] if attentions else None

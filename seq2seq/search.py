@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from .data.tokenizers import BOS, EOS
-from .devices import precision_context
+from .devices import PRECISIONS, precision_context
 from .ensemble import Ensemble, State
 from .model.seq2seq import Seq2Seq
 
@@ -63,8 +63,8 @@ class SearchOptions:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.max_len is not None and self.max_len < 1:
             raise ValueError(f"max_len must be >= 1, got {self.max_len}")
-        if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be fp32 or bf16, got {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
 
 def search_options(decode, **overrides) -> SearchOptions:

@@ -205,7 +205,7 @@ def validate(model: Seq2Seq, data: Dataset, config: Config, tgt_tok: Tokenizer) 
     for batch_ids in plan_batches([len(s) for s, _ in pairs], [len(t) for _, t in pairs], epoch=0, seed=0,
                                   batch_sentences=config.decode.batch_size, shuffle=False):
         batch = make_batch([pairs[i][0] for i in batch_ids], [pairs[i][1] for i in batch_ids]).to(device)
-        total += float(model.loss(batch))
+        total += float(model(batch))
         tokens += batch.n_tokens
     dec = config.decode
     hyps = decode_all(model, data.valid_src, search_options(dec, beam_size=1, attention=False),
@@ -398,7 +398,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
             batch = make_batch([data.train_src[i] for i in ids], [data.train_tgt[i] for i in ids]).to(device)
             teacher = 1.0 if tc.scheduled_sampling is None else tc.scheduled_sampling.teacher_prob(step)
             with precision_context(tc.precision, device):
-                loss = model.loss(batch, tc.label_smoothing, teacher)
+                loss = model(batch, tc.label_smoothing, teacher)
             loss_sum = float(loss.detach())
             finite = math.isfinite(loss_sum)
             if finite:

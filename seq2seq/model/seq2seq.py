@@ -37,14 +37,15 @@ class Seq2Seq(nn.Module):
     def encode(self, src: Tensor, lengths: Tensor, mask: Tensor) -> Memory:
         return self.encoder(src, lengths, mask)
 
-    def forward(self, batch: Batch) -> tuple[Tensor, Optional[Tensor]]:
+    def teacher_forced(self, batch: Batch) -> tuple[Tensor, Optional[Tensor]]:
         """Teacher forcing: logits (batch, tgt_len, vocab) and attention (batch, tgt_len, src_len) or None."""
         memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
         out, attention = self.decoder(batch.tgt_in, memory)                 # (batch, tgt_len, output_size)
         return self.decoder.generator(out), attention
 
-    def loss(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
-        """Summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean).
+    def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
+        """The training loss: summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean).
+        Computed in `forward` so that a data-parallel wrapper syncs gradients through it.
         teacher_prob < 1: scheduled sampling (see `Decoder.forward`)."""
         memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
         out, _ = self.decoder(batch.tgt_in, memory, teacher_prob)            # (batch, tgt_len, output_size)

@@ -143,6 +143,14 @@ class DecoderConfig(_Strict):
     def feeds_input(self) -> bool:
         return self.attention == "luong" and self.input_feeding is not False
 
+    @property
+    def family(self) -> str:
+        """The decoder family in words, e.g. `luong/concat/local-m D=10, input feeding` (logs and reports)."""
+        if self.attention != "luong":
+            return self.attention
+        window = f"/{self.alignment} D={self.window}" if self.alignment != "global" else ""
+        return f"luong/{self.luong_score}{window}" + (", input feeding" if self.feeds_input else "")
+
 
 class ModelConfig(_Strict):
     embedding_size: int = Field(256, gt=0, description="source and target embeddings")

@@ -96,7 +96,7 @@ def build_report(run_dir: str | Path, output: str | Path, samples: int = 10, dev
     best = max(valid, key=lambda m: m["bleu"]) if valid else None
     esc = html.escape
     dec = config.model.decoder
-    family = dec.attention + (f" / {dec.luong_score}" if dec.attention == "luong" else "")
+    family = dec.family
     parts = [f"<h1>seq2seq run report: {esc(str(run_dir))}</h1>",
              f"<p>decoder <b>{esc(family)}</b>, {esc(config.model.encoder.rnn)} encoder; "
              f"{len(valid)} validations, last update {metrics[-1]['step'] if metrics else 0:,}"

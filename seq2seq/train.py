@@ -309,9 +309,7 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
         log.line(f"resuming {run_dir} at step {step} (epoch {epoch}, batch {batch_in_epoch})")
     log.line(data.report)
     dec = config.model.decoder
-    family = dec.attention + (f"/{dec.luong_score}" + (f"/{dec.alignment} D={dec.window}" if dec.alignment != "global"
-                                                       else "") + (", input feeding" if dec.feeds_input else "")
-                              if dec.attention == "luong" else "")
+    family = dec.family
     log.line(f"model: {family} decoder, {config.model.encoder.rnn}/{dec.rnn}, "
              f"{model.num_parameters():,} parameters, on {device}; run directory {run_dir}")
 

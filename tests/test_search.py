@@ -150,7 +150,7 @@ def test_ensemble_of_one_is_that_model_and_averages_members():
     src, tgt = random_pairs(5, seed=8)
     batch = make_batch(src, tgt)
     with torch.no_grad():
-        expected = [torch.log_softmax(m(batch)[0].index_fill(-1, torch.tensor(NEVER_OUTPUT), float("-inf")), -1)
+        expected = [torch.log_softmax(m.teacher_forced(batch)[0].index_fill(-1, torch.tensor(NEVER_OUTPUT), float("-inf")), -1)
                     for m in (a, b)]     # the teacher-forced training path, padding and BOS ruled out
         for members, want in (([a], expected[0]), ([a, b], (expected[0] + expected[1]) / 2)):
             ens = Ensemble(members)

@@ -26,10 +26,12 @@ sys.path.insert(0, str(REPO))
 
 
 def shared_data() -> Path:
-    """../shared/data beside the repository, or $SEQ2SEQ_SHARED_DATA (as for the tests)."""
-    data = Path(os.environ.get("SEQ2SEQ_SHARED_DATA", REPO.parent / "shared" / "data"))
+    """The shared data folder (`seq2seq.data.shared`, as for the tests); exits with a message without Multi30k."""
+    from seq2seq.data.shared import ENV, shared_data_path
+
+    data = shared_data_path()
     if not (data / "multi30k").is_dir():
-        sys.exit(f"benchmark needs Multi30k in {data / 'multi30k'} (set SEQ2SEQ_SHARED_DATA to the data folder)")
+        sys.exit(f"benchmark needs Multi30k in {data / 'multi30k'} (set {ENV} to the data folder)")
     return data
 
 
@@ -47,8 +49,8 @@ def reference_config(overrides: Sequence[str] = ()):
 def tokenizer_run() -> Path:
     """A folder holding the reference tokenizers (trained once, then reused by every row: `tokenizer.from_run`)."""
     from seq2seq import checkpoint as ckpt
+    from seq2seq.data.pipeline import build_tokenizers, load_corpora
     from seq2seq.data.tokenizers import save_tokenizers
-    from seq2seq.train import build_tokenizers, load_corpora
 
     config = reference_config()
     tag = "perside" if config.tokenizer.per_side_vocab else "joint"

@@ -47,7 +47,7 @@ def child(family: str, length: int, threads: int, repeat: int) -> None:
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     config = common.reference_config(FAMILIES[family])
-    model = Seq2Seq(config.model, VOCAB, VOCAB).eval()
+    model = Seq2Seq.for_text(config.model, VOCAB, VOCAB).eval()
     src = torch.randint(4, VOCAB, (1, length))
     lengths, mask = torch.tensor([length]), torch.ones(1, length, dtype=torch.bool)
     limit = torch.tensor([length])

@@ -34,7 +34,8 @@ def child(name: str, steps: int, window: int, threads: int) -> None:
     import torch
 
     from seq2seq.data.batching import plan_batches
-    from seq2seq.train import encode_data, load_corpora, train
+    from seq2seq.data.pipeline import encode_data, load_corpora
+    from seq2seq.train import train
 
     config = common.reference_config([f"tokenizer.from_run={common.tokenizer_run()}", f"train.max_steps={steps}",
                                       f"train.log_every={window}", f"train.threads={threads}", "train.device=cpu",
@@ -53,7 +54,7 @@ def child(name: str, steps: int, window: int, threads: int) -> None:
     padded = sum(len(b) * (max(len(data.train_tgt[i]) for i in b) + 1) for b in plan)
     from seq2seq.model.seq2seq import Seq2Seq
 
-    params = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size).num_parameters()
+    params = Seq2Seq.for_text(config.model, src_tok.vocab_size, tgt_tok.vocab_size).num_parameters()
     tok_s = common.median(windows)
     common.child_result({"variant": name, "threads": torch.get_num_threads(), "parameters": params,
                          "windows_tok_s": windows, "tokens_per_s": round(tok_s, 1),

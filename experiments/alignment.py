@@ -86,7 +86,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     from seq2seq.api import Translator
-    from seq2seq.data.tasks import date_examples
+    from seq2seq.data.synthetic_text import date_examples
     from seq2seq.plot import save_heatmap
     from seq2seq.train import ensure_trained
 

@@ -90,7 +90,7 @@ def synthetic(tasks: list[str], max_len: int, threads: int, train_size: int) -> 
 
     from seq2seq.api import Translator
     from seq2seq.config import validate
-    from seq2seq.data.tasks import sequence_examples
+    from seq2seq.data.synthetic_text import sequence_examples
     from seq2seq.train import ensure_trained
 
     RESULTS.mkdir(parents=True, exist_ok=True)

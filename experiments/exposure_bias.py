@@ -27,16 +27,6 @@ RUNS = ROOT / "runs" / "experiments" / "exposure_bias"
 STEPS = (1, 3, 5)
 
 
-def edit_distance(a: list[int], b: list[int]) -> int:
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
-
-
 def forced_greedy(model, sources: list[list[int]], k: int, limit: int = 80) -> list[list[int]]:
     """Greedy decoding where step k takes the second-best token (k = -1: plain greedy). Output ids, EOS cut."""
     import torch
@@ -63,6 +53,8 @@ def forced_greedy(model, sources: list[list[int]], k: int, limit: int = 80) -> l
 
 
 def derailment(model, sources: list[list[int]]) -> dict[int, float]:
+    from seq2seq.metrics import edit_distance
+
     plain = forced_greedy(model, sources, -1)
     result = {}
     for k in STEPS:
@@ -97,7 +89,8 @@ def main() -> None:
     args = ap.parse_args()
     from seq2seq.api import Translator
     from seq2seq.metrics import score
-    from seq2seq.train import ensure_trained, load_corpora
+    from seq2seq.data.pipeline import load_corpora
+    from seq2seq.train import ensure_trained
 
     rows = []
     for name, config in zip(("teacher forcing", "scheduled sampling"), configs(args.task, args.threads)):

@@ -10,6 +10,7 @@ import torch
 
 from . import checkpoint as ckpt
 from .errors import UserError
+from .metrics import get_metric
 
 
 def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[int] = None) -> list[Path]:
@@ -23,13 +24,15 @@ def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[i
         raise UserError(f"{run_dir}: asked for {count} snapshots, the run keeps {len(snapshots)}")
     if last is not None:
         return snapshots[-last:]
-    scored = []
-    for path in snapshots:
-        meta = ckpt.read_metadata(path)
-        scored.append((float(meta["value"]), meta["metric"], path))
-    lower_is_better = scored[0][1] == "loss"
-    scored.sort(key=lambda t: t[0], reverse=not lower_is_better)
-    return sorted(p for _, _, p in scored[:best])
+    return sorted(best_snapshots(snapshots, count))
+
+
+def best_snapshots(snapshots: list[Path], count: int) -> list[Path]:
+    """The `count` snapshots with the best validation value, in the direction of the metric they recorded."""
+    metas = [ckpt.read_metadata(path) for path in snapshots]
+    metric = get_metric(metas[0]["metric"])
+    ranked = sorted(zip(metas, snapshots), key=lambda m: float(m[0]["value"]), reverse=metric.higher_is_better)
+    return [path for _, path in ranked[:count]]
 
 
 def average_weights(paths: list[Path]) -> dict[str, torch.Tensor]:

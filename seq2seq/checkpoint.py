@@ -10,6 +10,8 @@
                            (tensors and plain values only; loaded with weights_only=True)
       metrics.jsonl        one JSON object per log/validation event
       checkpoints/         step-*.safetensors: weights at the last train.keep_checkpoints validations
+      attention/           valNN/stepNNNNNNN.png (+ .json): validation heatmaps (train.attention_plots)
+      data/                SPLIT.src, SPLIT.tgt: the generated splits of a synthetic task
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import pickle
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 import yaml
@@ -29,14 +31,19 @@ from safetensors.torch import save as save_safetensors_bytes
 
 from . import __version__
 from .config import Config, dump_config, validate
-from .data.tokenizers import Tokenizer, load_tokenizers, write_atomic
+from .data.tokenizers import Tokenizer, load_tokenizers
 from .errors import UserError
+from .files import write_atomic
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2       # 2: weights named by frontend and head (`encoder.frontend.*`, `decoder.head.*`), `task:`
+READS_FORMATS = (1, 2)   # 1: translation only, weights under the names in LEGACY_NAMES
+LEGACY_NAMES = {"encoder.embedding.": "encoder.frontend.embedding.", "decoder.embedding.": "decoder.head.embedding.",
+                "decoder.generator.": "decoder.head.generator.", "decoder.combine.": "decoder.output."}
 CONFIG, FORMAT, TOKENIZER = "config.yaml", "format.json", "tokenizer"
 BEST, LAST, TRAIN_STATE, METRICS = "best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
 ATTENTION = "attention"   # heatmaps written at each validation (train.attention_plots)
+DATA = "data"             # generated splits of a synthetic task
 
 
 def write_run_header(run_dir: Path, config: Config) -> None:
@@ -57,7 +64,8 @@ def read_config(run_dir: Path) -> Config:
     return validate(raw, origin=str(path))
 
 
-def check_format(run_dir: Path) -> None:
+def check_format(run_dir: Path) -> int:
+    """The run directory's format version, or a one-line error when it is not a run this version reads."""
     if not run_dir.is_dir():
         raise UserError(f"run directory not found: {run_dir}")
     path = run_dir / FORMAT
@@ -67,9 +75,19 @@ def check_format(run_dir: Path) -> None:
         version = json.loads(path.read_text())["format_version"]
     except (ValueError, KeyError, TypeError):
         raise UserError(f"{path}: unreadable format file") from None
-    if version != FORMAT_VERSION:
+    if version not in READS_FORMATS:
         raise UserError(f"{run_dir}: run-directory format {version} is not supported by this version "
-                        f"(reads format {FORMAT_VERSION})")
+                        f"(reads formats {', '.join(map(str, READS_FORMATS))})")
+    return version
+
+
+def upgrade_names(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Weights saved under format-1 names get today's names (others pass unchanged)."""
+    out = {}
+    for name, tensor in weights.items():
+        old = next((prefix for prefix in LEGACY_NAMES if name.startswith(prefix)), None)
+        out[LEGACY_NAMES[old] + name[len(old):] if old else name] = tensor
+    return out
 
 
 def save_weights(path: Path, model: torch.nn.Module, step: int, **metadata: str) -> None:
@@ -116,6 +134,8 @@ def load_weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 def apply_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], origin: Path) -> None:
+    """Load `weights` into `model`, or one clear error naming what does not match (format-1 names are upgraded)."""
+    weights = upgrade_names(weights)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
@@ -134,7 +154,8 @@ def save_train_state(path: Path, state: dict[str, Any]) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def load_train_state(path: Path) -> dict[str, Any]:
+def load_train_state(path: Path, required: Sequence[str] = ()) -> dict[str, Any]:
+    """The training state saved at `path` (tensors and plain values only); `required`: keys it must hold."""
     if not path.is_file():
         raise UserError(f"cannot resume: {path} not found")
     try:
@@ -148,24 +169,23 @@ def load_train_state(path: Path) -> dict[str, Any]:
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
         raise UserError(f"{path}: cannot load training state: corrupted or truncated ({type(exc).__name__}: "
                         f"{detail})") from None
-    missing = [k for k in TRAIN_STATE_KEYS if not isinstance(state, dict) or k not in state]
-    if missing:
-        raise UserError(f"{path}: not a training state of this version (missing {', '.join(missing)})")
+    missing = [k for k in required if not isinstance(state, dict) or k not in state]
+    if missing or not isinstance(state, dict):
+        raise UserError(f"{path}: not a training state of this version (missing {', '.join(missing) or 'all'})")
     return state
 
 
-TRAIN_STATE_KEYS = ("model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best", "patience_best",
-                    "bad_validations", "rng")
-
-
-def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu"):
-    """(config, model in eval mode, src tokenizer, tgt tokenizer) from a run directory."""
-    from .model.seq2seq import Seq2Seq
+def load_run(run_dir: str | Path, which: str = "best",
+             device: str = "cpu") -> tuple[Config, torch.nn.Module, Tokenizer, Tokenizer]:
+    """(config, model in eval mode, src tokenizer, tgt tokenizer) from a run directory; the run's task builds the
+    model."""
+    from .tasks import get_task
 
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    src_tok, tgt_tok = load_tokenizers(run_dir / TOKENIZER)
-    model = Seq2Seq(config.model, src_tok.vocab_size, tgt_tok.vocab_size)
+    task = get_task(config)
+    src_tok, tgt_tok = vocab = task.load_vocab(run_dir)
+    model = task.build_model(vocab)
     path = weights_path(run_dir, which)
     apply_weights(model, load_weights(path), path)
     return config, model.to(device).eval(), src_tok, tgt_tok

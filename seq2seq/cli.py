@@ -189,24 +189,42 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1, attention: bool = False):
     from .api import Translator
 
-    for flag, value in (("--batch-size", args.batch_size), ("--beam-size", args.beam_size), ("--n-best", n_best),
-                        ("--max-len", args.max_len), ("--threads", args.threads)):
-        if value is not None and value < 1:
-            raise UserError(f"{flag} {value}: must be >= 1")
-    for flag, value in (("--alpha", args.alpha), ("--beta", args.beta), ("--max-len-ratio", args.max_len_a),
-                        ("--min-len", args.min_len), ("--no-repeat-ngram", args.no_repeat_ngram)):
-        if value is not None and value < 0:
-            raise UserError(f"{flag} {value}: must be >= 0")
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads {args.threads}: must be >= 1")
+    search = dict(beam_size=args.beam_size, alpha=args.alpha, beta=args.beta, max_len_a=args.max_len_a,
+                  max_len=args.max_len, min_len=args.min_len, no_repeat_ngram=args.no_repeat_ngram,
+                  greedy_fallback=args.greedy_fallback, precision=args.precision)
+    _check_decode_flags({**search, "n_best": n_best, "batch_size": args.batch_size})   # before loading the model
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
-    return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, beam_size=args.beam_size,
-                                       alpha=args.alpha, warn=_warn, beta=args.beta, max_len_a=args.max_len_a,
-                                       max_len=args.max_len, min_len=args.min_len,
-                                       no_repeat_ngram=args.no_repeat_ngram, greedy_fallback=args.greedy_fallback,
-                                       precision=args.precision, attention=attention)   # off unless an output shows it: less bookkeeping
+    # attention is off unless an output shows it: less bookkeeping
+    return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, warn=_warn, attention=attention,
+                                       **search)
+
+
+# decode fields → the flags that set them, for error messages
+_DECODE_FLAGS = {"batch_size": "--batch-size", "beam_size": "--beam-size", "n_best": "--n-best", "alpha": "--alpha",
+                 "beta": "--beta", "max_len_a": "--max-len-ratio", "max_len": "--max-len", "min_len": "--min-len",
+                 "no_repeat_ngram": "--no-repeat-ngram"}
+
+
+def _check_decode_flags(values: dict) -> None:
+    """Validate decoding flags with the config's own rules (`DecodeConfig`, `SearchOptions`); errors name the flag."""
+    from pydantic import ValidationError
+
+    from .config import DecodeConfig
+    from .search import SearchOptions, describe_invalid
+
+    given = {k: v for k, v in values.items() if v is not None}
+    try:
+        DecodeConfig(**{k: v for k, v in given.items() if k in DecodeConfig.model_fields})
+        n_best = given.get("n_best", 1)
+        SearchOptions(n_best=n_best, beam_size=max(n_best, given.get("beam_size", 1)))   # the beam widens to n_best
+    except ValidationError as exc:
+        raise UserError(describe_invalid(exc, _DECODE_FLAGS)) from None
 
 
 def _write_lines(path: Optional[str], lines: list[str]) -> None:

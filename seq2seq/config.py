@@ -14,7 +14,7 @@ import math
 
 import os
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -32,7 +32,7 @@ class _Strict(BaseModel):
 class SyntheticConfig(_Strict):
     """A built-in task generated in-process from a seed (no files needed)."""
 
-    task: Literal["dates", "copy", "reverse"] = Field(description="which generator (see seq2seq/data/tasks.py)")
+    task: Literal["dates", "copy", "reverse"] = Field(description="which generator (see seq2seq/data/synthetic_text.py)")
     train_size: int = Field(20000, gt=0, description="training examples")
     valid_size: int = Field(500, gt=0, description="validation examples")
     test_size: int = Field(1000, gt=0, description="test examples")
@@ -110,8 +110,9 @@ class DecoderConfig(_Strict):
     attention: Literal["vanilla", "bahdanau", "luong"] = Field(
         "luong", description="vanilla = no attention (fixed context vector, Cho 2014); bahdanau = additive on the "
                              "previous state; luong = global attention on the current state")
-    score: Optional[Literal["dot", "general", "concat"]] = Field(
-        None, description="luong score function (default general)")
+    score: Optional[Literal["dot", "general", "concat", "additive", "location"]] = Field(
+        None, description="luong: dot, general (default), concat or location; bahdanau: additive (default) or "
+                          "location (location-aware: also reads the previous and cumulative weights, Chorowski 2015)")
     input_feeding: Optional[bool] = Field(None, description="luong only: feed the attentional state back (default true)")
     alignment: Literal["global", "local-m", "local-p"] = Field(
         "global", description="luong only: attend to every source position, or to a window of half-width `window` "
@@ -125,14 +126,20 @@ class DecoderConfig(_Strict):
 
     @model_validator(mode="after")
     def _family(self) -> "DecoderConfig":
+        allowed = {"vanilla": (), "bahdanau": ("additive", "location"),
+                   "luong": ("dot", "general", "concat", "location")}[self.attention]
+        if self.score is not None and self.score not in allowed:
+            where = "attention=luong" if self.score in ("dot", "general", "concat") else "attention=bahdanau or luong"
+            raise ValueError(f"score={self.score!r} applies only to {where} (got {self.attention!r})")
         if self.attention != "luong":
-            if self.score is not None:
-                raise ValueError(f"score={self.score!r} applies only to attention=luong (got {self.attention!r})")
             if self.input_feeding:
                 raise ValueError(f"input_feeding applies only to attention=luong (got {self.attention!r})")
             if self.alignment != "global":
                 raise ValueError(f"alignment={self.alignment!r} applies only to attention=luong "
                                  f"(got {self.attention!r})")
+        if self.alignment != "global" and self.score == "location":
+            raise ValueError(f"alignment={self.alignment!r} needs a content score (dot, general, concat), "
+                             f"not location")
         return self
 
     @property
@@ -147,7 +154,7 @@ class DecoderConfig(_Strict):
     def family(self) -> str:
         """The decoder family in words, e.g. `luong/concat/local-m D=10, input feeding` (logs and reports)."""
         if self.attention != "luong":
-            return self.attention
+            return self.attention + ("/location" if self.score == "location" else "")
         window = f"/{self.alignment} D={self.window}" if self.alignment != "global" else ""
         return f"luong/{self.luong_score}{window}" + (", input feeding" if self.feeds_input else "")
 
@@ -160,6 +167,11 @@ class ModelConfig(_Strict):
         "linear", description="decoder initial state: tanh(W · encoder final state), or zeros")
     tie_embeddings: bool = Field(False, description="share target embedding and output projection")
     max_src_len: int = Field(400, gt=0, description="longer inputs are truncated at decoding time, with a warning")
+
+    @property
+    def decoder_output_size(self) -> int:
+        """Size of the decoder's output vector: the embedding size when tied to the output layer."""
+        return self.embedding_size if self.tie_embeddings else self.decoder.hidden_size
 
     @model_validator(mode="after")
     def _sizes(self) -> "ModelConfig":
@@ -227,8 +239,10 @@ class TrainConfig(_Strict):
     valid_every: Optional[int] = Field(None, gt=0, description="validate every N updates (default: every epoch)")
     save_every: Optional[int] = Field(None, gt=0, description="also checkpoint every N updates between validations")
     keep_checkpoints: int = Field(5, ge=0, description="weights kept from the last N validations (for averaging)")
-    valid_metric: Literal["bleu", "loss", "accuracy"] = Field(
-        "bleu", description="what `best` and early stopping follow (accuracy = exact sentence match)")
+    valid_metric: Literal["bleu", "chrf", "loss", "accuracy", "wer", "cer", "l1"] = Field(
+        "bleu", description="what `best`, early stopping, the lr plateau and stop_at follow (accuracy = exact "
+                            "sentence match); default: the task's primary metric (translation bleu, speech_to_text "
+                            "wer, text_to_speech loss)")
     patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")
     stop_at: Optional[float] = Field(None, description="stop once a validation reaches this valid_metric value "
                                                        "(e.g. BLEU 30: time-to-quality runs)")
@@ -254,10 +268,11 @@ class TrainConfig(_Strict):
         return self
 
 
-class DecodeConfig(_Strict):
+class SearchSettings(_Strict):
+    """How search decodes: the `decode` section's search fields (`search.SearchOptions` adds per-call choices)."""
+
     max_len_a: float = Field(1.5, ge=0, description="output limit = a * source length + b")
     max_len_b: int = Field(10, ge=1)
-    batch_size: int = Field(64, gt=0, description="sentences per decoding batch")
     beam_size: int = Field(1, ge=1, description="1 = greedy search (validation always decodes greedily)")
     alpha: float = Field(0.0, ge=0, description="beam search: GNMT length normalisation ((5+len)/6)^alpha; 0 = off")
     beta: float = Field(0.0, ge=0, description="beam search: GNMT coverage penalty weight; 0 = off")
@@ -269,6 +284,10 @@ class DecodeConfig(_Strict):
     precision: Precision = Field(
         "fp32", description="bf16: decode with the matrix products in bfloat16 (scores stay fp32); faster on CPUs "
                             "with AVX-512 BF16, same BLEU within noise")
+
+
+class DecodeConfig(SearchSettings):
+    batch_size: int = Field(64, gt=0, description="sentences per decoding batch")
 
 
 class ServeSettings(_Strict):
@@ -284,8 +303,77 @@ class ServeSettings(_Strict):
     timeout_s: float = Field(30.0, gt=0, description="a request that waits longer gets 504")
 
 
-class Config(_Strict):
-    data: DataConfig
+class SyntheticFramesConfig(_Strict):
+    """A built-in frames task generated from a seed: every symbol has a fixed random pattern of feature frames
+    (its 'sound'); a sequence of symbols is the concatenation of their patterns. speech_to_text reads the frames
+    (with noise, and each symbol held for a random number of frames) and writes the symbols; text_to_speech reads
+    the symbols and writes the frames (noise 0, fixed durations)."""
+
+    train_size: int = Field(3000, gt=0, description="training examples")
+    valid_size: int = Field(200, gt=0, description="validation examples")
+    test_size: int = Field(200, gt=0, description="test examples")
+    seed: int = Field(1234, description="generator seed (independent of train.seed)")
+    min_len: int = Field(1, gt=0, description="fewest symbols per sequence")
+    max_len: int = Field(7, gt=0, description="most symbols per sequence")
+    symbols: int = Field(10, gt=1, le=52, description="alphabet size")
+    feature_size: int = Field(8, gt=0, description="values per frame")
+    min_frames: int = Field(2, gt=0, description="fewest frames per symbol")
+    max_frames: int = Field(4, gt=0, description="most frames per symbol")
+    noise: float = Field(0.3, ge=0, description="standard deviation of the Gaussian noise added to every frame")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "SyntheticFramesConfig":
+        for low, high in (("min_len", "max_len"), ("min_frames", "max_frames")):
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"{low} ({getattr(self, low)}) must be <= {high} ({getattr(self, high)})")
+        return self
+
+
+class FramesDataConfig(_Strict):
+    """Where frames-and-text pairs come from. Built in so far: `synthetic` (audio files arrive with the speech
+    tasks' recipes)."""
+
+    synthetic: SyntheticFramesConfig = Field(description="generate a built-in frames task")
+    max_len: int = Field(1000, gt=0, description="training pairs longer than this (tokens or frames, either side) "
+                                                 "are dropped")
+
+
+class FrameFrontendConfig(_Strict):
+    """Feature frames in: optional subsampling by stacking neighbouring frames, then a projection."""
+
+    stack: int = Field(1, ge=1, description="frames stacked into one encoder input (time reduced this many times)")
+    size: Optional[int] = Field(None, gt=0, description="projection size (default model.embedding_size)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="on the projected frames")
+
+
+class FrameHeadConfig(_Strict):
+    """Feature frames out: `reduction` frames per decoder step plus a stop logit; prenet on the fed-back frame."""
+
+    reduction: int = Field(2, ge=1, description="frames written per decoder step (r)")
+    prenet_size: int = Field(128, gt=0, description="prenet hidden size (its output is model.embedding_size)")
+    prenet_dropout: float = Field(0.5, ge=0, lt=1, description="prenet dropout, kept on at inference (Tacotron)")
+    stop_weight: float = Field(5.0, gt=0, description="positive-class weight of the stop flag's BCE")
+    mse: bool = Field(True, description="add MSE to the L1 frame loss")
+    max_steps: int = Field(1000, gt=0, description="generation always ends after this many decoder steps")
+
+
+class SpeechToTextModelConfig(ModelConfig):
+    frontend: FrameFrontendConfig = FrameFrontendConfig()
+
+
+class TextToSpeechModelConfig(ModelConfig):
+    head: FrameHeadConfig = FrameHeadConfig()
+
+    @model_validator(mode="after")
+    def _untied(self) -> "TextToSpeechModelConfig":
+        if self.tie_embeddings:
+            raise ValueError("tie_embeddings needs a token head; text_to_speech writes frames")
+        return self
+
+
+class _TaskConfig(_Strict):
+    task: str
+    data: Any
     tokenizer: TokenizerConfig = TokenizerConfig()
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
@@ -294,14 +382,66 @@ class Config(_Strict):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    def _metric_default(self, metric: str, allowed: tuple[str, ...]) -> None:
+        """The task's primary metric when train.valid_metric was not given; a named error when it does not apply."""
+        if "valid_metric" not in self.train.model_fields_set:
+            self.train.__dict__["valid_metric"] = metric
+        elif self.train.valid_metric not in allowed:
+            raise ValueError(f"train.valid_metric={self.train.valid_metric!r} is not reported by task {self.task} "
+                             f"(allowed: {', '.join(allowed)})")
+
+
+class TranslationConfig(_TaskConfig):
+    """text → text: translation, question answering, the synthetic text tasks."""
+
+    task: Literal["translation"] = Field("translation", description="translation | speech_to_text | text_to_speech")
+    data: DataConfig
+
+    @model_validator(mode="after")
+    def _metric(self) -> "TranslationConfig":
+        self._metric_default("bleu", ("bleu", "chrf", "loss", "accuracy"))
+        return self
+
+
+class SpeechToTextConfig(_TaskConfig):
+    """feature frames (speech) → text."""
+
+    task: Literal["speech_to_text"]
+    data: FramesDataConfig
+    model: SpeechToTextModelConfig = SpeechToTextModelConfig()
+
+    @model_validator(mode="after")
+    def _metric(self) -> "SpeechToTextConfig":
+        self._metric_default("wer", ("wer", "cer", "loss", "accuracy"))
+        return self
+
+
+class TextToSpeechConfig(_TaskConfig):
+    """text → feature frames (speech)."""
+
+    task: Literal["text_to_speech"]
+    data: FramesDataConfig
+    model: TextToSpeechModelConfig = TextToSpeechModelConfig()
+
+    @model_validator(mode="after")
+    def _metric(self) -> "TextToSpeechConfig":
+        self._metric_default("loss", ("loss", "l1"))
+        return self
+
+
+Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig]
+CONFIGS: dict[str, type[_TaskConfig]] = {"translation": TranslationConfig, "speech_to_text": SpeechToTextConfig,
+                                         "text_to_speech": TextToSpeechConfig}
+TASKS = tuple(CONFIGS)
+
 
 # ----------------------------------------------------------------------------------------------------------------
 # Loading, overrides and error messages
 
-def _describe_error(err: dict[str, Any], origin: str) -> str:
+def _describe_error(err: dict[str, Any], origin: str, root: type[BaseModel]) -> str:
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
     if err["type"] == "extra_forbidden":
-        parent = _model_at(err["loc"][:-1])
+        parent = _model_at(err["loc"][:-1], root)
         allowed = ", ".join(parent.model_fields) if parent else "?"
         return f"{origin}: unknown key {key!r} (allowed here: {allowed})"
     if err["type"] == "missing":
@@ -312,36 +452,48 @@ def _describe_error(err: dict[str, Any], origin: str) -> str:
     return f"{origin}: {key}: {msg}"
 
 
-def _model_at(loc: tuple) -> Optional[type[BaseModel]]:
-    model: type[BaseModel] = Config
+def _model_at(loc: tuple, root: type[BaseModel]) -> Optional[type[BaseModel]]:
+    """The config class at `loc` below `root` (a task's config class); None where loc is not a section. A field
+    holds one section class, or None (`Optional[...]`): a union of several sections would be ambiguous here, so
+    tasks are chosen at the root (`task:`), never by a union inside a section."""
+    model: type[BaseModel] = root
     for part in loc:
         field = model.model_fields.get(str(part))
         if field is None:
             return None
         ann = field.annotation
-        args = getattr(ann, "__args__", None)
-        candidates = [ann, *(args or ())]
-        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if nxt is None:
+        candidates = [c for c in (ann, *(getattr(ann, "__args__", None) or ()))
+                      if isinstance(c, type) and issubclass(c, BaseModel)]
+        if len(candidates) != 1:
             return None
-        model = nxt
+        model = candidates[0]
     return model
 
 
+def task_config_class(raw: dict[str, Any], origin: str = "config") -> type["_TaskConfig"]:
+    """The config class `raw`'s `task:` selects (translation when absent: configs and runs made before tasks)."""
+    task = raw.get("task", "translation")
+    if task not in CONFIGS:
+        raise UserError(f"{origin}: task = {task!r}: unknown task (allowed: {', '.join(TASKS)})")
+    return CONFIGS[task]
+
+
 def validate(raw: dict[str, Any], origin: str = "config") -> Config:
-    """Build a `Config` from a plain dict, turning validation errors into one-line `UserError`s."""
+    """Build a task's config from a plain dict, turning validation errors into one-line `UserError`s."""
     if not isinstance(raw, dict):
-        raise UserError(f"{origin}: expected a mapping of sections (data, tokenizer, model, train, decode), "
+        raise UserError(f"{origin}: expected a mapping of sections (task, data, tokenizer, model, train, decode), "
                         f"got {type(raw).__name__}")
+    root = task_config_class(raw, origin)
     try:
-        return Config.model_validate(raw)
+        return root.model_validate(raw)
     except ValidationError as exc:
-        raise UserError("; ".join(_describe_error(e, origin) for e in exc.errors())) from None
+        raise UserError("; ".join(_describe_error(e, origin, root) for e in exc.errors())) from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply `key.path=value` strings to a raw config dict (values parsed as YAML)."""
-    for item in overrides:
+    for item in sorted(overrides, key=lambda item: not item.strip().startswith("task=")):   # the task first
+        root = task_config_class(raw, "--set")
         if "=" not in item:
             raise UserError(f"--set {item!r}: expected key=value, e.g. --set train.lr=5e-4")
         key, value = item.split("=", 1)
@@ -350,12 +502,12 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             parsed = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:
             parsed = value
-        if parsed is not None and not isinstance(parsed, str) and _is_text_field(parts):
+        if parsed is not None and not isinstance(parsed, str) and _is_text_field(parts, root):
             parsed = value            # data.src_lang=no is the language "no", not False
         node = raw
         for depth, part in enumerate(parts[:-1]):
-            if _model_at(tuple(parts[: depth + 1])) is None:
-                parent = _model_at(tuple(parts[:depth]))
+            if _model_at(tuple(parts[: depth + 1]), root) is None:
+                parent = _model_at(tuple(parts[:depth]), root)
                 allowed = ", ".join(parent.model_fields) if parent else "?"
                 raise UserError(f"--set {key}: unknown key {'.'.join(parts[: depth + 1])!r} (allowed: {allowed})")
             child = node.get(part)
@@ -373,8 +525,8 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 _BATCH_KEYS = ["batch_sentences", "batch_tokens"]
 
 
-def _is_text_field(parts: list[str]) -> bool:
-    parent = _model_at(tuple(parts[:-1]))
+def _is_text_field(parts: list[str], root: type[BaseModel]) -> bool:
+    parent = _model_at(tuple(parts[:-1]), root)
     field = parent.model_fields.get(parts[-1]) if parent else None
     return field is not None and field.annotation in (str, Optional[str])
 
@@ -396,10 +548,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 def resolve_paths(config: Config, base: Path) -> Config:
     """Make `data.root` absolute, relative to `base` (the config file's folder); no root means `base` itself."""
-    if config.data.root is None and config.data.synthetic is None:
-        config.data.root = str(base)
-    elif config.data.root is not None:
-        config.data.root = _absolute(config.data.root, base)
+    data = config.data
+    if isinstance(data, DataConfig) and data.root is None and data.synthetic is None:
+        data.root = str(base)
+    elif getattr(data, "root", None) is not None:
+        data.root = _absolute(data.root, base)
     if config.tokenizer.from_run is not None:
         config.tokenizer.from_run = _absolute(config.tokenizer.from_run, base)
     return config
@@ -430,20 +583,26 @@ def dump_config(config: Config) -> str:
 
 
 def describe_fields() -> str:
-    """Every field with its default and description, for `seq2seq config --help`-style listings and the docs."""
+    """Every field of every task's config with its default and description (`seq2seq config`): the translation
+    config whole, then for each other task what its config adds to translation's or replaces."""
     lines: list[str] = []
 
-    def walk(model: type[BaseModel], prefix: str) -> None:
+    def walk(model: type[BaseModel], prefix: str, root: type[BaseModel]) -> None:
+        same = _model_at(tuple(prefix.split(".")[:-1]), TranslationConfig) if prefix else None
+        inherited = same is not None and issubclass(model, same)           # e.g. every ModelConfig field
         for name, field in model.model_fields.items():
             key = f"{prefix}{name}"
-            sub = _model_at(tuple(key.split(".")))
+            sub = _model_at(tuple(key.split(".")), root)
             if sub is not None:
-                walk(sub, key + ".")
-                continue
-            default = "required" if field.is_required() else repr(field.default)
-            ann = field.annotation
-            ann = ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
-            lines.append(f"{key:32} {default:14} {ann}  {field.description or ''}".rstrip())
+                walk(sub, key + ".", root)
+            elif root is TranslationConfig or not (inherited and name in same.model_fields) or name == "task":
+                default = "required" if field.is_required() else repr(field.default)
+                ann = field.annotation
+                ann = ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
+                lines.append(f"{key:32} {default:14} {ann}  {field.description or ''}".rstrip())
 
-    walk(Config, "")
+    for task, root in CONFIGS.items():
+        lines.append(f"# task: {task} — {root.__doc__.strip().splitlines()[0]}" +
+                     ("" if task == "translation" else " Besides translation's fields:"))
+        walk(root, "", root)
     return "\n".join(lines)

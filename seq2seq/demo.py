@@ -1,6 +1,6 @@
 """`seq2seq demo`: the built-in default job — date normalisation with a small Bahdanau-attention model.
 
-Generates human-written dates in many formats (seq2seq/data/tasks.py), trains on the CPU, and reports test exact
+Generates human-written dates in many formats (seq2seq/data/synthetic_text.py), trains on the CPU, and reports test exact
 match, a few conversions, the run directory and the commands to try next.
 """
 

@@ -1,14 +1,14 @@
 """What search decodes with: one model, or several sharing a vocabulary, seen as one next-token distribution.
 
     ensemble = Ensemble([model_a, model_b])
-    states = ensemble.start(src, src_lengths, src_mask)       # encoders run once
+    states = ensemble.start(src, src_lengths)                 # encoders run once
     logp, states, attention = ensemble.step(y_prev, states)   # (rows, vocab), ..., (rows, src_len) or None
     states = ensemble.select(states, rows)                    # beams, finished sentences leaving
 
 Each member runs its own `Decoder.step` (the single truth used in training); the ensemble's log-probability of a
 token is the mean of the members' log-probabilities (a normalised geometric mean would only shift every candidate
 of a step by the same constant). The attention it reports is the mean over members that have attention.
-Padding and BOS are masked before the softmax: an undertrained model would otherwise emit them.
+The token head masks padding and BOS before the softmax: an undertrained model would otherwise emit them.
 """
 
 from __future__ import annotations
@@ -18,20 +18,18 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from .data.tokenizers import BOS, PAD
 from .model.decoder import DecoderState
 from .model.encoder import Memory
 from .model.seq2seq import Seq2Seq
 
 State = list[tuple[Memory, DecoderState]]   # per member: its encoder memory and decoder state
-NEVER_OUTPUT = [PAD, BOS]                    # ids search never generates (their probability goes to the rest)
 
 
 class Ensemble:
     def __init__(self, models: Sequence[Seq2Seq]):
         if not models:
             raise ValueError("an ensemble needs at least one model")
-        vocab = {m.decoder.generator.out_features for m in models}
+        vocab = {m.head.vocab_size for m in models}
         if len(vocab) != 1:
             raise ValueError(f"ensemble members have different target vocabularies: {sorted(vocab)}")
         self.models = list(models)
@@ -40,10 +38,10 @@ class Ensemble:
     def has_attention(self) -> bool:
         return any(m.decoder.has_attention for m in self.models)
 
-    def start(self, src: Tensor, src_lengths: Tensor, src_mask: Tensor) -> State:
+    def start(self, src: Tensor, src_lengths: Tensor) -> State:
         states = []
         for model in self.models:
-            memory = model.decoder.prepare(model.encode(src, src_lengths, src_mask))
+            memory = model.decoder.prepare(model.encode(src, src_lengths))
             states.append((memory, model.decoder.init_state(memory)))
         return states
 
@@ -52,10 +50,7 @@ class Ensemble:
         logps, attentions, new_states = [], [], []
         for model, (memory, state) in zip(self.models, states):
             out, state, weights = model.decoder.step(y_prev, state, memory)
-            logits = model.decoder.generator(out).float()                          # (rows, vocab), fp32 under bf16
-            for never in NEVER_OUTPUT:                    # padding and BOS are inputs only: never generated
-                logits[:, never] = float("-inf")
-            logps.append(torch.log_softmax(logits, dim=-1))                        # (rows, vocab)
+            logps.append(model.head.log_probs(out))                                # (rows, vocab), fp32
             if weights is not None:
                 attentions.append(weights)                                         # (rows, src_len), fp32
             new_states.append((memory, state))
@@ -64,6 +59,11 @@ class Ensemble:
         logp = torch.stack(logps).mean(0)
         attention = torch.stack(attentions).mean(0) if attentions else None
         return logp, new_states, attention
+
+    @staticmethod
+    def memory_lengths(states: State) -> list[int]:
+        """Real encoder positions per row (the first member's memory: members share the input)."""
+        return states[0][0].lengths.tolist()
 
     @staticmethod
     def select(states: State, rows: Tensor) -> State:

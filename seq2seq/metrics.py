@@ -1,9 +1,56 @@
-"""Evaluation metrics on detokenized text: sacreBLEU BLEU and chrF (with their signatures), exact match."""
+"""Evaluation metrics: sacreBLEU BLEU and chrF (with their signatures), exact match, word and character error rate;
+and `Metric`, what a metric's name means for training: which direction is better.
+
+Early stopping, the plateau learning-rate schedule, `train.stop_at`, `average --best` and the report all look the
+validation metric up here (`get_metric(config.train.valid_metric)`), never at its name.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Optional, Sequence
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str                   # the key of a validation result (metrics.jsonl) and of train.valid_metric
+    higher_is_better: bool
+    label: str                  # how messages and the report name it
+
+    def better(self, a: float, b: Optional[float]) -> bool:
+        """Whether `a` improves on `b` (anything improves on no value yet)."""
+        if b is None:
+            return True
+        return a > b if self.higher_is_better else a < b
+
+    def reached(self, value: float, target: float) -> bool:
+        """Whether `value` is at least as good as `target` (train.stop_at)."""
+        return value >= target if self.higher_is_better else value <= target
+
+    @property
+    def mode(self) -> str:
+        """"max" or "min", as torch's ReduceLROnPlateau names the direction."""
+        return "max" if self.higher_is_better else "min"
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("bleu", True, "BLEU"),
+    Metric("chrf", True, "chrF"),
+    Metric("accuracy", True, "exact match"),        # share of outputs equal to their reference, in %
+    Metric("wer", False, "WER"),
+    Metric("cer", False, "CER"),
+    Metric("loss", False, "loss"),                  # teacher-forced cross-entropy per token
+    Metric("ppl", False, "perplexity"),
+    Metric("l1", False, "L1"),                      # mean absolute error of predicted feature frames
+)}
+
+
+def get_metric(name: str) -> Metric:
+    if name not in METRICS:
+        raise UserError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
+    return METRICS[name]
 
 
 @dataclass
@@ -23,11 +70,52 @@ class Scores:
 def score(hypotheses: Sequence[str], references: Sequence[str]) -> Scores:
     from sacrebleu.metrics import BLEU, CHRF
 
-    if len(hypotheses) != len(references):
-        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
+    _check_lengths(hypotheses, references)
     bleu, chrf = BLEU(), CHRF()
     b = bleu.corpus_score(list(hypotheses), [list(references)])
     c = chrf.corpus_score(list(hypotheses), [list(references)])
-    exact = 100.0 * sum(h == r for h, r in zip(hypotheses, references)) / max(1, len(references))
-    return Scores(round(b.score, 2), round(c.score, 2), round(exact, 2), str(bleu.get_signature()),
-                  str(chrf.get_signature()), str(b), len(references))
+    return Scores(round(b.score, 2), round(c.score, 2), exact_match(hypotheses, references),
+                  str(bleu.get_signature()), str(chrf.get_signature()), str(b), len(references))
+
+
+def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Share of hypotheses equal to their reference, in % (2 decimals)."""
+    _check_lengths(hypotheses, references)
+    return round(100.0 * sum(h == r for h, r in zip(hypotheses, references)) / max(1, len(references)), 2)
+
+
+def word_error_rate(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus WER in %: word edits (substitutions, deletions, insertions) over all reference words; words are
+    split on whitespace. Above 100 when the hypotheses insert more words than the references hold."""
+    return _error_rate([h.split() for h in hypotheses], [r.split() for r in references])
+
+
+def char_error_rate(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus CER in %: character edits over all reference characters (spaces count as characters)."""
+    return _error_rate([list(h) for h in hypotheses], [list(r) for r in references])
+
+
+def _error_rate(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    _check_lengths(hypotheses, references)
+    edits = sum(edit_distance(h, r) for h, r in zip(hypotheses, references))
+    total = sum(len(r) for r in references)
+    if total == 0:   # empty references: every inserted symbol is an error, none is 0
+        return 0.0 if edits == 0 else 100.0
+    return round(100.0 * edits / total, 2)
+
+
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions that turn `a` into `b`.
+    One row of the dynamic programme at a time: O(len(a) * len(b)) time, O(len(b)) memory."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _check_lengths(hypotheses: Sequence, references: Sequence) -> None:
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")

@@ -20,6 +20,9 @@ from typing import Any, Optional
 from . import checkpoint as ckpt
 from .config import dump_config
 from .errors import UserError
+from .metrics import METRICS, Metric, get_metric
+
+QUALITY = ("bleu", "chrf", "wer", "cer")   # plotted when the validations report them
 
 
 def _png_data_uri(data: bytes) -> str:
@@ -36,6 +39,7 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     valid = [m for m in metrics if m.get("event") == "valid"]
     if not train and not valid:
         return None
+    quality = [name for name in QUALITY if valid and all(name in m for m in valid)]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     if train:
         axes[0].plot([m["step"] for m in train], [m["loss"] for m in train],
@@ -43,12 +47,15 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     if valid:
         steps = [m["step"] for m in valid]
         axes[0].plot(steps, [m["loss"] for m in valid], marker="o", label="validation loss")
-        axes[1].plot(steps, [m["ppl"] for m in valid], marker="o", color="tab:orange")
-        axes[2].plot(steps, [m["bleu"] for m in valid], marker="o", label="BLEU (greedy)")
-        axes[2].plot(steps, [m["chrf"] for m in valid], marker="s", label="chrF", alpha=0.7)
-        axes[2].legend(fontsize=8)
+        if all("ppl" in m for m in valid):
+            axes[1].plot(steps, [m["ppl"] for m in valid], marker="o", color="tab:orange")
+        for name, marker in zip(quality, "osd^"):
+            axes[2].plot(steps, [m[name] for m in valid], marker=marker, label=f"{METRICS[name].label} (greedy)")
+        if quality:
+            axes[2].legend(fontsize=8)
     axes[0].legend(fontsize=8)
-    for ax, title in zip(axes, ("loss per token", "validation perplexity", "validation BLEU / chrF")):
+    titles = ("loss per token", "validation perplexity", "validation " + " / ".join(METRICS[n].label for n in quality))
+    for ax, title in zip(axes, titles):
         ax.set(title=title, xlabel="update")
         ax.grid(alpha=0.3)
     axes[1].set_yscale("log")
@@ -62,7 +69,7 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
 def _samples(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str]]:
     """(source, reference, greedy translation) for the first `count` validation pairs."""
     from .api import Translator
-    from .train import load_corpora
+    from .data.pipeline import load_corpora
 
     if count == 0:
         return []
@@ -87,20 +94,31 @@ def _heatmaps(run_dir: Path) -> list[tuple[str, list[Path]]]:
     return out
 
 
+def best_validation(valid: list[dict[str, Any]], metric: Metric) -> Optional[dict[str, Any]]:
+    """The validation event best by `metric` (the run's train.valid_metric), the earliest of equals; None if none."""
+    best = None
+    for event in valid:
+        if metric.name in event and (best is None or metric.better(event[metric.name], best[metric.name])):
+            best = event
+    return best
+
+
 def build_report(run_dir: str | Path, output: str | Path, samples: int = 10, device: str = "cpu") -> Path:
     run_dir, output = Path(run_dir), Path(output)
     ckpt.check_format(run_dir)
     config = ckpt.read_config(run_dir)
     metrics = ckpt.read_metrics(run_dir)
     valid = [m for m in metrics if m.get("event") == "valid"]
-    best = max(valid, key=lambda m: m["bleu"]) if valid else None
+    metric = get_metric(config.train.valid_metric)
+    best = best_validation(valid, metric)
     esc = html.escape
     dec = config.model.decoder
     family = dec.family
     parts = [f"<h1>seq2seq run report: {esc(str(run_dir))}</h1>",
              f"<p>decoder <b>{esc(family)}</b>, {esc(config.model.encoder.rnn)} encoder; "
              f"{len(valid)} validations, last update {metrics[-1]['step'] if metrics else 0:,}"
-             + (f"; best validation BLEU <b>{best['bleu']}</b> at update {best['step']:,}" if best else "")
+             + (f"; best validation {esc(metric.label)} <b>{best[metric.name]}</b> at update {best['step']:,}"
+                if best else "")
              + "</p>"]
     curves = _curves_png(metrics)
     parts.append("<h2>Training curves</h2>")

@@ -15,14 +15,17 @@ attention). `Hypothesis.score` is always the plain log-probability.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor
 
+from pydantic import ConfigDict, Field, ValidationError, model_validator
+
+from .config import SearchSettings
 from .data.tokenizers import BOS, EOS
-from .devices import PRECISIONS, precision_context
+from .devices import precision_context
 from .ensemble import Ensemble, State
 from .model.seq2seq import Seq2Seq
 
@@ -36,46 +39,44 @@ class Hypothesis:
     rank: float = 0.0                 # what search sorts by: score / lp + cp (see the module docstring)
 
 
-@dataclass(frozen=True)
-class SearchOptions:
-    beam_size: int = 1                # 1 = greedy search
-    n_best: int = 1                   # hypotheses returned per input (<= beam_size)
-    alpha: float = 0.0                # GNMT length normalisation; 0 = off
-    beta: float = 0.0                 # GNMT coverage penalty; 0 = off (needs attention)
-    max_len_a: float = 1.5            # output limit (EOS included) = a * source length + b ...
-    max_len_b: int = 10
-    max_len: Optional[int] = None     # ... and never more than this
-    min_len: int = 0                  # EOS is forbidden before this many output tokens
-    no_repeat_ngram: int = 0          # forbid repeating any n-gram of this size in one output; 0 = off
-    greedy_fallback: bool = True      # beam search also follows the greedy path and keeps it when it ranks higher
-    attention: bool = True            # keep each hypothesis's attention matrix (always kept when beta > 0)
-    stop_early: bool = True           # beam: a sentence also stops once no live beam can outrank its n-best
-    precision: str = "fp32"           # bf16: matrix products in bfloat16 under autocast (devices.PRECISIONS)
+class SearchOptions(SearchSettings):
+    """The `decode` section's search settings plus what each call chooses; validated once, immutable."""
 
-    def __post_init__(self):
-        for name in ("beam_size", "n_best"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_best: int = Field(1, ge=1, description="hypotheses returned per input (<= beam_size)")
+    attention: bool = Field(True, description="keep each hypothesis's attention matrix (always kept when beta > 0)")
+    stop_early: bool = Field(True, description="beam: a sentence also stops once no live beam can outrank its n-best")
+
+    @model_validator(mode="after")
+    def _n_best(self) -> "SearchOptions":
         if self.n_best > self.beam_size:
             raise ValueError(f"n_best ({self.n_best}) cannot exceed beam_size ({self.beam_size})")
-        for name in ("alpha", "beta", "max_len_a", "min_len", "no_repeat_ngram"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.max_len is not None and self.max_len < 1:
-            raise ValueError(f"max_len must be >= 1, got {self.max_len}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        return self
 
 
-def search_options(decode, **overrides) -> SearchOptions:
-    """SearchOptions from a `DecodeConfig`, with keyword overrides (None values keep the config's)."""
-    fields = {f: getattr(decode, f) for f in SearchOptions.__dataclass_fields__ if hasattr(decode, f)}
-    unknown = set(overrides) - set(SearchOptions.__dataclass_fields__)
+def search_options(decode: SearchSettings, **overrides) -> SearchOptions:
+    """SearchOptions from a `DecodeConfig`, with keyword overrides (None values keep the config's); the beam is
+    widened to n_best. A bad value raises ValueError naming the option, the value and what is allowed."""
+    unknown = set(overrides) - set(SearchOptions.model_fields)
     if unknown:
         raise TypeError(f"unknown search option(s): {', '.join(sorted(unknown))}")
+    fields = decode.model_dump(include=set(SearchSettings.model_fields))
     fields.update({k: v for k, v in overrides.items() if v is not None})
-    fields["beam_size"] = max(fields["beam_size"], fields.get("n_best", 1))   # the beam is widened to n_best
-    return SearchOptions(**fields)
+    fields["beam_size"] = max(fields["beam_size"], fields.get("n_best", 1))
+    try:
+        return SearchOptions(**fields)
+    except ValidationError as exc:
+        raise ValueError(describe_invalid(exc)) from None
+
+
+def describe_invalid(exc: ValidationError, names: Optional[dict[str, str]] = None) -> str:
+    """A validation error as one line: `name value: what is allowed` (names: e.g. field → command-line flag)."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else ""
+    name = (names or {}).get(field, field)
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{name} {err['input']}: {msg}" if name and not isinstance(err["input"], dict) else msg
 
 
 def max_lengths(src_lengths: Tensor, a: float, b: int, cap: Optional[int] = None) -> Tensor:
@@ -131,24 +132,25 @@ def _finish(tokens: Tensor, score: float, attention: Optional[Tensor], finished:
     ids = tokens.tolist()
     if finished:
         ids = ids[:-1]                                                     # the EOS
-    attention = None if attention is None else attention.cpu()
+    attention = None if attention is None else attention[:, :src_len].cpu()   # the memory's real positions
     steps = len(ids) + finished
     rank = score / length_penalty(steps, opts.alpha) + coverage_penalty(attention, src_len, opts.beta)
     return Hypothesis(ids, score, attention, finished, rank)
 
 
 @torch.no_grad()
-def greedy(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src_mask: Tensor, max_len: Tensor,
+def greedy(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max_len: Tensor,
            opts: SearchOptions = SearchOptions(), states: Optional[State] = None) -> list[Hypothesis]:
-    """Greedy decoding of a padded batch; src (batch, src_len), max_len (batch,) steps allowed per sentence.
+    """Greedy decoding of a padded batch; src (batch, src_len[, features]), src_lengths (batch,), max_len (batch,)
+    steps allowed per sentence.
 
     states: the ensemble's start states when the caller already ran the encoders (beam search's greedy fallback).
     """
     ens = as_ensemble(model)
     device, batch = src.device, src.size(0)
     if states is None:
-        states = ens.start(src, src_lengths, src_mask)
-    lengths = src_mask.sum(1).tolist()
+        states = ens.start(src, src_lengths)
+    lengths = ens.memory_lengths(states)                                 # real encoder positions per sentence
     y = torch.full((batch,), BOS, dtype=torch.long, device=device)
     active = torch.arange(batch, device=device)                          # (n,) original row of each live sentence
     limits = max_len.to(device)
@@ -181,8 +183,62 @@ def greedy(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src_mask
     return results  # type: ignore[return-value]
 
 
+class GreedyPath:
+    """Beam search's greedy fallback: which beam holds the greedy path (the argmax extension of the greedy prefix)
+    while it stays in the beam, and which sentences lost it — or stopped while it could still win; greedy search
+    runs for those alone afterwards (`rescue`), and its hypothesis joins the list when it ranks higher."""
+
+    def __init__(self, sentences: int, on: bool, device: torch.device):
+        self.on = on
+        self.beam = torch.zeros(sentences, dtype=torch.long, device=device)      # (n,) beam holding the prefix
+        self.live = torch.full((sentences,), on, dtype=torch.bool, device=device)   # (n,) prefix still in the beam
+        self.needed = torch.zeros(sentences, dtype=torch.bool, device=device)    # (B,) greedy must run for it
+
+    def follow(self, logp: Tensor, top_idx: Tensor, order: Tensor, is_eos: Tensor, active: Tensor) -> None:
+        """After a step: logp (n, K, vocab); top_idx (n, 2K) candidates as beam * vocab + token; order (n, K) the
+        candidates that go on; is_eos (n, 2K) those that ended; active (n,) sentence of each row."""
+        if not self.on:
+            return
+        n, K, vocab = logp.shape
+        token = logp[torch.arange(n, device=logp.device), self.beam].max(dim=-1)[1]   # (n,) greedy next token
+        flat = (self.beam * vocab + token).unsqueeze(1)                               # (n, 1)
+        ended_in_beam = (token == EOS) & ((top_idx[:, :K] == flat) & is_eos[:, :K]).any(1)
+        kept = top_idx.gather(1, order) == flat                  # (n, K) where the greedy path went on
+        lost = self.live & ~ended_in_beam & ~kept.any(1)
+        self.needed[active[lost]] = True
+        self.live = self.live & kept.any(1)
+        self.beam = kept.int().argmax(1)
+
+    def check_stop(self, stopping: Tensor, scores: Tensor, limits: Tensor, active: Tensor,
+                   finished: list[list[Hypothesis]], alpha: float) -> None:
+        """Sentences stopping (n,) with the greedy path still running: can it still outrank what was found? Its
+        score can only fall, its length penalty grow at most to the limit's, and coverage cp <= 0."""
+        if not self.on:
+            return
+        for i in (stopping & self.live).nonzero().squeeze(1).tolist():
+            sentence = int(active[i])
+            bound = float(scores[i, self.beam[i]]) / length_penalty(int(limits[sentence]), alpha)
+            if bound > max(h.rank for h in finished[sentence]):
+                self.needed[sentence] = True
+
+    def keep(self, live: Tensor) -> None:
+        """Only the sentences `live` (n',) go on."""
+        self.beam, self.live = self.beam[live], self.live[live]
+
+    def rescue(self, ens: Ensemble, src: Tensor, src_lengths: Tensor, max_len: Tensor, opts: SearchOptions,
+               start: State, finished: list[list[Hypothesis]]) -> None:
+        if not bool(self.needed.any()):
+            return
+        redo = self.needed.nonzero().squeeze(1)                  # (m,) sentences whose greedy path was lost
+        subset = greedy(ens, src[redo], src_lengths[redo.cpu()], max_len[redo.cpu()], opts,
+                        states=ens.select(start, redo))
+        for sentence, g in zip(redo.tolist(), subset):
+            if all(h.tokens != g.tokens or h.finished != g.finished for h in finished[sentence]):
+                finished[sentence].append(g)
+
+
 @torch.no_grad()
-def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src_mask: Tensor, max_len: Tensor,
+def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max_len: Tensor,
                 opts: SearchOptions) -> list[list[Hypothesis]]:
     """Batched beam search: every sentence x beam is one row of one tensor.
 
@@ -199,8 +255,8 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
     """
     ens = as_ensemble(model)
     K, device, B = opts.beam_size, src.device, src.size(0)
-    start = ens.start(src, src_lengths, src_mask)
-    lengths = src_mask.sum(1).tolist()
+    start = ens.start(src, src_lengths)
+    lengths = ens.memory_lengths(start)                                  # real encoder positions per sentence
     rows = torch.arange(B, device=device).repeat_interleave(K)          # (B*K,) sentence of each row
     states = ens.select(start, rows)
     y = torch.full((B * K,), BOS, dtype=torch.long, device=device)
@@ -216,10 +272,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
     # rank of each sentence's n_best-th finished hypothesis (-inf until it has n_best): what a live beam must beat
     nth_rank = torch.full((B,), float("-inf"), device=device)           # (B,)
     lp_limit = length_penalty(limits.float(), opts.alpha)                # (B,) largest length penalty reachable
-    track = opts.greedy_fallback and K > 1
-    g_beam = torch.zeros(B, dtype=torch.long, device=device)             # (n,) beam holding the greedy prefix
-    g_live = torch.full((B,), track, dtype=torch.bool, device=device)    # (n,) greedy prefix still in the beam
-    need_greedy = torch.zeros(B, dtype=torch.bool, device=device)        # (B,) greedy must run for this sentence
+    fallback = GreedyPath(B, opts.greedy_fallback and K > 1, device)
     for t in range(int(max_len.max())):
         n = active.numel()
         logp, states, weights = ens.step(y, states)                      # (n*K, vocab)
@@ -248,15 +301,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
                         nth_rank[sentence] = ranks[opts.n_best - 1]
         # the K best candidates that go on (non-EOS, in rank order)
         order = torch.argsort((token == EOS).int(), dim=1, stable=True)[:, :K]  # (n, K)
-        if track:
-            g_token = logp.view(n, K, vocab)[torch.arange(n, device=device), g_beam].max(dim=-1)[1]   # (n,)
-            g_flat = (g_beam * vocab + g_token).unsqueeze(1)                                            # (n, 1)
-            ended_in_beam = (g_token == EOS) & ((top_idx[:, :K] == g_flat) & is_eos[:, :K]).any(1)
-            kept = top_idx.gather(1, order) == g_flat                    # (n, K) where the greedy path went on
-            lost = g_live & ~ended_in_beam & ~kept.any(1)
-            need_greedy[active[lost]] = True
-            g_live = g_live & kept.any(1)
-            g_beam = kept.int().argmax(1)
+        fallback.follow(logp.view(n, K, vocab), top_idx, order, is_eos, active)
         scores = top_scores.gather(1, order)
         keep_rows = source_row.gather(1, order).view(-1)                 # (n*K,)
         y = token.gather(1, order).view(-1)
@@ -281,14 +326,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
                 finished[sentence].append(_finish(history[r], float(scores[i, k]),
                                                   None if attention is None else attention[r], False,
                                                   lengths[sentence], opts))
-        if track:   # stopping with the greedy path still running: can it still outrank what was found?
-            open_path = full & g_live
-            for i in open_path.nonzero().squeeze(1).tolist():
-                sentence = int(active[i])
-                # its score can only fall; its length penalty can grow at most to the limit's; coverage cp <= 0
-                bound = float(scores[i, g_beam[i]]) / length_penalty(int(limits[sentence]), opts.alpha)
-                if bound > max(h.rank for h in finished[sentence]):
-                    need_greedy[sentence] = True
+        fallback.check_stop(full, scores, limits, active, finished, opts.alpha)
         done = at_limit | full
         if bool(done.all()):
             break
@@ -296,17 +334,11 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
             live = (~done).nonzero().squeeze(1)                          # (n',)
             live_rows = (live.unsqueeze(1) * K + torch.arange(K, device=device)).view(-1)  # (n'*K,)
             active, scores, y, history = active[live], scores[live], y[live_rows], history[live_rows]
-            g_beam, g_live = g_beam[live], g_live[live]
+            fallback.keep(live)
             states = ens.select(states, live_rows)
             if attention is not None:
                 attention = attention[live_rows]
-    if bool(need_greedy.any()):
-        redo = need_greedy.nonzero().squeeze(1)                          # (m,) sentences whose greedy path was lost
-        subset = greedy(ens, src[redo], src_lengths[redo.cpu()], src_mask[redo], max_len[redo.cpu()], opts,
-                        states=ens.select(start, redo))
-        for sentence, g in zip(redo.tolist(), subset):
-            if all(h.tokens != g.tokens or h.finished != g.finished for h in finished[sentence]):
-                finished[sentence].append(g)
+    fallback.rescue(ens, src, src_lengths, max_len, opts, start, finished)
     results = []
     for hyps in finished:
         hyps.sort(key=lambda h: -h.rank)
@@ -315,32 +347,72 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, src
 
 
 @torch.no_grad()
-def decode_all(model: Seq2Seq | Ensemble, sources: Sequence[Sequence[int]], opts: SearchOptions, *,
-               batch_size: int, device: str | torch.device = "cpu") -> list[list[Hypothesis]]:
-    """Decode many id sequences in length-sorted batches (greedy for beam_size 1, else beam search).
+def decode_all(model: Seq2Seq | Ensemble, sources: Sequence, opts: SearchOptions, *, batch_size: int,
+               device: str | torch.device = "cpu", collate: Optional[Callable] = None) -> list[list[Hypothesis]]:
+    """Decode many inputs in length-sorted batches (greedy for beam_size 1, else beam search).
 
+    sources: token id lists (the default `collate`, `pad_sources`) or whatever `collate` pads into
+    (inputs, lengths, mask) — e.g. feature-frame tensors with `pad_frames`.
     Returns, in input order, up to `opts.n_best` hypotheses per input, best first; [] for an empty input.
     """
     from .data.batching import pad_sources
 
+    collate = collate or pad_sources
     ens = as_ensemble(model)
     was_training = [m.training for m in ens.models]
     ens.eval()
     results: list[list[Hypothesis]] = [[] for _ in sources]
-    order = sorted((i for i, s in enumerate(sources) if s), key=lambda i: len(sources[i]))
+    order = sorted((i for i, s in enumerate(sources) if len(s)), key=lambda i: len(sources[i]))
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
-        src, lengths, mask = pad_sources([sources[i] for i in chunk])
+        src, lengths, _ = collate([sources[i] for i in chunk])
         limits = max_lengths(lengths, opts.max_len_a, opts.max_len_b, opts.max_len)
-        src, mask = src.to(device), mask.to(device)
+        src = src.to(device)
         with precision_context(opts.precision, device):
             if opts.beam_size == 1:
-                nbest = [[h] for h in greedy(ens, src, lengths, mask, limits, opts)]
+                nbest = [[h] for h in greedy(ens, src, lengths, limits, opts)]
             else:
-                nbest = beam_search(ens, src, lengths, mask, limits, opts)
+                nbest = beam_search(ens, src, lengths, limits, opts)
         for i, hyps in zip(chunk, nbest):
-            results[i] = [h if h.attention is None else replace(h, attention=h.attention[:, : len(sources[i])])
-                          for h in hyps]
+            results[i] = hyps
     for model_, mode in zip(ens.models, was_training):
         model_.train(mode)
     return results
+
+
+@dataclass
+class FrameOutput:
+    frames: Tensor                # (n_frames, frame_size): every decoder step's `reduction` frames, up to the stop
+    attention: Optional[Tensor]   # (steps, mem_len) or None (vanilla)
+    stopped: bool                 # the stop flag ended it (False: it ran to the step limit)
+
+
+@torch.no_grad()
+def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps: int,
+                    threshold: float = 0.5) -> list[FrameOutput]:
+    """Frame-head generation of a padded batch: each step feeds back its last predicted frame, until the stop
+    probability passes `threshold` (that step's frames are kept) or `max_steps` steps, so generation always ends."""
+    memory = model.decoder.prepare(model.encode(src, src_lengths))
+    state = model.decoder.init_state(memory)
+    batch = src.size(0)
+    y = memory.final.new_zeros(batch, model.head.frame_size)                 # (batch, frame) the go-frame
+    last_step = torch.full((batch,), max_steps - 1, dtype=torch.long)       # (batch,) the step each row stops at
+    running = torch.ones(batch, dtype=torch.bool)
+    frames, attention = [], []
+    for t in range(max_steps):
+        out, state, weights = model.decoder.step(y, state, memory)
+        step_frames, stop = model.head.predict(out)                          # (batch, r, frame), (batch,)
+        frames.append(step_frames)
+        attention.append(weights)
+        y = step_frames[:, -1].to(y.dtype)
+        stops = running & (torch.sigmoid(stop).cpu() > threshold)
+        last_step[stops] = t
+        running &= ~stops
+        if not bool(running.any()):
+            break
+    every = torch.stack(frames, 1).cpu()                                     # (batch, steps, r, frame)
+    maps = torch.stack(attention, 1).cpu() if attention[0] is not None else None   # (batch, steps, mem_len)
+    lengths = memory.lengths.tolist()
+    return [FrameOutput(every[i, : last_step[i] + 1].flatten(0, 1),
+                        None if maps is None else maps[i, : last_step[i] + 1, : lengths[i]], not bool(running[i]))
+            for i in range(batch)]

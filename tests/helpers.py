@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from dataclasses import replace
 from typing import Any, Optional
 
 import torch
@@ -13,13 +13,6 @@ from seq2seq.data.batching import make_batch
 from seq2seq.model.seq2seq import Seq2Seq
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data() -> Optional[Path]:
-    """../shared/data beside the repo, or $SEQ2SEQ_SHARED_DATA; None when absent."""
-    env = os.environ.get("SEQ2SEQ_SHARED_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data"
-    return path if path.is_dir() else None
 
 
 FAMILIES: dict[str, dict[str, Any]] = {
@@ -38,6 +31,9 @@ FAMILIES: dict[str, dict[str, Any]] = {
                              "window": 1},
     "luong-local-p-nofeed": {"attention": "luong", "score": "concat", "input_feeding": False,
                              "alignment": "local-p", "window": 3},
+    "bahdanau-location": {"attention": "bahdanau", "score": "location"},
+    "luong-location": {"attention": "luong", "score": "location", "input_feeding": True},
+    "luong-location-nofeed": {"attention": "luong", "score": "location", "input_feeding": False},
 }
 
 
@@ -64,7 +60,17 @@ def tiny_model(decoder: dict[str, Any], rnn: str = "gru", vocab: int = 13, seed:
            "model": {"embedding_size": 8, "encoder": {"rnn": rnn, "hidden_size": 6, "dropout": 0.0},
                      "decoder": {"hidden_size": 12, "rnn": rnn, "dropout": 0.0, **decoder}}}
     torch.manual_seed(seed)
-    return Seq2Seq(validate(raw).model, vocab, vocab).eval()
+    return Seq2Seq.for_text(validate(raw).model, vocab, vocab).eval()
+
+
+def attend(attention, query, keys, mask, cache=None, time: int = 0):
+    """attention(query, memory, state) on bare keys (batch, src_len, size) and mask (batch, src_len): the memory's
+    final state is unused by attention; `time` is the decoder step of the first query."""
+    from seq2seq.model.attention import AttentionState
+    from seq2seq.model.encoder import Memory
+
+    memory = Memory(keys, mask, keys[:, 0], cache)
+    return attention(query, memory, replace(attention.initial_state(memory), time=time))
 
 
 def random_pairs(n: int, vocab: int = 13, seed: int = 0, max_len: int = 9):

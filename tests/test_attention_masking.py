@@ -5,7 +5,7 @@ import torch
 
 from seq2seq.data.batching import make_batch
 from seq2seq.model.attention import build_attention
-from helpers import FAMILIES, random_pairs, tiny_model
+from helpers import FAMILIES, attend, random_pairs, tiny_model
 
 MODELS = [(name, rnn) for name in FAMILIES for rnn in ("gru", "lstm")]
 
@@ -17,13 +17,13 @@ def test_attention_weights_are_a_distribution_over_real_positions(kind):
     keys = torch.randn(3, 7, 6)
     mask = torch.tensor([[1] * 7, [1] * 4 + [0] * 3, [1] + [0] * 6], dtype=torch.bool)
     query = torch.randn(3, 2, 6)
-    context, weights = attention(query, keys, keys, mask)
+    context, weights, _ = attend(attention, query, keys, mask)
     assert weights.shape == (3, 2, 7) and context.shape == (3, 2, 6)
     assert (weights >= 0).all()
     torch.testing.assert_close(weights.sum(-1), torch.ones(3, 2))
     assert (weights.masked_select(~mask[:, None, :].expand_as(weights)) == 0).all()
     # the cache from prepare() gives the same result as computing it inside
-    again, w2 = attention(query, keys, keys, mask, attention.prepare(keys))
+    again, w2, _ = attend(attention, query, keys, mask, attention.prepare(keys))
     assert torch.equal(w2, weights) and torch.equal(again, context)
 
 
@@ -42,7 +42,7 @@ def test_extra_padding_changes_nothing(name, rnn):
     padded = _with_extra_padding(batch, 4, 3)
     with torch.no_grad():
         logits, attn = model.teacher_forced(batch)
-        logits_p, attn_p = model(padded)
+        logits_p, attn_p = model.teacher_forced(padded)
     S, T = batch.src.size(1), batch.tgt_in.size(1)
     m = batch.tgt_mask
     torch.testing.assert_close(logits_p[:, :T][m], logits[m], rtol=0, atol=1e-6)
@@ -59,9 +59,9 @@ def test_sentence_alone_equals_sentence_in_a_batch(name, rnn):
     model = tiny_model(FAMILIES[name], rnn)
     src, tgt = random_pairs(6, seed=3)
     with torch.no_grad():
-        logits, attn = model(make_batch(src, tgt))
+        logits, attn = model.teacher_forced(make_batch(src, tgt))
         for i in range(len(src)):
-            alone, attn_alone = model(make_batch([src[i]], [tgt[i]]))
+            alone, attn_alone = model.teacher_forced(make_batch([src[i]], [tgt[i]]))
             T = len(tgt[i]) + 1
             torch.testing.assert_close(alone[0, :T], logits[i, :T], rtol=0, atol=1e-5)
             if attn is not None:

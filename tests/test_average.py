@@ -51,6 +51,18 @@ def test_best_picks_by_validation_metric(run, tmp_path):
     assert values[chosen[0]] == max(values.values())
 
 
+def test_best_follows_the_direction_of_the_run_metric(tmp_path):
+    # validation loss: lower is better, so --best 1 takes the snapshot with the smallest recorded value
+    config = toy_config("copy", FAMILIES["bahdanau"], train_size=300, epochs=10, valid_every=5, max_steps=20,
+                        keep_checkpoints=4, valid_metric="loss")
+    train(config, tmp_path / "run", verbose=False)
+    values = {p: float(read_metadata(p)["value"]) for p in list_snapshots(tmp_path / "run")}
+    assert {read_metadata(p)["metric"] for p in values} == {"loss"} and len(set(values.values())) == 4
+    chosen = average_run(tmp_path / "run", tmp_path / "best", best=2)
+    assert chosen == sorted(sorted(values, key=values.get)[:2])
+    assert max(values[p] for p in chosen) < max(values.values())
+
+
 def test_errors(run, tmp_path):
     with pytest.raises(UserError, match="keeps 3"):
         average_run(run, tmp_path / "x", last=4)

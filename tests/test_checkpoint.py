@@ -68,6 +68,10 @@ def test_train_state_holds_no_pickled_objects(tmp_path):
     train(small(max_steps=3), tmp_path, verbose=False)
     state = torch.load(tmp_path / TRAIN_STATE, weights_only=True)   # would raise on arbitrary objects
     assert state["step"] == 3
+    # the keys are those run directories of earlier versions hold, so that they still resume
+    assert set(state) == {"model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best",
+                          "patience_best", "bad_validations", "rng", "cuda_rng", "kind", "nonfinite",
+                          "nonfinite_in_row", "base_lr"}
     for line in (tmp_path / METRICS).read_text().splitlines():
         json.loads(line)
 
@@ -84,6 +88,15 @@ def test_stop_at_ends_training_at_the_first_validation_reaching_the_target(tmp_p
     assert valid[-1]["accuracy"] >= 50.0 and all(e["accuracy"] < 50.0 for e in valid[:-1])
 
 
+def test_stop_at_with_a_lower_is_better_metric_stops_at_the_first_validation_at_or_below_it(tmp_path):
+    config = toy_config("copy", max_steps=2000, valid_every=25, valid_metric="loss", stop_at=1.0)
+    result = train(config, tmp_path, verbose=False)
+    losses = [e["loss"] for e in read_metrics(tmp_path) if e["event"] == "valid"]
+    assert result.steps < 2000 and "reached loss" in result.stopped and "stop_at" in result.stopped
+    assert losses[-1] <= 1.0 and all(loss > 1.0 for loss in losses[:-1])
+    assert result.best == min(losses)
+
+
 def test_every_validation_writes_heatmaps_of_the_same_dev_sentences(tmp_path):
     from helpers import FAMILIES, toy_config
     from seq2seq.train import train
@@ -97,3 +110,44 @@ def test_every_validation_writes_heatmaps_of_the_same_dev_sentences(tmp_path):
         assert len(saved["attention"]) == len(saved["tgt_tokens"])
         assert all(len(row) == len(saved["src_tokens"]) for row in saved["attention"])
     assert not (tmp_path / "attention" / "val03").exists()
+
+
+def test_saved_then_loaded_model_equals_the_in_memory_model_that_was_saved(tmp_path):
+    """Not two loads of one file: weights that exist only in memory are saved, loaded back, and compared with the
+    model that produced them, bit for bit, and by what they decode."""
+    from seq2seq.checkpoint import load_run, save_weights
+    from seq2seq.search import SearchOptions, decode_all
+
+    config = small(max_steps=2, attention_plots=0)
+    train(config, tmp_path, verbose=False)
+    run_config, model, src_tok, tgt_tok = load_run(tmp_path, "best")
+    fresh = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():                           # weights no file holds yet, and no initialisation could give
+        g = torch.Generator().manual_seed(1234)
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.3)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    assert any(not torch.equal(saved[k], fresh[k]) for k in saved)
+    save_weights(tmp_path / BEST, model, step=99)
+
+    _, loaded, _, _ = load_run(tmp_path, "best")
+    assert loaded is not model
+    state = loaded.state_dict()
+    assert state.keys() == saved.keys()
+    for k in saved:
+        assert state[k].dtype == saved[k].dtype and torch.equal(state[k], saved[k]), k
+    assert not loaded.training
+
+    sources = [src_tok.encode(t) for t in ["a b c", "f e d c b a", "b", "c c a e"]]
+    for opts in (SearchOptions(), SearchOptions(beam_size=3, n_best=3, alpha=0.6, beta=0.2)):
+        want = decode_all(model.eval(), sources, opts, batch_size=4)
+        got = decode_all(loaded, sources, opts, batch_size=4)
+        for x, y in zip(want, got):
+            assert [(h.tokens, h.finished, h.score, h.rank) for h in x] == [(h.tokens, h.finished, h.score, h.rank)
+                                                                             for h in y]
+            assert all(torch.equal(h.attention, k.attention) for h, k in zip(x, y))
+    # the public API reads the same weights
+    texts = load(tmp_path).translate(["a b c", "f e d c b a"], beam_size=1)
+    limits = dict(max_len_a=run_config.decode.max_len_a, max_len_b=run_config.decode.max_len_b)
+    greedy = decode_all(model, sources[:2], SearchOptions(**limits), batch_size=2)
+    assert [t.text for t in texts] == [tgt_tok.decode(h[0].tokens) for h in greedy]

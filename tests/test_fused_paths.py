@@ -18,7 +18,7 @@ def test_fused_forward_equals_step_loop(name, rnn):
     src, tgt = random_pairs(7, seed=5)
     batch = make_batch(src, tgt)
     with torch.no_grad():
-        memory = model.encode(batch.src, batch.src_lengths, batch.src_mask)
+        memory = model.encode(batch.src, batch.src_lengths)
         fused_out, fused_attn = model.decoder(batch.tgt_in, memory)
         step_out, step_attn = Decoder.forward(model.decoder, batch.tgt_in, memory)
     torch.testing.assert_close(fused_out, step_out, rtol=0, atol=1e-6)
@@ -34,7 +34,7 @@ def test_fused_path_gradients_match_step_loop(name):
     grads = []
     for forward in (type(model.decoder).forward, Decoder.forward):
         model.zero_grad()
-        memory = model.encode(batch.src, batch.src_lengths, batch.src_mask)
+        memory = model.encode(batch.src, batch.src_lengths)
         out, _ = forward(model.decoder, batch.tgt_in, memory)
         out[batch.tgt_mask].sum().backward()
         grads.append([p.grad.clone() for p in model.parameters() if p.grad is not None])

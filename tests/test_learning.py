@@ -13,6 +13,7 @@ CASES = [
     ("luong-dot", "gru", "copy"), ("luong-general", "gru", "copy"), ("luong-general", "lstm", "copy"),
     ("luong-concat", "gru", "copy"), ("luong-concat-nofeed", "gru", "copy"),
     ("luong-local-m", "gru", "reverse"), ("luong-local-p", "gru", "reverse"),
+    ("bahdanau-location", "gru", "copy"), ("luong-location", "gru", "reverse"),
 ]
 
 

@@ -6,7 +6,7 @@ import torch
 
 from seq2seq.data.batching import make_batch
 from seq2seq.model.attention import LocalAttention, build_attention
-from helpers import FAMILIES, random_pairs, tiny_model
+from helpers import FAMILIES, attend, random_pairs, tiny_model
 
 MASK = torch.tensor([[1] * 9, [1] * 5 + [0] * 4, [1] * 2 + [0] * 7], dtype=torch.bool)   # lengths 9, 5, 2
 
@@ -20,7 +20,7 @@ def test_weights_are_zero_outside_the_window_and_sum_to_one(kind, score, window)
     keys = torch.randn(3, 9, 6)
     query = torch.randn(3, 7, 6)
     time = torch.arange(7)
-    context, weights = attention(query, keys, keys, MASK, None, time)                # (3, 7, 9)
+    context, weights, _ = attend(attention, query, keys, MASK)                      # (3, 7, 9)
     assert context.shape == (3, 7, 6)
     torch.testing.assert_close(weights.sum(-1), torch.ones(3, 7))
     centre = attention.centres(query, MASK, time)                                     # (3, 7)
@@ -42,8 +42,8 @@ def test_local_m_with_a_window_over_the_whole_source_is_global_attention(score):
     glob = build_attention(score, 6, 6, 5)
     glob.load_state_dict(local.scorer.state_dict())
     keys, query = torch.randn(3, 9, 6), torch.randn(3, 12, 6)
-    c_local, w_local = local(query, keys, keys, MASK, None, torch.arange(12))
-    c_global, w_global = glob(query, keys, keys, MASK)
+    c_local, w_local, _ = attend(local, query, keys, MASK)
+    c_global, w_global, _ = attend(glob, query, keys, MASK)
     torch.testing.assert_close(w_local, w_global, rtol=0, atol=1e-7)
     torch.testing.assert_close(c_local, c_global, rtol=0, atol=1e-7)
 

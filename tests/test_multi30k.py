@@ -6,13 +6,15 @@ Skipped, with the reason, when the shared data is absent; in CI it is present.
 import pytest
 
 from seq2seq.api import Translator
+from seq2seq.checkpoint import read_metrics
 from seq2seq.config import load_config
+from seq2seq.data.shared import shared_data_dir
 from seq2seq.data.text import read_corpus, read_lines
 from seq2seq.metrics import score
 from seq2seq.train import train
-from helpers import REPO, shared_data
+from helpers import REPO
 
-DATA = shared_data()
+DATA = shared_data_dir()
 pytestmark = pytest.mark.skipif(DATA is None or not (DATA / "multi30k").is_dir(),
                                 reason="../shared/data/multi30k not found (set SEQ2SEQ_SHARED_DATA to its parent)")
 RECIPE = REPO / "configs" / "multi30k_de_en.yaml"
@@ -54,9 +56,17 @@ def test_recipe_trains_and_translates_end_to_end(tmp_path):
     translator = Translator.load(tmp_path)
     src_tok, tgt_tok = translator.src_tokenizer, translator.tgt_tokenizer
     assert src_tok.vocab_size < 1000 and tgt_tok.vocab_size < 1000 and src_tok.vocab_size != tgt_tok.vocab_size
-    assert translator.model.decoder.generator.out_features == tgt_tok.vocab_size
+    assert translator.model.head.generator.out_features == tgt_tok.vocab_size
     src = read_lines(DATA / "multi30k" / "test_2016_flickr.de")[:20]
     ref = read_lines(DATA / "multi30k" / "test_2016_flickr.en")[:20]
     out = translator.translate(src)
     assert len(out) == 20 and all(r.attention.shape == (len(r.tokens), len(r.src_tokens)) for r in out)
-    assert 0 <= score([r.text for r in out], ref).bleu <= 100
+    test_scores = score([r.text for r in out], ref)
+    assert test_scores.sentences == 20 and test_scores.bleu < 100 and test_scores.chrf > 0
+    # the validation scores training logged are those of the run's greedy translations of the validation set
+    [logged] = [e for e in read_metrics(tmp_path) if e["event"] == "valid"]
+    val_src = read_lines(DATA / "multi30k" / "val.de")
+    val_ref = read_lines(DATA / "multi30k" / "val.en")
+    greedy = [r.text for r in Translator.load(tmp_path, which="last").translate(val_src, beam_size=1)]
+    recomputed = score(greedy, val_ref)
+    assert (recomputed.bleu, recomputed.chrf) == (logged["bleu"], logged["chrf"]) and recomputed.chrf > 0

@@ -42,7 +42,7 @@ def test_step_returns_fp32_log_probabilities_under_bf16():
     ens = Ensemble([model])
     src = torch.tensor([[4, 5, 6, 2]])
     with precision_context("bf16", "cpu"), torch.no_grad():
-        states = ens.start(src, torch.tensor([4]), src != 0)
+        states = ens.start(src, torch.tensor([4]))
         logp, _, attention = ens.step(torch.tensor([1]), states)
     assert logp.dtype == torch.float32 and attention.dtype == torch.float32
     assert abs(float(logp.exp().sum()) - 1) < 1e-4

@@ -12,7 +12,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seq2seq.data.batching import pad_sources, plan_batches
+from seq2seq.data.batching import make_batch, pad_sources, plan_batches
 from seq2seq.data.tokenizers import BOS, EOS, PAD, SPECIALS, SentencePieceTokenizer, SymbolTokenizer
 from seq2seq.search import SearchOptions, beam_search, greedy, max_lengths
 from helpers import FAMILIES, tiny_model
@@ -107,9 +107,22 @@ def test_sentencepiece_on_arbitrary_unicode_is_idempotent_and_drops_only_unknown
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Search: beam 1 = greedy; hypotheses sorted; each ends with EOS or hits the limit; never PAD or BOS
+# Search: beam 1 = greedy; hypotheses sorted; each ends with EOS or hits the limit; never PAD or BOS; each score is
+# the teacher-forced log-probability of its output
 
-FAMILY_NAMES = ["vanilla", "bahdanau", "luong-general", "luong-concat-nofeed", "luong-local-m", "luong-local-p"]
+
+def forced_log_probability(model, src: list[int], tokens: list[int], finished: bool) -> float:
+    """Sum of log-probabilities of `tokens` (and EOS when finished) by teacher forcing, PAD and BOS ruled out."""
+    batch = make_batch([src], [tokens])                              # appends EOS
+    with torch.no_grad():
+        logits = model.teacher_forced(batch)[0][0].float()          # (T+1, vocab)
+    logits[:, [PAD, BOS]] = float("-inf")
+    logp = torch.log_softmax(logits, -1)
+    steps = len(tokens) + int(finished)
+    return float(logp[torch.arange(steps), batch.tgt_out[0, :steps]].sum())
+
+FAMILY_NAMES = ["vanilla", "bahdanau", "luong-general", "luong-concat-nofeed", "luong-local-m", "luong-local-p",
+                "bahdanau-location", "luong-location-nofeed"]
 sources = st.lists(st.lists(st.integers(4, 12), min_size=1, max_size=14), min_size=1, max_size=6)
 
 
@@ -121,8 +134,8 @@ def test_beam_size_one_equals_greedy(family, rnn, seed, srcs, a, b):
     src, lengths, mask = pad_sources(srcs)
     limits = max_lengths(lengths, a, b)
     with torch.no_grad():
-        g = greedy(model, src, lengths, mask, limits, SearchOptions())
-        k = beam_search(model, src, lengths, mask, limits, SearchOptions(beam_size=1))
+        g = greedy(model, src, lengths, limits, SearchOptions())
+        k = beam_search(model, src, lengths, limits, SearchOptions(beam_size=1))
     for x, [y] in zip(g, k):
         assert x.tokens == y.tokens and x.finished == y.finished
         assert abs(x.score - y.score) < 1e-4
@@ -138,12 +151,14 @@ def test_beam_hypotheses_are_sorted_and_end_with_eos_or_the_limit(family, seed, 
     limits = max_lengths(lengths, 1.0, b)
     opts = SearchOptions(beam_size=beam, n_best=beam, alpha=alpha, beta=beta)
     with torch.no_grad():
-        results = beam_search(model, src, lengths, mask, limits, opts)
-    for hyps, limit in zip(results, limits.tolist()):
-        assert 1 <= len(hyps) <= beam
+        results = beam_search(model, src, lengths, limits, opts)
+    for s, hyps, limit in zip(srcs, results, limits.tolist()):
+        assert len(hyps) == beam                                  # 11 possible tokens per step: always a full list
+        assert len({(tuple(h.tokens), h.finished) for h in hyps}) == beam
         ranks = [h.rank for h in hyps]
         assert ranks == sorted(ranks, reverse=True)
         for h in hyps:
             assert h.finished or len(h.tokens) == limit           # ended with EOS, or hit the length limit
             assert len(h.tokens) + h.finished <= limit
             assert not {PAD, BOS, EOS} & set(h.tokens)
+            assert abs(h.score - forced_log_probability(model, s, h.tokens, h.finished)) < 1e-4

@@ -8,6 +8,9 @@ import sys
 
 import pytest
 
+from seq2seq.checkpoint import read_metrics
+from seq2seq.metrics import get_metric
+from seq2seq.report import best_validation
 from seq2seq.train import train
 from helpers import FAMILIES, toy_config
 
@@ -33,6 +36,24 @@ def test_report_is_self_contained_with_curves_samples_and_heatmaps(report):
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.search(r'(src|href)="(https?:)?//', text) and "<script" not in text
     assert len(re.findall(r"<tr><td>\d+</td>", text)) == 5
+
+
+def test_best_validation_follows_the_valid_metric_and_its_direction():
+    events = [{"step": 10, "loss": 2.0, "bleu": 30.0, "accuracy": 5.0},
+              {"step": 20, "loss": 1.0, "bleu": 20.0, "accuracy": 9.0},
+              {"step": 30, "loss": 1.5, "bleu": 25.0, "accuracy": 9.0}]
+    assert best_validation(events, get_metric("bleu"))["step"] == 10
+    assert best_validation(events, get_metric("loss"))["step"] == 20
+    assert best_validation(events, get_metric("accuracy"))["step"] == 20      # the earliest of equals
+    assert best_validation([], get_metric("loss")) is None
+
+
+def test_report_names_the_best_validation_by_the_run_metric(report):
+    # toy_config validates on exact match (train.valid_metric: accuracy), not BLEU
+    valid = [m for m in read_metrics(report.parent) if m["event"] == "valid"]
+    best = best_validation(valid, get_metric("accuracy"))
+    assert f"best validation exact match <b>{best['accuracy']}</b> at update {best['step']:,}" in \
+        report.read_text(encoding="utf-8")
 
 
 def test_report_renders_in_headless_chromium(report, tmp_path):

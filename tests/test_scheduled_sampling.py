@@ -29,7 +29,7 @@ def test_probability_zero_feeds_the_models_own_argmax(name):
     src, tgt = random_pairs(6, seed=2)
     batch = batch_of(src, tgt)
     with torch.no_grad():
-        memory = model.encode(batch.src, batch.src_lengths, batch.src_mask)
+        memory = model.encode(batch.src, batch.src_lengths)
         sampled, _ = model.decoder(batch.tgt_in, memory, teacher_prob=0.0)   # (batch, tgt_len, output)
         # the same, by hand: step from BOS, each next input the argmax of the previous output
         dec = model.decoder
@@ -38,7 +38,7 @@ def test_probability_zero_feeds_the_models_own_argmax(name):
         for t in range(batch.tgt_in.size(1)):
             out, state, _ = dec.step(y, state, prepared)
             torch.testing.assert_close(sampled[:, t], out, rtol=1e-5, atol=1e-6)
-            y = dec.generator(out).argmax(-1)
+            y = dec.head.generator(out).argmax(-1)
         forced, _ = model.decoder(batch.tgt_in, memory)
     assert not torch.allclose(forced, sampled)                        # it really fed something else
 

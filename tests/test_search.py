@@ -6,11 +6,13 @@ import torch
 
 from seq2seq.data.batching import make_batch, pad_sources
 from seq2seq.data.tokenizers import EOS
-from seq2seq.ensemble import NEVER_OUTPUT, Ensemble
+from seq2seq.ensemble import Ensemble
+from seq2seq.model.heads import NEVER_OUTPUT
 from seq2seq.search import SearchOptions, beam_search, decode_all, greedy, max_lengths
 from helpers import FAMILIES, random_pairs, tiny_model
 
-SEARCH_FAMILIES = ["vanilla", "bahdanau", "luong-general", "luong-concat-nofeed", "luong-local-m", "luong-local-p"]
+SEARCH_FAMILIES = ["vanilla", "bahdanau", "luong-general", "luong-concat-nofeed", "luong-local-m", "luong-local-p",
+                   "bahdanau-location", "luong-location-nofeed"]
 
 
 def sources(n, seed=0, vocab=13, max_len=12):
@@ -21,7 +23,7 @@ def sources(n, seed=0, vocab=13, max_len=12):
 
 def run(fn, model, srcs, opts=SearchOptions(), a=1.0, b=3, cap=None):
     src, lengths, mask = pad_sources(srcs)
-    return fn(model, src, lengths, mask, max_lengths(lengths, a, b, cap), opts)
+    return fn(model, src, lengths, max_lengths(lengths, a, b, cap), opts)
 
 
 @pytest.mark.parametrize("name", SEARCH_FAMILIES)
@@ -42,6 +44,7 @@ def test_beam_size_one_is_greedy(name, rnn):
 
 @pytest.mark.parametrize("name", SEARCH_FAMILIES)
 def test_beam_never_scores_below_greedy(name):
+    wins = 0
     for seed in range(4):
         model = tiny_model(FAMILIES[name], seed=seed)
         srcs = sources(16, seed=10 + seed)
@@ -50,6 +53,8 @@ def test_beam_never_scores_below_greedy(name):
             b = run(beam_search, model, srcs, SearchOptions(beam_size=k))
             for x, hyps in zip(g, b):
                 assert hyps[0].score >= x.score - 1e-5
+                wins += hyps[0].score > x.score + 1e-4
+    assert wins > 0, "beam search never found anything better than greedy search: is it searching at all?"
 
 
 @pytest.mark.parametrize("name", ["bahdanau", "luong-concat", "luong-local-p", "vanilla"])
@@ -103,6 +108,7 @@ def test_n_best_sorted_distinct_and_within_limits(alpha, beta):
     limits = max_lengths(torch.tensor([len(s) for s in srcs]), 1.0, 3)
     opts = SearchOptions(beam_size=5, n_best=5, alpha=alpha, beta=beta)
     for hyps, limit in zip(run(beam_search, model, srcs, opts), limits.tolist()):
+        assert len(hyps) == 5                                  # a full list: "sorted" and "distinct" mean something
         ranks = [h.rank for h in hyps]
         assert ranks == sorted(ranks, reverse=True)
         assert len({(tuple(h.tokens), h.finished) for h in hyps}) == len(hyps)
@@ -154,7 +160,7 @@ def test_ensemble_of_one_is_that_model_and_averages_members():
                     for m in (a, b)]     # the teacher-forced training path, padding and BOS ruled out
         for members, want in (([a], expected[0]), ([a, b], (expected[0] + expected[1]) / 2)):
             ens = Ensemble(members)
-            states = ens.start(batch.src, batch.src_lengths, batch.src_mask)
+            states = ens.start(batch.src, batch.src_lengths)
             for t in range(batch.tgt_in.size(1)):
                 logp, states, attention = ens.step(batch.tgt_in[:, t], states)
                 torch.testing.assert_close(logp, want[:, t], rtol=0, atol=1e-5)

@@ -175,33 +175,53 @@ def test_serve_command_line_errors(run_dir, capsys):
         assert len(err) == 1 and needle in err[0], err
 
 
-def browser_unavailable() -> str:
+SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+SYSTEM_CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/snap/bin/chromium")
+
+
+def system_chromium() -> str | None:
+    """A Chromium (or Chrome) installed by the system, when there is one."""
+    for name in SYSTEM_CHROMIUM_NAMES:
+        if shutil.which(name):
+            return shutil.which(name)
+    return next((path for path in SYSTEM_CHROMIUM_PATHS if Path(path).is_file()), None)
+
+
+@pytest.fixture
+def chromium():
+    """A headless Chromium driven by playwright: playwright's own browser when it is installed, else the system's.
+    Skipped, with the reason, only where playwright or every browser is missing."""
     try:
-        import playwright.sync_api  # noqa: F401
+        from playwright.sync_api import sync_playwright
     except ImportError:
-        return "playwright is not installed (pip install playwright)"
-    if not shutil.which("chromium") and not Path("/usr/bin/chromium").exists():
-        return "no Chromium: install Debian's chromium (apt install chromium) to run the browser test"
-    return ""
-
-
-@pytest.mark.skipif(bool(browser_unavailable()), reason=browser_unavailable() or "browser available")
-def test_the_page_in_headless_chromium(server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True)
-        page = browser.new_page()
-        page.goto(server.url + "/")
-        page.fill("#input", "1 2 3 4")
-        page.select_option("#beam", "3")
-        page.click("#go")
-        page.wait_for_selector(".result .translation")
-        text = page.inner_text(".result .translation")
-        rows = page.locator("table.heatmap tbody tr").count()
-        reply = post(server, {"texts": ["1 2 3 4"], "beam_size": 3, "attention": True}).json()["translations"][0]
-        assert text == reply["text"] and rows == len(reply["tgt_tokens"])
-        page.hover("table.heatmap tbody tr >> nth=0")
-        assert page.locator("table.heatmap thead th.lit").count() >= 1      # the attended source token lights up
-        page.screenshot(path=str(os.environ.get("SEQ2SEQ_SCREENSHOT", tmp_path / "page.png")))
-        browser.close()
+        own = p.chromium.executable_path
+        if own and Path(own).is_file():
+            browser = p.chromium.launch(headless=True)
+        else:
+            system = system_chromium()
+            if system is None:
+                pytest.skip(f"no Chromium: playwright's own is not installed ({own}: `playwright install chromium`) "
+                            f"and none is on the system (Debian: apt install chromium)")
+            browser = p.chromium.launch(executable_path=system, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_the_page_in_headless_chromium(server, tmp_path, chromium):
+    page = chromium.new_page()
+    page.goto(server.url + "/")
+    page.fill("#input", "1 2 3 4")
+    page.select_option("#beam", "3")
+    page.click("#go")
+    page.wait_for_selector(".result .translation")
+    text = page.inner_text(".result .translation")
+    rows = page.locator("table.heatmap tbody tr").count()
+    reply = post(server, {"texts": ["1 2 3 4"], "beam_size": 3, "attention": True}).json()["translations"][0]
+    assert text == reply["text"] and rows == len(reply["tgt_tokens"])
+    page.hover("table.heatmap tbody tr >> nth=0")
+    assert page.locator("table.heatmap thead th.lit").count() >= 1      # the attended source token lights up
+    page.screenshot(path=str(os.environ.get("SEQ2SEQ_SCREENSHOT", tmp_path / "page.png")))

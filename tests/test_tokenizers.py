@@ -24,6 +24,14 @@ def test_round_trip_and_special_ids(kind, model_type, tmp_path):
     assert src is tgt and src.encode(TEXT[0]) == tok.encode(TEXT[0])
 
 
+def test_sentencepiece_training_is_reproducible_with_a_seed():
+    kwargs = dict(model_type="unigram", vocab_size=60, seed=11)
+    first, second = train_tokenizer("sentencepiece", TEXT, **kwargs), train_tokenizer("sentencepiece", TEXT, **kwargs)
+    pieces = [[(tok.sp.id_to_piece(i), tok.sp.get_score(i)) for i in range(tok.sp.get_piece_size())]
+              for tok in (first, second)]
+    assert pieces[0] == pieces[1]
+
+
 def test_separate_vocabularies_are_saved_separately(tmp_path):
     src = train_tokenizer("whitespace", ["a b c"])
     tgt = train_tokenizer("whitespace", ["x y"])
@@ -50,8 +58,8 @@ def test_tied_embeddings_share_one_matrix_and_survive_save_load(tmp_path):
     config.model.tie_embeddings = True
     train(config, tmp_path, verbose=False)
     model = load(tmp_path).model
-    assert model.decoder.generator.weight is model.decoder.embedding.weight
-    assert torch.equal(model.decoder.generator.weight, model.decoder.embedding.weight)
+    assert model.head.generator.weight is model.head.embedding.weight
+    assert torch.equal(model.head.generator.weight, model.head.embedding.weight)
 
 
 def test_per_side_restriction_keeps_training_text_and_saves_compact_ids(tmp_path):

@@ -22,21 +22,27 @@ POOL_BATCHES = 50   # batches per sorting pool: bigger pools pad less but shuffl
 
 @dataclass
 class Batch:
-    src: torch.Tensor           # (batch, src_len) token ids, PAD after the end
+    """One padded batch; the source and target are token ids or feature frames, masks and lengths travel along."""
+
+    src: torch.Tensor           # (batch, src_len) token ids, PAD after the end — or (batch, frames, features)
     src_lengths: torch.Tensor   # (batch,) real lengths, on the CPU (pack_padded_sequence wants them there)
     src_mask: torch.Tensor      # (batch, src_len) True on real positions
-    tgt_in: torch.Tensor        # (batch, tgt_len) BOS y1 .. yn, PAD after
-    tgt_out: torch.Tensor       # (batch, tgt_len) y1 .. yn EOS, PAD after
-    tgt_mask: torch.Tensor      # (batch, tgt_len) True on real positions
-    n_tokens: int               # real target tokens (EOS included)
+    tgt_in: torch.Tensor        # (batch, tgt_len) BOS y1 .. yn, PAD after — frames: (batch, steps, frame) go-frame
+                                # (zeros), then the last frame of each earlier step
+    tgt_out: torch.Tensor       # (batch, tgt_len) y1 .. yn EOS, PAD after — frames: (batch, steps, r * frame)
+    tgt_mask: torch.Tensor      # (batch, tgt_len) True on real positions (decoder steps)
+    n_tokens: int               # real target positions (tokens with EOS, or decoder steps)
+    frame_mask: Optional[torch.Tensor] = None    # frames: (batch, steps * r) True on real frames
+    stop_target: Optional[torch.Tensor] = None   # frames: (batch, steps) True on each sequence's last step
 
     @property
     def size(self) -> int:
         return self.src.size(0)
 
     def to(self, device: torch.device) -> "Batch":
-        return Batch(self.src.to(device), self.src_lengths, self.src_mask.to(device), self.tgt_in.to(device),
-                     self.tgt_out.to(device), self.tgt_mask.to(device), self.n_tokens)
+        move = lambda t: None if t is None else t.to(device)
+        return Batch(move(self.src), self.src_lengths, move(self.src_mask), move(self.tgt_in), move(self.tgt_out),
+                     move(self.tgt_mask), self.n_tokens, move(self.frame_mask), move(self.stop_target))
 
 
 def pad_sources(seqs: Sequence[Sequence[int]], pad_to: Optional[int] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -50,8 +56,21 @@ def pad_sources(seqs: Sequence[Sequence[int]], pad_to: Optional[int] = None) -> 
     return ids, lengths, mask
 
 
-def make_batch(src: Sequence[Sequence[int]], tgt: Sequence[Sequence[int]]) -> Batch:
-    src_ids, src_lengths, src_mask = pad_sources(src)
+def pad_frames(seqs: Sequence[torch.Tensor], multiple: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(frames (B,T,F) zero-padded, lengths (B,), mask (B,T)) from (T_i, F) tensors; T is rounded up to a
+    multiple of `multiple` (a frame head's reduction factor)."""
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    width = -(-int(lengths.max()) // multiple) * multiple
+    frames = torch.zeros(len(seqs), width, seqs[0].size(-1))
+    for i, s in enumerate(seqs):
+        frames[i, : len(s)] = s
+    mask = torch.arange(width)[None, :] < lengths[:, None]
+    return frames, lengths, mask
+
+
+def make_batch(src: Sequence, tgt: Sequence[Sequence[int]]) -> Batch:
+    """Token targets; the sources are token id lists or (frames, features) tensors."""
+    src_ids, src_lengths, src_mask = _pad_any(src)
     width = max(len(t) for t in tgt) + 1
     tgt_in = torch.full((len(tgt), width), PAD, dtype=torch.long)
     tgt_out = torch.full((len(tgt), width), PAD, dtype=torch.long)
@@ -63,6 +82,24 @@ def make_batch(src: Sequence[Sequence[int]], tgt: Sequence[Sequence[int]]) -> Ba
         tgt_out[i, len(t)] = EOS
     tgt_mask = tgt_out != PAD
     return Batch(src_ids, src_lengths, src_mask, tgt_in, tgt_out, tgt_mask, int(tgt_mask.sum()))
+
+
+def make_frame_batch(src: Sequence, tgt: Sequence[torch.Tensor], reduction: int) -> Batch:
+    """Frame targets (T_i, frame) written `reduction` frames per decoder step; sources as in `make_batch`."""
+    src_ids, src_lengths, src_mask = _pad_any(src)
+    frames, lengths, frame_mask = pad_frames(tgt, reduction)                 # (B, steps * r, frame)
+    batch, width, size = frames.shape
+    steps = torch.div(lengths + reduction - 1, reduction, rounding_mode="floor")   # (B,) real decoder steps
+    tgt_out = frames.view(batch, width // reduction, reduction * size)       # (B, steps, r * frame)
+    last = frames[:, reduction - 1 :: reduction]                             # (B, steps, frame) each step's last
+    tgt_in = torch.cat([frames.new_zeros(batch, 1, size), last[:, :-1]], 1)   # (B, steps, frame) go-frame first
+    tgt_mask = torch.arange(width // reduction)[None, :] < steps[:, None]    # (B, steps)
+    stop = torch.arange(width // reduction)[None, :] == (steps - 1)[:, None]
+    return Batch(src_ids, src_lengths, src_mask, tgt_in, tgt_out, tgt_mask, int(steps.sum()), frame_mask, stop)
+
+
+def _pad_any(seqs: Sequence) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return pad_frames(seqs) if isinstance(seqs[0], torch.Tensor) else pad_sources(seqs)
 
 
 def plan_batches(src_lens: Sequence[int], tgt_lens: Sequence[int], *, epoch: int, seed: int,

@@ -7,7 +7,6 @@ which kind they hold. `SentencePieceTokenizer` wraps a trained sentencepiece mod
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Protocol, Sequence
 
 from ..errors import UserError
+from ..files import write_atomic
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
@@ -88,6 +88,7 @@ class SentencePieceTokenizer:
               seed: int = 1) -> "SentencePieceTokenizer":
         import sentencepiece as spm
 
+        spm.set_random_generator_seed(seed)   # sentencepiece's one generator: input sampling and shuffling
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / "corpus.txt"
             with corpus.open("w", encoding="utf-8") as f:
@@ -187,50 +188,6 @@ class SymbolTokenizer:
     def load(cls, path: Path) -> "SymbolTokenizer":
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["level"], data["symbols"])
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to `path` via a temporary file in the same folder and an atomic rename: a crash or a full disk
-    leaves either the old file or the new one, never a mix. A failed write is a `UserError` (the old file stays)."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-        tmp = None
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        kept = "its previous version is intact" if path.exists() else "nothing was written"
-        raise UserError(f"cannot write {path}: {exc.strerror or exc} ({errno.errorcode.get(exc.errno, exc.errno)}; "
-                        f"{len(data):,} bytes); {kept}") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-TMP_SUFFIX = ".tmp"
-
-
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete what a killed process left of atomic writes in `folder` (hidden `.NAME.*.tmp` files)."""
-    count = 0
-    for tmp in folder.glob(f".*{TMP_SUFFIX}"):
-        tmp.unlink(missing_ok=True)
-        count += 1
-    return count
 
 
 def train_tokenizer(kind: str, texts: list[str], *, model_type: str = "unigram", vocab_size: int = 8000,

@@ -1,6 +1,7 @@
-"""Encoder: embedding + (bi)GRU/LSTM over packed sequences → one state per source position.
+"""Encoder: a frontend (token embedding or feature frames) + a (bi)GRU/LSTM over packed sequences → one state per
+input position, as a `Memory` that owns its mask and lengths from then on.
 
-Packing means padding never reaches the RNN, so a sentence encodes the same alone or beside longer ones.
+Packing means padding never reaches the RNN, so a sequence encodes the same alone or beside longer ones.
 """
 
 from __future__ import annotations
@@ -12,17 +13,23 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..data.tokenizers import PAD
-
 
 @dataclass
 class Memory:
-    """What the decoder reads: encoder states, their mask, the final state, and the attention cache."""
+    """What the decoder reads: encoder states, their own mask and lengths, the final state, the attention cache.
 
-    states: Tensor                  # (batch, src_len, memory_size); zeros on padding
-    mask: Tensor                    # (batch, src_len) True on real positions
+    The mask and lengths are the encoder's, after any subsampling by the frontend: search, the coverage penalty
+    and attention plots read them here, never from the input."""
+
+    states: Tensor                  # (batch, mem_len, memory_size); zeros on padding
+    mask: Tensor                    # (batch, mem_len) True on real positions
     final: Tensor                   # (batch, memory_size) last layer's final state, directions concatenated
     cache: Optional[Tensor] = None  # attention.prepare(states), filled by the decoder once per batch
+
+    @property
+    def lengths(self) -> Tensor:
+        """(batch,) real positions per row."""
+        return self.mask.sum(1)
 
     def select(self, index: Tensor) -> "Memory":
         """Rows `index` of the batch (beam search, dropping finished sentences)."""
@@ -41,24 +48,29 @@ def make_rnn(kind: str, input_size: int, hidden_size: int, layers: int, dropout:
                dropout=dropout if layers > 1 else 0.0)
 
 
+def lengths_mask(lengths: Tensor, width: int, device: torch.device) -> Tensor:
+    """(batch, width) True on the first lengths[i] positions of row i."""
+    return torch.arange(width, device=device)[None, :] < lengths.to(device)[:, None]
+
+
 class Encoder(nn.Module):
-    def __init__(self, vocab_size: int, embedding_size: int, rnn: str, hidden_size: int, layers: int,
-                 bidirectional: bool, dropout: float):
+    def __init__(self, frontend: nn.Module, rnn: str, hidden_size: int, layers: int, bidirectional: bool,
+                 dropout: float):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD)
-        self.dropout = nn.Dropout(dropout)
-        self.rnn = make_rnn(rnn, embedding_size, hidden_size, layers, dropout, bidirectional)
+        self.frontend = frontend
+        self.rnn = make_rnn(rnn, frontend.output_size, hidden_size, layers, dropout, bidirectional)
         self.layers = layers
         self.directions = 2 if bidirectional else 1
         self.output_size = hidden_size * self.directions
 
-    def forward(self, src: Tensor, lengths: Tensor, mask: Tensor) -> Memory:
-        # src (batch, src_len) ids; lengths (batch,) on the CPU; mask (batch, src_len)
-        embedded = self.dropout(self.embedding(src))                          # (batch, src_len, embedding)
-        packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    def forward(self, src: Tensor, lengths: Tensor) -> Memory:
+        # src (batch, src_len) ids or (batch, frames, features); lengths (batch,) real input positions
+        inputs, lengths = self.frontend(src, lengths)                         # (batch, len, input), (batch,)
+        lengths = lengths.cpu()                                               # pack_padded_sequence wants them here
+        packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
         out, final = self.rnn(packed)
-        states, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))  # (batch, src_len, memory)
+        states, _ = pad_packed_sequence(out, batch_first=True, total_length=inputs.size(1))  # (batch, len, memory)
         h_n = final[0] if isinstance(final, tuple) else final                 # (layers*directions, batch, hidden)
         last = h_n.view(self.layers, self.directions, h_n.size(1), h_n.size(2))[-1]  # (directions, batch, hidden)
         final_state = torch.cat(list(last), dim=-1)                           # (batch, memory_size)
-        return Memory(states, mask, final_state)
+        return Memory(states, lengths_mask(lengths, inputs.size(1), states.device), final_state)

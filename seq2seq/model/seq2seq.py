@@ -1,58 +1,63 @@
-"""The whole model: encoder + decoder, built from a `ModelConfig`, plus the training loss."""
+"""The whole model: frontend → encoder → decoder (with its output head), plus the training loss.
+
+    model = Seq2Seq(config.model, frontend, head)          # or Seq2Seq.for_text(config.model, src_vocab, tgt_vocab)
+    loss = model(batch, label_smoothing, teacher_prob)     # summed over real target positions
+    memory = model.encode(src, src_lengths)                # search starts here
+
+The frontend (token embedding or feature frames) and the head (tokens or frames + stop) are what a task chooses;
+the encoder and the decoder families between them are the same for every task.
+"""
 
 from __future__ import annotations
 
 from typing import Optional
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import ModelConfig
 from ..data.batching import Batch
-from .decoder import BahdanauDecoder, Decoder, LuongDecoder, VanillaDecoder
+from .decoder import FAMILIES, Decoder
 from .encoder import Encoder, Memory
-
+from .frontends import TokenFrontend
+from .heads import TokenHead
 
 class Seq2Seq(nn.Module):
-    def __init__(self, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int):
+    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module):
         super().__init__()
         enc, dec = config.encoder, config.decoder
-        self.encoder = Encoder(src_vocab_size, config.embedding_size, enc.rnn, enc.hidden_size, enc.layers,
-                               enc.bidirectional, enc.dropout)
-        common = dict(vocab_size=tgt_vocab_size, embedding_size=config.embedding_size,
-                      memory_size=self.encoder.output_size, rnn=dec.rnn, hidden_size=dec.hidden_size,
-                      layers=dec.layers, dropout=dec.dropout, bridge=config.bridge,
-                      tie_embeddings=config.tie_embeddings)
-        attention_size = dec.attention_size or dec.hidden_size
-        self.decoder: Decoder
-        if dec.attention == "vanilla":
-            self.decoder = VanillaDecoder(**common)
-        elif dec.attention == "bahdanau":
-            self.decoder = BahdanauDecoder(**common, attention_size=attention_size)
-        else:
-            self.decoder = LuongDecoder(**common, attention_size=attention_size, score=dec.luong_score,
-                                        input_feeding=dec.feeds_input, alignment=dec.alignment,
-                                        window=dec.window)
+        self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout)
+        self.decoder: Decoder = FAMILIES[dec.attention](dec, head, self.encoder.output_size,
+                                                        config.decoder_output_size, config.bridge)
 
-    def encode(self, src: Tensor, lengths: Tensor, mask: Tensor) -> Memory:
-        return self.encoder(src, lengths, mask)
+    @classmethod
+    def for_text(cls, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> "Seq2Seq":
+        """Tokens in, tokens out (translation): a token embedding frontend and a token head."""
+        frontend = TokenFrontend(src_vocab_size, config.embedding_size, config.encoder.dropout)
+        head = TokenHead(tgt_vocab_size, config.embedding_size, config.decoder_output_size, config.decoder.dropout,
+                         config.tie_embeddings)
+        return cls(config, frontend, head)
+
+    @property
+    def head(self) -> nn.Module:
+        return self.decoder.head
+
+    def encode(self, src: Tensor, lengths: Tensor) -> Memory:
+        return self.encoder(src, lengths)
 
     def teacher_forced(self, batch: Batch) -> tuple[Tensor, Optional[Tensor]]:
-        """Teacher forcing: logits (batch, tgt_len, vocab) and attention (batch, tgt_len, src_len) or None."""
-        memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
-        out, attention = self.decoder(batch.tgt_in, memory)                 # (batch, tgt_len, output_size)
-        return self.decoder.generator(out), attention
+        """Teacher forcing: logits (batch, tgt_len, vocab) — or the decoder outputs for a frame head — and
+        attention (batch, tgt_len, src_len) or None."""
+        out, attention = self.decoder(batch.tgt_in, self.encode(batch.src, batch.src_lengths))
+        return (self.head.logits(out) if hasattr(self.head, "logits") else out), attention
 
     def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
-        """The training loss: summed cross-entropy over real target tokens (divide by batch.n_tokens for the mean).
-        Computed in `forward` so that a data-parallel wrapper syncs gradients through it.
-        teacher_prob < 1: scheduled sampling (see `Decoder.forward`)."""
-        memory = self.encode(batch.src, batch.src_lengths, batch.src_mask)
+        """The training loss, summed over real target positions (divide by batch.n_tokens for the mean): the head's
+        loss (label-smoothed cross-entropy for tokens; L1/MSE + stop BCE for frames). Computed in `forward` so that
+        a data-parallel wrapper syncs gradients through it. teacher_prob < 1: scheduled sampling."""
+        memory = self.encode(batch.src, batch.src_lengths)
         out, _ = self.decoder(batch.tgt_in, memory, teacher_prob)            # (batch, tgt_len, output_size)
-        # the output layer and softmax only on real positions: padding never costs a vocabulary-sized row
-        logits = self.decoder.generator(out[batch.tgt_mask]).float()         # (n_tokens, vocab), fp32 under bf16
-        return F.cross_entropy(logits, batch.tgt_out[batch.tgt_mask], reduction="sum",
-                               label_smoothing=label_smoothing)
+        return self.head.loss(out, batch, label_smoothing)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())
+

@@ -6,32 +6,32 @@ import re
 
 import pytest
 
-from seq2seq.data import tasks
+from seq2seq.data import synthetic_text
 
 
 def test_generator_is_seeded():
-    a = tasks.generate("dates", {"train": 300, "valid": 50, "test": 50}, seed=11)
-    b = tasks.generate("dates", {"train": 300, "valid": 50, "test": 50}, seed=11)
-    c = tasks.generate("dates", {"train": 300, "valid": 50, "test": 50}, seed=12)
+    a = synthetic_text.generate("dates", {"train": 300, "valid": 50, "test": 50}, seed=11)
+    b = synthetic_text.generate("dates", {"train": 300, "valid": 50, "test": 50}, seed=11)
+    c = synthetic_text.generate("dates", {"train": 300, "valid": 50, "test": 50}, seed=12)
     assert a == b and a != c
 
 
 def test_test_and_valid_sources_are_unseen_in_training():
-    splits = tasks.generate("dates", {"train": 2000, "valid": 200, "test": 300}, seed=3)
+    splits = synthetic_text.generate("dates", {"train": 2000, "valid": 200, "test": 300}, seed=3)
     train = set(splits["train"][0])
     assert not train & set(splits["valid"][0]) and not train & set(splits["test"][0])
 
 
 def test_every_format_appears_and_targets_are_iso():
-    examples = tasks.date_examples(600, random.Random(0))
-    assert {e.format for e in examples} == set(tasks.DATE_FORMATS)
+    examples = synthetic_text.date_examples(600, random.Random(0))
+    assert {e.format for e in examples} == set(synthetic_text.DATE_FORMATS)
     for e in examples:
         dt.date.fromisoformat(e.target)
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", e.target)
 
 
-MONTH_INDEX = {m: i + 1 for i, m in enumerate(tasks.MONTHS)}
-ORDINALS = {tasks.ordinal_words(d): d for d in range(1, 32)}
+MONTH_INDEX = {m: i + 1 for i, m in enumerate(synthetic_text.MONTHS)}
+ORDINALS = {synthetic_text.ordinal_words(d): d for d in range(1, 32)}
 
 
 def _parse_day(text: str) -> int:
@@ -51,13 +51,13 @@ def _parse_year(text: str) -> int:
     return year if len(text) == 4 else (2000 + year if year < 50 else 1900 + year)
 
 
-@pytest.mark.parametrize("fmt", sorted(tasks.DATE_FORMATS))
+@pytest.mark.parametrize("fmt", sorted(synthetic_text.DATE_FORMATS))
 def test_each_format_spells_the_date_it_claims(fmt):
     rng = random.Random(fmt)
-    days = [tasks.FIRST_DAY, tasks.LAST_DAY, dt.date(2009, 6, 25), dt.date(2000, 2, 29)]
-    days += [tasks.FIRST_DAY + dt.timedelta(days=rng.randint(0, 36000)) for _ in range(200)]
+    days = [synthetic_text.FIRST_DAY, synthetic_text.LAST_DAY, dt.date(2009, 6, 25), dt.date(2000, 2, 29)]
+    days += [synthetic_text.FIRST_DAY + dt.timedelta(days=rng.randint(0, 36000)) for _ in range(200)]
     for day in days:
-        e = tasks.render_date(day, fmt)
+        e = synthetic_text.render_date(day, fmt)
         part = lambda role: e.source[slice(*e.spans[role])]
         assert (_parse_year(part("year")), _parse_month(part("month")), _parse_day(part("day"))) == \
                (day.year, day.month, day.day), (fmt, e.source)
@@ -65,14 +65,14 @@ def test_each_format_spells_the_date_it_claims(fmt):
 
 
 def test_ordinals():
-    assert [tasks.ordinal_words(d) for d in (1, 2, 3, 11, 12, 20, 21, 25, 30, 31)] == [
+    assert [synthetic_text.ordinal_words(d) for d in (1, 2, 3, 11, 12, 20, 21, 25, 30, 31)] == [
         "first", "second", "third", "eleventh", "twelfth", "twentieth", "twenty-first", "twenty-fifth",
         "thirtieth", "thirty-first"]
-    assert [tasks.ordinal_suffix(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
+    assert [synthetic_text.ordinal_suffix(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"]
 
 
 def test_copy_and_reverse():
-    splits = tasks.generate("reverse", {"train": 20}, seed=1, min_len=2, max_len=5, symbols=4)
+    splits = synthetic_text.generate("reverse", {"train": 20}, seed=1, min_len=2, max_len=5, symbols=4)
     for s, t in zip(*splits["train"]):
         assert s.split()[::-1] == t.split() and 2 <= len(s.split()) <= 5

@@ -1,0 +1,49 @@
+"""Input frontends: turn what a task reads into one vector per input position, and say how many positions remain.
+
+    vectors, lengths = frontend(inputs, lengths)
+
+- `TokenFrontend`: token ids (batch, src_len) → embeddings (batch, src_len, embedding_size); lengths unchanged.
+- `FrameFrontend`: feature frames (batch, frames, feature_size) — e.g. log-mel spectrogram frames — optionally
+  subsampled by stacking `stack` neighbouring frames into one vector (batch, ceil(frames / stack),
+  stack * feature_size), then projected to `output_size`; the lengths shrink accordingly (ceil), so a clip keeps
+  its last partial group. The encoder builds its mask from the returned lengths: from here on the memory owns it.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..data.tokenizers import PAD
+
+
+class TokenFrontend(nn.Module):
+    def __init__(self, vocab_size: int, embedding_size: int, dropout: float):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD)
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = embedding_size
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        return self.dropout(self.embedding(ids)), lengths                    # (batch, src_len, embedding)
+
+
+class FrameFrontend(nn.Module):
+    def __init__(self, feature_size: int, output_size: int, stack: int = 1, dropout: float = 0.0):
+        super().__init__()
+        if stack < 1:
+            raise ValueError(f"frame stacking factor must be >= 1, got {stack}")
+        self.stack = stack
+        self.projection = nn.Linear(feature_size * stack, output_size)
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = output_size
+
+    def forward(self, frames: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        # frames (batch, n_frames, feature_size), zeros on padding; lengths (batch,) real frames
+        batch, n, features = frames.shape
+        k = self.stack
+        if n % k:
+            frames = F.pad(frames, (0, 0, 0, k - n % k))                       # (batch, k * ceil(n / k), features)
+        stacked = frames.reshape(batch, -1, k * features)                      # (batch, ceil(n / k), k * features)
+        return self.dropout(self.projection(stacked)), (lengths + k - 1) // k

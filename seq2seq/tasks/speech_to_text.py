@@ -1,0 +1,73 @@
+"""Speech → text: feature frames in (a frame frontend with optional stacking), tokens out (the token head), the
+same attention encoder–decoder and search as translation; validation by teacher-forced loss, then greedy WER,
+CER and exact match."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..data.batching import make_batch, pad_frames
+from ..data.tokenizers import Tokenizer
+from ..metrics import char_error_rate, exact_match, word_error_rate
+from ..model.frontends import FrameFrontend
+from ..model.heads import TokenHead
+from ..model.seq2seq import Seq2Seq
+from ..search import decode_all, search_options
+from .base import Splits
+from .frames import FramesTask, FramesTextData
+
+
+class SpeechToTextTask(FramesTask):
+    name = "speech_to_text"
+    metrics = ("loss", "ppl", "wer", "cer", "accuracy")
+
+    def encode(self, data: Splits, vocab: Tokenizer) -> FramesTextData:
+        frames, ids = self.pairs(data["train"], vocab)
+        keep = self.kept(frames, ids)
+        valid_frames, valid_ids = self.pairs(data["valid"], vocab)
+        return FramesTextData([frames[i] for i in keep], [ids[i] for i in keep], valid_frames, valid_ids,
+                              list(data["valid"].texts),
+                              f"data: {len(keep):,} training pairs of {len(frames):,}; {len(valid_frames):,} "
+                              f"validation pairs; {self.feature_size} features per frame; vocabulary "
+                              f"{vocab.vocab_size:,}", make_batch)
+
+    def build_model(self, vocab: Tokenizer) -> Seq2Seq:
+        m = self.config.model
+        frontend = FrameFrontend(self.feature_size, m.frontend.size or m.embedding_size, m.frontend.stack,
+                                 m.frontend.dropout)
+        head = TokenHead(vocab.vocab_size, m.embedding_size, m.decoder_output_size, m.decoder.dropout,
+                         m.tie_embeddings)
+        return Seq2Seq(m, frontend, head)
+
+    def describe_model(self, model: Seq2Seq) -> str:
+        m = self.config.model
+        return (f"frames (stack {m.frontend.stack}) → {m.decoder.family} decoder → tokens, "
+                f"{m.encoder.rnn}/{m.decoder.rnn}, {model.num_parameters():,} parameters")
+
+    def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: Tokenizer, **search) -> list[str]:
+        """Greedy (or, with beam_size, beam) transcripts of feature-frame tensors (n, feature_size)."""
+        dec = self.config.decode
+        hyps = decode_all(model, frames, search_options(dec, **{"beam_size": 1, "attention": False, **search}),
+                          batch_size=dec.batch_size, device=next(model.parameters()).device, collate=pad_frames)
+        return [vocab.decode(h[0].tokens) if h else "" for h in hyps]
+
+    @torch.no_grad()
+    def validate(self, model: Seq2Seq, data: FramesTextData, vocab: Tokenizer) -> dict[str, float]:
+        model.eval()
+        device = next(model.parameters()).device
+        total, tokens = 0.0, 0
+        for batch in data.valid_batches(self.config.decode.batch_size):
+            total += float(model(batch.to(device)))
+            tokens += batch.n_tokens
+        texts = self.transcribe(model, data.valid_src, vocab)
+        model.train()
+        loss = total / max(1, tokens)
+        return {"loss": round(loss, 4), "ppl": round(math.exp(min(loss, 50)), 2),
+                "wer": word_error_rate(texts, data.valid_refs), "cer": char_error_rate(texts, data.valid_refs),
+                "accuracy": exact_match(texts, data.valid_refs)}
+
+    def summarize(self, result: dict[str, float]) -> str:
+        return (f"loss {result['loss']:.3f} ppl {result['ppl']:.2f} | WER {result['wer']:.2f} CER "
+                f"{result['cer']:.2f} exact {result['accuracy']:.1f}%")

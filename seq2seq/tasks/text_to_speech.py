@@ -1,0 +1,93 @@
+"""Text → speech: tokens in (the token embedding), feature frames out (the frame head: `reduction` frames per
+step + a stop logit), the same attention encoder–decoder; validation by the teacher-forced loss and frame L1,
+then free-running generation: how often it stops at the reference length, and its L1 where it does."""
+
+from __future__ import annotations
+
+import torch
+
+from ..data.batching import make_frame_batch, pad_sources
+from ..data.tokenizers import Tokenizer
+from ..model.frontends import TokenFrontend
+from ..model.heads import FrameHead
+from ..model.seq2seq import Seq2Seq
+from ..search import FrameOutput, generate_frames
+from .base import Splits
+from .frames import FramesTask, FramesTextData
+
+
+class TextToSpeechTask(FramesTask):
+    name = "text_to_speech"
+    metrics = ("loss", "l1", "length_match", "free_l1")
+
+    def make_batch(self, sources, targets):
+        return make_frame_batch(sources, targets, self.config.model.head.reduction)
+
+    def encode(self, data: Splits, vocab: Tokenizer) -> FramesTextData:
+        frames, ids = self.pairs(data["train"], vocab)
+        keep = self.kept(frames, ids)
+        valid_frames, valid_ids = self.pairs(data["valid"], vocab)
+        return FramesTextData([ids[i] for i in keep], [frames[i] for i in keep], valid_ids, valid_frames,
+                              list(data["valid"].texts),
+                              f"data: {len(keep):,} training pairs of {len(frames):,}; {len(valid_frames):,} "
+                              f"validation pairs; vocabulary {vocab.vocab_size:,}; {self.feature_size} values per "
+                              f"frame", self.make_batch)
+
+    def build_model(self, vocab: Tokenizer) -> Seq2Seq:
+        m = self.config.model
+        h = m.head
+        frontend = TokenFrontend(vocab.vocab_size, m.embedding_size, m.encoder.dropout)
+        head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
+                         h.prenet_dropout, h.stop_weight, h.mse)
+        return Seq2Seq(m, frontend, head)
+
+    def describe_model(self, model: Seq2Seq) -> str:
+        m = self.config.model
+        return (f"tokens → {m.decoder.family} decoder → frames (r = {m.head.reduction}) + stop, "
+                f"{m.encoder.rnn}/{m.decoder.rnn}, {model.num_parameters():,} parameters")
+
+    @torch.no_grad()
+    def synthesize(self, model: Seq2Seq, sources: list[list[int]]) -> list[FrameOutput]:
+        """Frames for each token-id list, in order (length-sorted batches of decode.batch_size)."""
+        device = next(model.parameters()).device
+        out: list[FrameOutput] = [None] * len(sources)   # type: ignore[list-item]
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        size = self.config.decode.batch_size
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            src, lengths, _ = pad_sources([sources[i] for i in chunk])
+            for i, result in zip(chunk, generate_frames(model, src.to(device), lengths,
+                                                        self.config.model.head.max_steps)):
+                out[i] = result
+        return out
+
+    @torch.no_grad()
+    def validate(self, model: Seq2Seq, data: FramesTextData, vocab: Tokenizer) -> dict[str, float]:
+        model.eval()
+        device = next(model.parameters()).device
+        total, l1, steps, frames = 0.0, 0.0, 0, 0
+        for batch in data.valid_batches(self.config.decode.batch_size):
+            batch = batch.to(device)
+            total += float(model(batch))
+            steps += batch.n_tokens
+            l1 += float(self._l1(model, batch))
+            frames += int(batch.frame_mask.sum())
+        generated = self.synthesize(model, data.valid_src)
+        model.train()
+        same = [(g.frames, t) for g, t in zip(generated, data.valid_tgt) if len(g.frames) == len(t)]
+        free_l1 = sum(float((g - t).abs().mean()) for g, t in same) / len(same) if same else float("nan")
+        return {"loss": round(total / max(1, steps), 4), "l1": round(l1 / max(1, frames * self.feature_size), 4),
+                "length_match": round(100.0 * len(same) / max(1, len(generated)), 2),
+                "free_l1": round(free_l1, 4)}
+
+    @staticmethod
+    def _l1(model: Seq2Seq, batch) -> torch.Tensor:
+        """Summed |predicted − reference| over the real frames, teacher-forced."""
+        out, _ = model.decoder(batch.tgt_in, model.encode(batch.src, batch.src_lengths))
+        frames, _ = model.head.predict(out)                                  # (batch, steps, r, frame)
+        real = batch.frame_mask.view(frames.shape[:3]).unsqueeze(-1)        # (batch, steps, r, 1)
+        return ((frames - batch.tgt_out.view_as(frames)).abs() * real).sum()
+
+    def summarize(self, result: dict[str, float]) -> str:
+        return (f"loss {result['loss']:.3f} L1 {result['l1']:.3f} | free-running: right length "
+                f"{result['length_match']:.1f}%, L1 {result['free_l1']:.3f}")

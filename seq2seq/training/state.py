@@ -1,0 +1,63 @@
+"""Where a training run stands, and what train_state.pt holds: one list of fields, saved and restored by name.
+
+`TrainingState` is what the loop counts (position, validation history, skipped batches); `SavedTraining` adds the
+state of the live objects (weights, optimizer, scheduler, random generators) and what a checkpoint records about
+itself. Their field names are the file's keys: run directories written before this module still resume. Fields
+marked `required` are in every file this format ever wrote; the others default when absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+from .. import checkpoint as ckpt
+
+
+def _required(**kwargs: Any) -> Any:
+    return field(metadata={"required": True}, **kwargs)
+
+
+@dataclass
+class TrainingState:
+    step: int = _required(default=0)                    # updates done
+    epoch: int = _required(default=1)                   # the epoch in progress (1-based)
+    batch_in_epoch: int = _required(default=0)          # batches of it done (skipped ones included)
+    best: Optional[float] = _required(default=None)     # best valid_metric so far (best.safetensors)
+    patience_best: Optional[float] = _required(default=None)   # best of the scheduled validations
+    bad_validations: int = _required(default=0)         # scheduled validations since patience_best improved
+    nonfinite: int = 0                                  # batches skipped for a non-finite loss or gradient
+    nonfinite_in_row: int = 0                           # ... since the last update
+
+
+@dataclass
+class SavedTraining(TrainingState):
+    kind: str = ""                                      # what saved it: start, periodic, validation, final
+    base_lr: Optional[float] = None                     # train.lr of the run that saved it
+    model: dict[str, torch.Tensor] = _required(default_factory=dict)
+    optimizer: dict[str, Any] = _required(default_factory=dict)
+    scheduler: Optional[dict[str, Any]] = _required(default=None)
+    rng: Optional[torch.Tensor] = _required(default=None)        # torch's CPU generator
+    cuda_rng: Optional[torch.Tensor] = None                       # the CUDA generator, on a GPU
+
+    @classmethod
+    def required_keys(cls) -> list[str]:
+        return [f.name for f in fields(cls) if f.metadata.get("required")]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Tensors and plain values only (the file is read with weights_only=True)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def save(self, path: Path) -> None:
+        ckpt.save_train_state(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: Path) -> "SavedTraining":
+        saved = ckpt.load_train_state(path, cls.required_keys())
+        return cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved})
+
+    def training_state(self) -> TrainingState:
+        return TrainingState(**{f.name: getattr(self, f.name) for f in fields(TrainingState)})

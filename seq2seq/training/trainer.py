@@ -1,0 +1,350 @@
+"""The training loop: teacher forcing over the task's model, validation, checkpoints, early stopping and exact
+resume.
+
+Resume restores weights, optimizer, scheduler, step, RNG and the position inside the epoch; the batch order of an
+epoch is a pure function of (seed, epoch), so a resumed run repeats an uninterrupted one update for update.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from .. import checkpoint as ckpt
+from ..config import Config
+from ..data.batching import plan_batches
+from ..devices import precision_context, resolve_device
+from ..errors import UserError, warn
+from ..files import remove_stale_temporaries
+from ..tasks import get_task
+from ..tasks.base import Splits, Vocab
+from .optim import make_optimizer, make_scheduler, set_base_lr
+from .progress import EventLog, Logger, Window
+from .state import SavedTraining, TrainingState
+
+OnStep = Callable[[int, float], None]     # (update, mean loss per token of its batch)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    steps: int
+    epochs_done: float
+    seconds: float
+    best: Optional[float]
+    last_valid: dict[str, Any] = field(default_factory=dict)
+    stopped: str = ""
+    skipped_nonfinite: int = 0      # batches skipped because their loss or gradient was not finite
+
+
+class Trainer:
+    """One training run into `run_dir`. Constructing it reads the data, prepares the run directory (or checks and
+    restores the run there, resume=True) and builds the model; `run()` trains until a stop condition."""
+
+    def __init__(self, config: Config, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
+                 on_step: Optional[OnStep] = None):
+        self.config, self.tc, self.run_dir = config, config.train, Path(run_dir)
+        self.task = get_task(config)
+        self.metric = self.task.primary_metric
+        self.log, self.on_step = Logger(verbose), on_step
+        if self.tc.threads:
+            torch.set_num_threads(self.tc.threads)
+        self.device = resolve_device(self.tc.device)
+        saved = self.prepare_data(resume)
+        self.build_model()
+        self.state = TrainingState()
+        self.saved_step: Optional[int] = None     # the update the checkpoint on disk holds
+        self.last_valid_step = -1                 # the update validated last
+        if saved is not None:
+            self.restore(saved)
+        self.log.line(self.data.report)
+        self.log.line(f"model: {self.task.describe_model(self.model)}, on {self.device}; run directory {self.run_dir}")
+        self.events = EventLog(self.run_dir / ckpt.METRICS)
+        self.plan: list[list[int]] = []           # the batches of the epoch in progress
+        self.epoch_of_step = self.state.epoch     # the epoch the last update belongs to
+        self.last_valid: dict[str, Any] = {}
+        self.stopped = ""                         # why training stops; "" while it goes on
+
+    def prepare_data(self, resume: bool) -> Optional[SavedTraining]:
+        """Read and encode the data; start the run directory, or open it (then its checkpoint is returned)."""
+        splits = self.task.read_data()
+        saved = None
+        if resume:
+            saved, self.vocab = self.open_run_dir()
+        else:
+            self.vocab = self.start_run_dir(splits)
+        self.remove_temporaries()
+        self.data = self.task.encode(splits, self.vocab)
+        return saved
+
+    def build_model(self) -> None:
+        torch.manual_seed(self.tc.seed)           # the initial weights are a function of train.seed
+        self.model = self.task.build_model(self.vocab).to(self.device)
+        self.optimizer = make_optimizer(self.tc, self.model)
+        self.scheduler = make_scheduler(self.tc, self.optimizer, self.metric)
+
+    # ---- the run directory --------------------------------------------------------------------------------------
+
+    def start_run_dir(self, splits: Splits) -> Vocab:
+        """A new run: the config, and vocabularies built from the data (a run already there is refused)."""
+        if (self.run_dir / ckpt.TRAIN_STATE).exists():
+            raise UserError(f"{self.run_dir} already holds a training run; use --resume to continue it, or choose "
+                            f"another --run-dir")
+        vocab = self.task.build_vocab(splits)
+        ckpt.write_run_header(self.run_dir, self.config)
+        self.task.save_vocab(self.run_dir, vocab)
+        self.task.save_data(self.run_dir, splits)
+        (self.run_dir / ckpt.METRICS).unlink(missing_ok=True)
+        return vocab
+
+    def open_run_dir(self) -> tuple[SavedTraining, Vocab]:
+        """A resumed run: its checkpoint and vocabularies; the config given now is recorded (e.g. more epochs)."""
+        if ckpt.check_format(self.run_dir) == 1:   # its optimizer state follows the old parameter order
+            raise UserError(f"{self.run_dir} was written by an earlier version (run-directory format 1): it loads, "
+                            f"translates and averages as before, but its training cannot resume here; start a new "
+                            f"run (--set tokenizer.from_run={self.run_dir} keeps its vocabulary)")
+        saved = SavedTraining.load(self.run_dir / ckpt.TRAIN_STATE)
+        vocab = self.task.load_vocab(self.run_dir)
+        ckpt.write_run_header(self.run_dir, self.config)
+        return saved, vocab
+
+    def remove_temporaries(self) -> None:
+        for folder in (self.run_dir, self.run_dir / ckpt.CHECKPOINTS):   # half-written files of a killed run
+            remove_stale_temporaries(folder)
+
+    def restore(self, saved: SavedTraining) -> None:
+        """Continue where `saved` stopped: weights, optimizer, scheduler, counters, random generators."""
+        ckpt.apply_weights(self.model, saved.model, self.run_dir / ckpt.TRAIN_STATE)
+        self.optimizer.load_state_dict(saved.optimizer)
+        if self.scheduler is not None and saved.scheduler is not None:
+            self.scheduler.load_state_dict(saved.scheduler)
+        self.state = s = saved.training_state()
+        if saved.base_lr is not None and float(saved.base_lr) != self.tc.lr:
+            set_base_lr(self.optimizer, self.scheduler, self.tc.lr)
+            self.log.line(f"learning rate set to train.lr={self.tc.lr:g} (the run was saved with "
+                          f"{float(saved.base_lr):g})")
+        torch.set_rng_state(saved.rng)
+        if self.device.type == "cuda" and saved.cuda_rng is not None:
+            torch.cuda.set_rng_state(saved.cuda_rng, self.device)
+        ckpt.truncate_metrics(self.run_dir, s.step)
+        self.saved_step = s.step
+        self.last_valid_step = s.step if saved.kind in ("validation", "final") else -1
+        self.log.line(f"resuming {self.run_dir} at step {s.step} (epoch {s.epoch}, batch {s.batch_in_epoch})")
+
+    def save(self, kind: str) -> None:
+        """Checkpoint: the training state first (it is what --resume reads, and last.safetensors is never ahead of
+        it), then the weights. Non-finite weights are never saved: training stops, the last checkpoint intact."""
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            self.diverged(f"the weights became non-finite at update {self.state.step}")
+        self.snapshot(kind).save(self.run_dir / ckpt.TRAIN_STATE)
+        ckpt.save_weights(self.run_dir / ckpt.LAST, self.model, self.state.step)
+        self.saved_step = self.state.step
+
+    def snapshot(self, kind: str) -> SavedTraining:
+        """What train_state.pt holds now: the counters and the live objects' states."""
+        cuda_rng = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        scheduler = self.scheduler.state_dict() if self.scheduler is not None else None
+        return SavedTraining(**asdict(self.state), kind=kind, base_lr=self.tc.lr, model=self.model.state_dict(),
+                             optimizer=self.optimizer.state_dict(), scheduler=scheduler, rng=torch.get_rng_state(),
+                             cuda_rng=cuda_rng)
+
+    def diverged(self, what: str) -> NoReturn:
+        self.events.close()
+        raise UserError(f"training stopped: {what}; the last checkpoint (update {self.saved_step}) is intact in "
+                        f"{self.run_dir}: resume it with a lower learning rate, e.g. --resume --set "
+                        f"train.lr={self.tc.lr / 10:g}")
+
+    # ---- the loop -----------------------------------------------------------------------------------------------
+
+    def run(self) -> TrainResult:
+        self.started = time.time()
+        self.window = Window()
+        if self.saved_step is None:
+            self.save("start")       # from here on the run directory is loadable and resumable, whenever it is killed
+        self.model.train()
+        while not self.stopped:
+            self.stopped = self.epochs_done()
+            if not self.stopped:
+                self.run_epoch()
+        return self.finish()
+
+    def run_epoch(self) -> None:
+        """The batches of the epoch in progress, from where it stands to its end or a stop."""
+        s = self.state
+        self.plan = plan_batches(*self.data.train_lengths(), epoch=s.epoch, seed=self.tc.seed,
+                                 batch_sentences=self.tc.batch_sentences, batch_tokens=self.tc.batch_tokens)
+        self.log.start_epoch(s.epoch, len(self.plan), s.batch_in_epoch)
+        while s.batch_in_epoch < len(self.plan):
+            self.stopped = self.steps_done()
+            if self.stopped:
+                break
+            finite = self.train_step(self.plan[s.batch_in_epoch])
+            end_of_epoch = s.batch_in_epoch == len(self.plan)
+            self.epoch_of_step = s.epoch
+            if end_of_epoch:
+                s.epoch, s.batch_in_epoch = s.epoch + 1, 0
+            self.after_update(finite, end_of_epoch)
+            if self.stopped or end_of_epoch:
+                break
+        self.log.end_epoch()
+
+    def train_step(self, ids: Sequence[int]) -> bool:
+        """One batch: loss, gradient, update. False (and no update) when the loss or the gradient is not finite."""
+        batch = self.data.train_batch(ids).to(self.device)
+        teacher = self.teacher_prob()
+        with precision_context(self.tc.precision, self.device):
+            loss = self.model(batch, self.tc.label_smoothing, teacher)     # summed over the batch's tokens
+        loss_sum = float(loss.detach())
+        problem = self.backward(loss, loss_sum, batch.n_tokens)
+        if not problem:
+            self.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state.batch_in_epoch += 1
+        if problem:
+            self.skip(problem)
+        else:
+            self.record(loss_sum / batch.n_tokens, batch.n_tokens, teacher)
+        return not problem
+
+    def teacher_prob(self) -> float:
+        sampling = self.tc.scheduled_sampling
+        return 1.0 if sampling is None else sampling.teacher_prob(self.state.step)
+
+    def backward(self, loss: Tensor, loss_sum: float, n_tokens: int) -> str:
+        """Gradients of the mean loss per token, clipped; what was not finite, or "" when all was."""
+        if not math.isfinite(loss_sum):
+            return f"loss {loss_sum}"
+        (loss / n_tokens).backward()
+        if self.tc.clip_norm is not None:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.tc.clip_norm)
+            if not bool(torch.isfinite(norm)):
+                return "gradient norm " + str(float(norm))
+        return ""
+
+    def update(self) -> None:
+        self.optimizer.step()
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.LambdaLR):    # warm-up: per update
+            self.scheduler.step()
+        self.state.step += 1
+        self.state.nonfinite_in_row = 0
+
+    def skip(self, what: str) -> None:
+        """A batch whose loss or gradient was not finite: no update; train.max_nonfinite in a row stop training."""
+        s = self.state
+        s.nonfinite += 1
+        s.nonfinite_in_row += 1
+        self.events.emit({"event": "nonfinite", "step": s.step, "epoch": s.epoch, "batch": s.batch_in_epoch,
+                          "what": what, "in_a_row": s.nonfinite_in_row, "total": s.nonfinite})
+        warn(f"non-finite {what} at update {s.step + 1} (epoch {s.epoch}, batch {s.batch_in_epoch}): update "
+             f"skipped ({s.nonfinite_in_row} in a row, {s.nonfinite} in this run)")
+        if s.nonfinite_in_row >= self.tc.max_nonfinite:
+            self.diverged(f"{s.nonfinite_in_row} non-finite losses in a row (train.max_nonfinite="
+                          f"{self.tc.max_nonfinite}) at update {s.step + 1}")
+
+    def record(self, token_loss: float, tokens: int, teacher: float) -> None:
+        """After an update: on_step, the progress bar, and every train.log_every updates a `train` event."""
+        if self.on_step is not None:
+            self.on_step(self.state.step, token_loss)
+        self.window.add(tokens, token_loss)
+        lr, elapsed = self.lr, self.window.elapsed()
+        self.log.update(f"loss {token_loss:.3f} lr {lr:.1e} {self.window.tokens / elapsed:,.0f} tok/s")
+        if self.state.step % self.tc.log_every == 0:
+            self.log_window(lr, elapsed, teacher)
+
+    def log_window(self, lr: float, elapsed: float, teacher: float) -> None:
+        s, w = self.state, self.window
+        event = {"event": "train", "step": s.step, "epoch": s.epoch, "loss": round(w.loss / w.steps, 4), "lr": lr,
+                 "tokens_per_s": round(w.tokens / elapsed, 1),
+                 **({"teacher_prob": round(teacher, 4)} if self.tc.scheduled_sampling is not None else {}),
+                 "time": round(time.time() - self.started, 1)}
+        self.events.emit(event)
+        if not sys.stderr.isatty():
+            self.log.line(f"step {s.step:,} epoch {s.epoch} | loss {event['loss']:.3f} | lr {lr:.1e} | "
+                          f"{event['tokens_per_s']:,.0f} tok/s")
+        self.window = Window()
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def after_update(self, finite: bool, end_of_epoch: bool) -> None:
+        """A validation (and checkpoint) when one is due, else a checkpoint when train.save_every says so."""
+        tc, step = self.tc, self.state.step
+        if (tc.valid_every and finite and step % tc.valid_every == 0) or (not tc.valid_every and end_of_epoch):
+            self.last_valid = self.validate(scheduled=True)
+            self.save("validation")
+            self.stopped = self.should_stop(self.last_valid)
+        elif tc.save_every and finite and step % tc.save_every == 0:
+            self.save("periodic")
+
+    # ---- validation and stopping --------------------------------------------------------------------------------
+
+    def validate(self, scheduled: bool) -> dict[str, Any]:
+        """The task's validation; best.safetensors when the primary metric improves. A scheduled validation also
+        keeps a snapshot and counts towards early stopping and the plateau schedule (the one after the loop
+        does not)."""
+        s = self.state
+        result = self.task.validate(self.model, self.data, self.vocab)
+        self.task.after_validation(self.model, self.data, self.vocab, self.run_dir, s.step)
+        value = result[self.metric.name]
+        is_best = self.metric.better(value, s.best)
+        if is_best:
+            s.best = value
+            ckpt.save_weights(self.run_dir / ckpt.BEST, self.model, s.step)
+        if scheduled:
+            self.count_validation(value)
+        self.last_valid_step = s.step
+        self.events.emit({"event": "valid", "step": s.step, "epoch": self.epoch_of_step, **result, "lr": self.lr,
+                          "best": is_best, "time": round(time.time() - self.started, 1)})
+        self.log.line(f"valid step {s.step:,} | {self.task.summarize(result)}" + (" | best" if is_best else ""))
+        return result
+
+    def count_validation(self, value: float) -> None:
+        s = self.state
+        ckpt.save_snapshot(self.run_dir, self.model, s.step, self.metric.name, value, self.tc.keep_checkpoints)
+        if self.metric.better(value, s.patience_best):
+            s.patience_best, s.bad_validations = value, 0
+        else:
+            s.bad_validations += 1
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step(value)
+
+    def should_stop(self, result: dict[str, Any]) -> str:
+        """Why training stops after this validation ("" when it goes on)."""
+        tc, name = self.tc, self.metric.name
+        if tc.stop_at is not None and self.metric.reached(result[name], tc.stop_at):
+            return f"reached {name} {result[name]} (train.stop_at={tc.stop_at})"
+        if tc.patience is not None and self.state.bad_validations >= tc.patience:
+            return f"no improvement in {tc.patience} validations (early stopping)"
+        if tc.lr_schedule == "plateau" and self.lr < tc.min_lr:
+            return f"learning rate fell below train.min_lr={tc.min_lr}"
+        return ""
+
+    def epochs_done(self) -> str:
+        return f"reached {self.tc.epochs} epochs" if self.state.epoch > self.tc.epochs else ""
+
+    def steps_done(self) -> str:
+        limit = self.tc.max_steps
+        return f"reached {limit} steps" if limit is not None and self.state.step >= limit else ""
+
+    def finish(self) -> TrainResult:
+        """A last validation unless the last update had one, the final checkpoint, the `end` event."""
+        s = self.state
+        if self.last_valid_step != s.step:
+            self.last_valid = self.validate(scheduled=False)
+        self.save("final")
+        self.events.emit({"event": "end", "step": s.step, "reason": self.stopped,
+                          "time": round(time.time() - self.started, 1)})
+        self.events.close()
+        skipped = f" ({s.nonfinite} batches skipped for non-finite values)" if s.nonfinite else ""
+        self.log.line(f"stopped: {self.stopped}; {s.step:,} updates{skipped} in {time.time() - self.started:.0f} s; "
+                      f"best {self.metric.name} {s.best}; weights in {self.run_dir}")
+        return TrainResult(self.run_dir, s.step, s.epoch - 1 + s.batch_in_epoch / max(1, len(self.plan)),
+                           time.time() - self.started, s.best, self.last_valid, self.stopped, s.nonfinite)

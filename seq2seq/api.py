@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from .checkpoint import load_run
+from .checkpoint import Run, load_run
 from .config import Config
 from .data.tokenizers import UNK, Tokenizer
 from .ensemble import Ensemble
@@ -55,16 +55,16 @@ class Translator:
         run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
         if not run_dirs:
             raise UserError("no run directory given")
-        config, model, src_tok, tgt_tok = load_run(run_dirs[0], which, resolved)
-        members = [model]
+        run = _text_run(run_dirs[0], which, resolved)
+        (src_tok, tgt_tok), members = run.vocab, [run.model]
         for other in run_dirs[1:]:
-            _, member, other_src, other_tgt = load_run(other, which, resolved)
-            for side, mine, theirs in (("source", src_tok, other_src), ("target", tgt_tok, other_tgt)):
+            member = _text_run(other, which, resolved)
+            for side, mine, theirs in (("source", src_tok, member.vocab[0]), ("target", tgt_tok, member.vocab[1])):
                 if not same_vocabulary(mine, theirs):
                     raise UserError(f"cannot ensemble {run_dirs[0]} and {other}: their {side} vocabularies differ "
                                     f"(train members with --set tokenizer.from_run={run_dirs[0]})")
-            members.append(member)
-        return cls(config, model, src_tok, tgt_tok, resolved, members)
+            members.append(member.model)
+        return cls(run.config, run.model, src_tok, tgt_tok, resolved, members)
 
     def translate(self, texts: list[str], batch_size: Optional[int] = None, beam_size: Optional[int] = None,
                   alpha: Optional[float] = None, warn: Optional[Callable[[str], None]] = None,
@@ -128,6 +128,16 @@ class Translator:
     @property
     def has_attention(self) -> bool:
         return self.ensemble.has_attention
+
+
+def _text_run(run_dir: str | Path, which: str, device) -> Run:
+    """A run whose task reads and writes text (a translation run), or a one-line error naming its task."""
+    from .tasks import TranslationTask
+
+    run = load_run(run_dir, which, device)
+    if not isinstance(run.task, TranslationTask):
+        raise UserError(f"{run_dir} is a {run.config.task} run: translating needs text in and text out")
+    return run
 
 
 def same_vocabulary(a: Tokenizer, b: Tokenizer) -> bool:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 import json
 import pickle
 import warnings
@@ -77,7 +78,7 @@ def check_format(run_dir: Path) -> int:
         raise UserError(f"{path}: unreadable format file") from None
     if version not in READS_FORMATS:
         raise UserError(f"{run_dir}: run-directory format {version} is not supported by this version "
-                        f"(reads formats {', '.join(map(str, READS_FORMATS))})")
+                        f"(reads format {' and '.join(map(str, READS_FORMATS))})")
     return version
 
 
@@ -175,20 +176,28 @@ def load_train_state(path: Path, required: Sequence[str] = ()) -> dict[str, Any]
     return state
 
 
-def load_run(run_dir: str | Path, which: str = "best",
-             device: str = "cpu") -> tuple[Config, torch.nn.Module, Tokenizer, Tokenizer]:
-    """(config, model in eval mode, src tokenizer, tgt tokenizer) from a run directory; the run's task builds the
-    model."""
+@dataclass
+class Run:
+    """A loaded run directory: its config, its task, the model (eval mode) and the task's vocabulary."""
+
+    config: Config
+    task: Any                     # tasks.Task
+    model: torch.nn.Module
+    vocab: Any                    # translation: (source, target) tokenizers; frames tasks: the text tokenizer
+
+
+def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> Run:
+    """A run directory's config, task, model (built by the task, weights `which`) and vocabulary."""
     from .tasks import get_task
 
     run_dir = Path(run_dir)
     config = read_config(run_dir)
     task = get_task(config)
-    src_tok, tgt_tok = vocab = task.load_vocab(run_dir)
+    vocab = task.load_vocab(run_dir)
     model = task.build_model(vocab)
     path = weights_path(run_dir, which)
     apply_weights(model, load_weights(path), path)
-    return config, model.to(device).eval(), src_tok, tgt_tok
+    return Run(config, task, model.to(device).eval(), vocab)
 
 
 def weights_path(run_dir: Path, which: str) -> Path:

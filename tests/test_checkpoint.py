@@ -120,7 +120,8 @@ def test_saved_then_loaded_model_equals_the_in_memory_model_that_was_saved(tmp_p
 
     config = small(max_steps=2, attention_plots=0)
     train(config, tmp_path, verbose=False)
-    run_config, model, src_tok, tgt_tok = load_run(tmp_path, "best")
+    loaded_run = load_run(tmp_path, "best")
+    run_config, model, (src_tok, tgt_tok) = loaded_run.config, loaded_run.model, loaded_run.vocab
     fresh = {k: v.clone() for k, v in model.state_dict().items()}
     with torch.no_grad():                           # weights no file holds yet, and no initialisation could give
         g = torch.Generator().manual_seed(1234)
@@ -130,7 +131,7 @@ def test_saved_then_loaded_model_equals_the_in_memory_model_that_was_saved(tmp_p
     assert any(not torch.equal(saved[k], fresh[k]) for k in saved)
     save_weights(tmp_path / BEST, model, step=99)
 
-    _, loaded, _, _ = load_run(tmp_path, "best")
+    loaded = load_run(tmp_path, "best").model
     assert loaded is not model
     state = loaded.state_dict()
     assert state.keys() == saved.keys()

@@ -126,7 +126,8 @@ BEAM_WINS_BEAM = "e a d b e a"              # log-probability -1.0344
 
 
 def test_beam_search_finds_a_strictly_better_hypothesis_than_greedy():
-    config, model, src_tok, tgt_tok = load_run(FIXTURE_RUN)
+    run = load_run(FIXTURE_RUN)
+    config, model, (src_tok, tgt_tok) = run.config, run.model, run.vocab
     src = src_tok.encode(BEAM_WINS_INPUT)
     limits = dict(max_len_a=config.decode.max_len_a, max_len_b=config.decode.max_len_b)
     [[g]] = decode_all(model, [src], SearchOptions(**limits), batch_size=1)

@@ -69,7 +69,8 @@ def test_training_uses_train_label_smoothing(tmp_path):
     losses: list[float] = []
     train(config, tmp_path, verbose=False, on_step=lambda step, loss: losses.append(loss))
     assert len(losses) == 1
-    _, model, src_tok, tgt_tok = load_run(tmp_path, "last")
+    run = load_run(tmp_path, "last")
+    model, (src_tok, tgt_tok) = run.model, run.vocab
     src = [src_tok.encode(line) for line in read_lines(tmp_path / "data" / "train.src")]
     tgt = [tgt_tok.encode(line) for line in read_lines(tmp_path / "data" / "train.tgt")]
     assert len(src) == 16

@@ -48,8 +48,8 @@ class TokenHead(nn.Module):
     def embed(self, ids: Tensor) -> Tensor:
         return self.dropout(self.embedding(ids))                  # (..., embedding)
 
-    def logits(self, out: Tensor) -> Tensor:
-        return self.generator(out)                                # (..., vocab)
+    def predict(self, out: Tensor) -> Tensor:
+        return self.generator(out)                                # (..., vocab) logits
 
     def log_probs(self, out: Tensor) -> Tensor:
         """(rows, vocab) fp32 log-probabilities for search; PAD and BOS are inputs only, never generated."""

@@ -45,10 +45,10 @@ class Seq2Seq(nn.Module):
         return self.encoder(src, lengths)
 
     def teacher_forced(self, batch: Batch) -> tuple[Tensor, Optional[Tensor]]:
-        """Teacher forcing: logits (batch, tgt_len, vocab) — or the decoder outputs for a frame head — and
-        attention (batch, tgt_len, src_len) or None."""
+        """Teacher forcing: the head's predictions — logits (batch, tgt_len, vocab), or (frames, stop logits) —
+        and attention (batch, tgt_len, src_len) or None."""
         out, attention = self.decoder(batch.tgt_in, self.encode(batch.src, batch.src_lengths))
-        return (self.head.logits(out) if hasattr(self.head, "logits") else out), attention
+        return self.head.predict(out), attention
 
     def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
         """The training loss, summed over real target positions (divide by batch.n_tokens for the mean): the head's

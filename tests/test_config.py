@@ -116,3 +116,9 @@ def test_device_names():
             resolve_device("cuda:0")
     with pytest.raises(UserError, match="expected auto, cpu, cuda"):
         resolve_device("tpu")
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs" / "synthetic").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_synthetic_frames_recipe_is_a_valid_config_of_its_task(path):
+    config = load_config(path)
+    assert config.task == path.stem and config.data.synthetic.feature_size > 0

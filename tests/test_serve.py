@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
+from seq2seq.checkpoint import FORMAT_VERSION
 from seq2seq.api import Translator
 from seq2seq.cli import main
 from seq2seq.config import ServeSettings
@@ -153,7 +154,7 @@ def test_batching_off_decodes_each_request_alone(run_dir):
 
 def test_info_docs_and_page_are_served_without_a_cdn(server, run_dir):
     info = httpx.get(f"{server.url}/info").json()
-    assert info["format_version"] == 1 and info["attention"] is True
+    assert info["format_version"] == FORMAT_VERSION and info["attention"] is True
     assert info["vocab"]["source"] > 4 and info["model"]["decoder"]["attention"] == "bahdanau"
     assert info["serve"]["max_texts"] == 10
     docs = httpx.get(f"{server.url}/docs")

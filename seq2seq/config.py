@@ -14,7 +14,7 @@ import math
 
 import os
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, ClassVar, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -382,13 +382,18 @@ class _TaskConfig(_Strict):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
-    def _metric_default(self, metric: str, allowed: tuple[str, ...]) -> None:
+    PRIMARY_METRIC: ClassVar[str] = ""           # train.valid_metric when the config does not set it
+    METRICS: ClassVar[tuple[str, ...]] = ()      # what train.valid_metric may name for this task
+
+    @model_validator(mode="after")
+    def _metric(self) -> "_TaskConfig":
         """The task's primary metric when train.valid_metric was not given; a named error when it does not apply."""
         if "valid_metric" not in self.train.model_fields_set:
-            self.train.__dict__["valid_metric"] = metric
-        elif self.train.valid_metric not in allowed:
+            self.train.__dict__["valid_metric"] = self.PRIMARY_METRIC
+        elif self.train.valid_metric not in self.METRICS:
             raise ValueError(f"train.valid_metric={self.train.valid_metric!r} is not reported by task {self.task} "
-                             f"(allowed: {', '.join(allowed)})")
+                             f"(allowed: {', '.join(self.METRICS)})")
+        return self
 
 
 class TranslationConfig(_TaskConfig):
@@ -397,10 +402,8 @@ class TranslationConfig(_TaskConfig):
     task: Literal["translation"] = Field("translation", description="translation | speech_to_text | text_to_speech")
     data: DataConfig
 
-    @model_validator(mode="after")
-    def _metric(self) -> "TranslationConfig":
-        self._metric_default("bleu", ("bleu", "chrf", "loss", "accuracy"))
-        return self
+    PRIMARY_METRIC = "bleu"
+    METRICS = ("bleu", "chrf", "loss", "accuracy")
 
 
 class SpeechToTextConfig(_TaskConfig):
@@ -410,10 +413,8 @@ class SpeechToTextConfig(_TaskConfig):
     data: FramesDataConfig
     model: SpeechToTextModelConfig = SpeechToTextModelConfig()
 
-    @model_validator(mode="after")
-    def _metric(self) -> "SpeechToTextConfig":
-        self._metric_default("wer", ("wer", "cer", "loss", "accuracy"))
-        return self
+    PRIMARY_METRIC = "wer"
+    METRICS = ("wer", "cer", "loss", "accuracy")
 
 
 class TextToSpeechConfig(_TaskConfig):
@@ -423,10 +424,8 @@ class TextToSpeechConfig(_TaskConfig):
     data: FramesDataConfig
     model: TextToSpeechModelConfig = TextToSpeechModelConfig()
 
-    @model_validator(mode="after")
-    def _metric(self) -> "TextToSpeechConfig":
-        self._metric_default("loss", ("loss", "l1"))
-        return self
+    PRIMARY_METRIC = "loss"
+    METRICS = ("loss", "l1")
 
 
 Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig]

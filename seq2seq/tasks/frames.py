@@ -14,6 +14,7 @@ from typing import Sequence
 import torch
 
 from .. import checkpoint as ckpt
+from ..data.batching import Batch
 from ..data.synthetic_frames import FramesSplit, generate
 from ..data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
 from ..errors import UserError, warn
@@ -70,6 +71,23 @@ class FramesTask(Task):
 
     def pairs(self, split: FramesSplit, tok: Tokenizer) -> tuple[list[torch.Tensor], list[list[int]]]:
         return list(split.frames), [tok.encode(t) for t in split.texts]
+
+    def sides(self, frames: list, ids: list) -> tuple[list, list]:
+        """(sources, targets): which side the model reads and which it writes."""
+        raise NotImplementedError
+
+    def make_batch(self, sources: list, targets: list) -> Batch:
+        raise NotImplementedError
+
+    def encode(self, data: Splits, vocab: Tokenizer) -> FramesTextData:
+        frames, ids = self.pairs(data["train"], vocab)
+        keep = self.kept(frames, ids)
+        train_src, train_tgt = self.sides([frames[i] for i in keep], [ids[i] for i in keep])
+        valid_src, valid_tgt = self.sides(*self.pairs(data["valid"], vocab))
+        return FramesTextData(train_src, train_tgt, valid_src, valid_tgt, list(data["valid"].texts),
+                              f"data: {len(keep):,} training pairs of {len(frames):,}; {len(valid_src):,} validation "
+                              f"pairs; {self.feature_size} values per frame; vocabulary {vocab.vocab_size:,}",
+                              self.make_batch)
 
     def kept(self, frames: list[torch.Tensor], ids: list[list[int]]) -> list[int]:
         """Indices of the training pairs within data.max_len on both sides, with a warning for the others."""

@@ -8,14 +8,13 @@ import math
 
 import torch
 
-from ..data.batching import make_batch, pad_frames
+from ..data.batching import Batch, make_batch, pad_frames
 from ..data.tokenizers import Tokenizer
 from ..metrics import char_error_rate, exact_match, word_error_rate
 from ..model.frontends import FrameFrontend
 from ..model.heads import TokenHead
 from ..model.seq2seq import Seq2Seq
 from ..search import decode_all, search_options
-from .base import Splits
 from .frames import FramesTask, FramesTextData
 
 
@@ -23,15 +22,11 @@ class SpeechToTextTask(FramesTask):
     name = "speech_to_text"
     metrics = ("loss", "ppl", "wer", "cer", "accuracy")
 
-    def encode(self, data: Splits, vocab: Tokenizer) -> FramesTextData:
-        frames, ids = self.pairs(data["train"], vocab)
-        keep = self.kept(frames, ids)
-        valid_frames, valid_ids = self.pairs(data["valid"], vocab)
-        return FramesTextData([frames[i] for i in keep], [ids[i] for i in keep], valid_frames, valid_ids,
-                              list(data["valid"].texts),
-                              f"data: {len(keep):,} training pairs of {len(frames):,}; {len(valid_frames):,} "
-                              f"validation pairs; {self.feature_size} features per frame; vocabulary "
-                              f"{vocab.vocab_size:,}", make_batch)
+    def sides(self, frames: list, ids: list) -> tuple[list, list]:
+        return frames, ids
+
+    def make_batch(self, sources: list, targets: list) -> Batch:
+        return make_batch(sources, targets)
 
     def build_model(self, vocab: Tokenizer) -> Seq2Seq:
         m = self.config.model

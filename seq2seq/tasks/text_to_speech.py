@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import torch
 
-from ..data.batching import make_frame_batch, pad_sources
+from ..data.batching import Batch, make_frame_batch, pad_sources
 from ..data.tokenizers import Tokenizer
 from ..model.frontends import TokenFrontend
 from ..model.heads import FrameHead
 from ..model.seq2seq import Seq2Seq
 from ..search import FrameOutput, generate_frames
-from .base import Splits
 from .frames import FramesTask, FramesTextData
 
 
@@ -20,18 +19,11 @@ class TextToSpeechTask(FramesTask):
     name = "text_to_speech"
     metrics = ("loss", "l1", "length_match", "free_l1")
 
-    def make_batch(self, sources, targets):
-        return make_frame_batch(sources, targets, self.config.model.head.reduction)
+    def sides(self, frames: list, ids: list) -> tuple[list, list]:
+        return ids, frames
 
-    def encode(self, data: Splits, vocab: Tokenizer) -> FramesTextData:
-        frames, ids = self.pairs(data["train"], vocab)
-        keep = self.kept(frames, ids)
-        valid_frames, valid_ids = self.pairs(data["valid"], vocab)
-        return FramesTextData([ids[i] for i in keep], [frames[i] for i in keep], valid_ids, valid_frames,
-                              list(data["valid"].texts),
-                              f"data: {len(keep):,} training pairs of {len(frames):,}; {len(valid_frames):,} "
-                              f"validation pairs; vocabulary {vocab.vocab_size:,}; {self.feature_size} values per "
-                              f"frame", self.make_batch)
+    def make_batch(self, sources: list, targets: list) -> Batch:
+        return make_frame_batch(sources, targets, self.config.model.head.reduction)
 
     def build_model(self, vocab: Tokenizer) -> Seq2Seq:
         m = self.config.model

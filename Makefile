@@ -18,8 +18,9 @@ install: $(BIN)/seq2seq
 demo: install
 	$(BIN)/seq2seq demo
 
+# -n auto: one test process per core (tests/conftest.py gives each one torch thread)
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # make bench RUN=runs/m30k_ref: every benchmark of docs/performance.md, one after another (about 40 min on 2 cores;
 # RUN is a trained reference model for the decoding benchmark). Results: benchmarks/results/*.json.

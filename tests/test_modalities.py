@@ -80,6 +80,12 @@ def test_frame_batches_pad_without_changing_the_loss():
     assert abs(together - alone) < 1e-4
     batch = make_frame_batch(src, tgt, 3)
     assert batch.n_tokens == 3 + 1 and batch.stop_target.tolist() == [[False, False, True], [True, False, False]]
+    # the frames that only round the last step up to r = 3 count for nothing either, whatever they hold
+    noisy = make_frame_batch(src, tgt, 3)
+    padding = ~noisy.frame_mask.view(2, -1, 3).unsqueeze(-1).expand(-1, -1, -1, 8).reshape(noisy.tgt_out.shape)
+    noisy.tgt_out[padding] = 100.0
+    with torch.no_grad():
+        assert abs(float(model(noisy)) - together) < 1e-4
 
 
 def test_frame_sources_encode_the_same_alone_or_in_a_batch():

@@ -49,15 +49,15 @@ def child(family: str, length: int, threads: int, repeat: int) -> None:
     config = common.reference_config(FAMILIES[family])
     model = Seq2Seq.for_text(config.model, VOCAB, VOCAB).eval()
     src = torch.randint(4, VOCAB, (1, length))
-    lengths, mask = torch.tensor([length]), torch.ones(1, length, dtype=torch.bool)
+    lengths = torch.tensor([length])
     limit = torch.tensor([length])
     base = rss_mib()
     out = {"family": family, "length": length, "threads": threads}
     with torch.no_grad():
         for name, beam in (("greedy", 1), ("beam5", 5)):
             opts = SearchOptions(beam_size=beam, min_len=length, max_len=length)
-            run = (lambda: greedy(model, src, lengths, mask, limit, opts)) if beam == 1 else \
-                  (lambda: beam_search(model, src, lengths, mask, limit, opts))
+            run = (lambda: greedy(model, src, lengths, limit, opts)) if beam == 1 else \
+                  (lambda: beam_search(model, src, lengths, limit, opts))
             run()                                                              # warm-up
             times = []
             for _ in range(repeat):

@@ -39,8 +39,8 @@ def forced_greedy(model, sources: list[list[int]], k: int, limit: int = 80) -> l
     out: list[list[int]] = []
     with torch.no_grad():
         for start in range(0, len(sources), 100):
-            src, lengths, mask = pad_sources(sources[start : start + 100])
-            states = ens.start(src, lengths, mask)
+            src, lengths, _ = pad_sources(sources[start : start + 100])
+            states = ens.start(src, lengths)
             y = torch.full((src.size(0),), BOS, dtype=torch.long)
             tokens = []
             for t in range(limit):

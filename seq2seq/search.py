@@ -183,6 +183,60 @@ def greedy(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max_len:
     return results  # type: ignore[return-value]
 
 
+class Ended:
+    """The hypotheses beam search has finished, per sentence, and what a live beam must beat to still matter."""
+
+    def __init__(self, sentences: int, lengths: list[int], opts: SearchOptions, device: torch.device):
+        self.lists: list[list[Hypothesis]] = [[] for _ in range(sentences)]
+        self.lengths, self.opts = lengths, opts                           # real encoder positions per sentence
+        self.eos_count = torch.zeros(sentences, dtype=torch.long, device=device)   # (B,) ended with EOS
+        # rank of each sentence's n_best-th hypothesis (-inf until it has n_best)
+        self.nth_rank = torch.full((sentences,), float("-inf"), device=device)     # (B,)
+
+    def add_eos(self, is_eos: Tensor, paths: Tensor, scores: Tensor, source_row: Tensor,
+                attention: Optional[Tensor], active: Tensor) -> None:
+        """Candidates ending with EOS (an event per hypothesis). is_eos, scores, source_row (n, 2K); paths
+        (n, 2K, t+1); attention (n*K, t+1, src_len) of the rows they came from, or None."""
+        self.eos_count[active] += is_eos.sum(1)
+        for i, j in is_eos.nonzero().tolist():
+            sentence = int(active[i])
+            att = None if attention is None else attention[int(source_row[i, j])]
+            self.lists[sentence].append(_finish(paths[i, j], float(scores[i, j]), att, True, self.lengths[sentence],
+                                                self.opts))
+        if self.opts.stop_early:
+            for sentence in set(active[is_eos.any(1)].tolist()):
+                ranks = sorted((h.rank for h in self.lists[sentence]), reverse=True)
+                if len(ranks) >= self.opts.n_best:
+                    self.nth_rank[sentence] = ranks[self.opts.n_best - 1]
+
+    def complete(self, active: Tensor, scores: Tensor, lp_limit: Tensor) -> Tensor:
+        """(n,) sentences whose n-best list can no longer change: beam_size hypotheses ended, or (stop_early) no
+        live beam can outrank the n-best any more — a live beam's rank is at best score / lp(limit), as
+        log-probabilities only fall, the length penalty grows at most to the limit's and coverage is <= 0."""
+        full = self.eos_count[active] >= scores.size(1)
+        if self.opts.stop_early:
+            best_possible = (scores / lp_limit.unsqueeze(1)).max(1)[0]    # (n,)
+            full = full | (best_possible < self.nth_rank[active])
+        return full
+
+    def add_cut(self, cut: Tensor, history: Tensor, scores: Tensor, attention: Optional[Tensor],
+                active: Tensor) -> None:
+        """Sentences `cut` (n,) at their length limit: their live beams count, unfinished."""
+        K = scores.size(1)
+        for i in cut.nonzero().squeeze(1).tolist():
+            sentence = int(active[i])
+            for k in torch.isfinite(scores[i]).nonzero().squeeze(1).tolist():
+                r = i * K + k
+                self.lists[sentence].append(_finish(history[r], float(scores[i, k]),
+                                                    None if attention is None else attention[r], False,
+                                                    self.lengths[sentence], self.opts))
+
+    def n_best(self) -> list[list[Hypothesis]]:
+        for hyps in self.lists:
+            hyps.sort(key=lambda h: -h.rank)
+        return [hyps[: self.opts.n_best] for hyps in self.lists]
+
+
 class GreedyPath:
     """Beam search's greedy fallback: which beam holds the greedy path (the argmax extension of the greedy prefix)
     while it stays in the beam, and which sentences lost it — or stopped while it could still win; greedy search
@@ -267,10 +321,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max
     keep_attention = opts.attention or opts.beta > 0
     active = torch.arange(B, device=device)                              # (n,) original index of each live sentence
     limits = max_len.to(device)
-    n_finished = torch.zeros(B, dtype=torch.long, device=device)         # (B,) hypotheses ended with EOS
-    finished: list[list[Hypothesis]] = [[] for _ in range(B)]
-    # rank of each sentence's n_best-th finished hypothesis (-inf until it has n_best): what a live beam must beat
-    nth_rank = torch.full((B,), float("-inf"), device=device)           # (B,)
+    ended = Ended(B, lengths, opts, device)
     lp_limit = length_penalty(limits.float(), opts.alpha)                # (B,) largest length penalty reachable
     fallback = GreedyPath(B, opts.greedy_fallback and K > 1, device)
     for t in range(int(max_len.max())):
@@ -288,17 +339,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max
         is_eos = (token == EOS) & torch.isfinite(top_scores)
         is_eos[:, K:] = False
         if bool(is_eos.any()):
-            n_finished[active] += is_eos.sum(1)
-            for i, j in is_eos.nonzero().tolist():
-                sentence = int(active[i])
-                att = None if attention_full is None else attention_full[int(source_row[i, j])]
-                finished[sentence].append(_finish(paths[i, j], float(top_scores[i, j]), att, True,
-                                                  lengths[sentence], opts))
-            if opts.stop_early:
-                for sentence in set(active[is_eos.any(1)].tolist()):
-                    ranks = sorted((h.rank for h in finished[sentence]), reverse=True)
-                    if len(ranks) >= opts.n_best:
-                        nth_rank[sentence] = ranks[opts.n_best - 1]
+            ended.add_eos(is_eos, paths, top_scores, source_row, attention_full, active)
         # the K best candidates that go on (non-EOS, in rank order)
         order = torch.argsort((token == EOS).int(), dim=1, stable=True)[:, :K]  # (n, K)
         fallback.follow(logp.view(n, K, vocab), top_idx, order, is_eos, active)
@@ -311,22 +352,9 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max
         # beams move only within their sentence, so the encoder memory stays as it is: reorder decoder states only
         states = ens.select_decoder(states, keep_rows)
         at_limit = t + 1 >= limits[active]                               # (n,)
-        full = n_finished[active] >= K                                   # (n,)
-        if opts.stop_early:
-            # a live beam's rank can at best become score / lp(limit): log-probabilities only fall, the length
-            # penalty grows at most to the limit's, and the coverage penalty is <= 0. When no live beam can beat
-            # the n-best finished hypotheses, more steps cannot change what this sentence returns.
-            best_possible = (scores / lp_limit[active].unsqueeze(1)).max(1)[0]   # (n,)
-            full = full | (best_possible < nth_rank[active])
-        cut = at_limit & ~full                                           # stopped by the limit: live beams count
-        for i in cut.nonzero().squeeze(1).tolist():
-            sentence = int(active[i])
-            for k in torch.isfinite(scores[i]).nonzero().squeeze(1).tolist():
-                r = i * K + k
-                finished[sentence].append(_finish(history[r], float(scores[i, k]),
-                                                  None if attention is None else attention[r], False,
-                                                  lengths[sentence], opts))
-        fallback.check_stop(full, scores, limits, active, finished, opts.alpha)
+        full = ended.complete(active, scores, lp_limit[active])         # (n,)
+        ended.add_cut(at_limit & ~full, history, scores, attention, active)   # stopped by the limit
+        fallback.check_stop(full, scores, limits, active, ended.lists, opts.alpha)
         done = at_limit | full
         if bool(done.all()):
             break
@@ -338,12 +366,8 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max
             states = ens.select(states, live_rows)
             if attention is not None:
                 attention = attention[live_rows]
-    fallback.rescue(ens, src, src_lengths, max_len, opts, start, finished)
-    results = []
-    for hyps in finished:
-        hyps.sort(key=lambda h: -h.rank)
-        results.append(hyps[: opts.n_best])
-    return results
+    fallback.rescue(ens, src, src_lengths, max_len, opts, start, ended.lists)
+    return ended.n_best()
 
 
 @torch.no_grad()

@@ -29,6 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"seq2seq {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    _add_train(sub)
+    _add_translate(sub)
+    _add_attention(sub)
+    _add_report(sub)
+    _add_evaluate(sub)
+    _add_demo(sub)
+    _add_average(sub)
+    _add_serve(sub)
+    sub.add_parser("config", help="list every config field with its default and description")
+    return p
+
+
+def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a model from a YAML config", epilog=EPILOG_TRAIN,
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Train a model. The run directory receives the resolved config, the tokenizer, "
@@ -40,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config field, e.g. --set train.lr=5e-4 (repeatable)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
 
+
+def _add_translate(sub) -> None:
     tr = sub.add_parser("translate", help="translate lines from stdin or a file, one output line per input line",
                         description="Greedy or beam search. Writes exactly one detokenized line per input line, in order; "
                                     "an empty input line gives an empty output line.")
@@ -58,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "matrix of the best hypothesis and its hard (argmax) alignment (format: README)")
     _decode_options(tr)
 
+
+def _add_attention(sub) -> None:
     at = sub.add_parser("attention", help="plot the attention of translations as heatmaps (PNG/SVG)",
                         description="Translate each sentence and write one heatmap per sentence: source pieces "
                                     "along x, generated pieces along y, attention weights as colour (with --beam-size "
@@ -70,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     at.add_argument("--output-dir", "-o", help="where to write (default: RUN_DIR/attention)")
     _decode_options(at)
 
+
+def _add_report(sub) -> None:
     rp = sub.add_parser("report", help="write a self-contained HTML report of a run (curves, samples, attention)",
                         description="One HTML file with everything inlined: training curves from metrics.jsonl, the "
                                     "first validation sentences translated by the best checkpoint, and the attention "
@@ -79,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--samples", type=int, default=10, help="validation sentences to translate (default 10)")
     rp.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
 
+
+def _add_evaluate(sub) -> None:
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
                         description="Translate --src and score it against --ref with sacreBLEU (BLEU and chrF, "
                                     "default 13a tokenization, cased, on detokenized text).")
@@ -89,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     _decode_options(ev)
 
+
+def _add_demo(sub) -> None:
     d = sub.add_parser("demo", help="generate a date-normalisation task, train a Bahdanau model, show results",
                        description="The built-in default: human-written dates ('Thursday, 25th of June 2009', "
                                    "'06/25/09', ...) to ISO 2009-06-25. Generated in-process from a seed, trained on "
@@ -97,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=1, help="training seed")
     d.add_argument("--quiet", action="store_true")
 
+
+def _add_average(sub) -> None:
     a = sub.add_parser("average", help="average the weights of a run's last or best N validation snapshots",
                        description="Checkpoint averaging: writes a new run directory whose weights are the mean of "
                                    "N snapshots kept in RUN_DIR/checkpoints/ (see train.keep_checkpoints).")
@@ -106,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--best", type=int, metavar="N", help="the N snapshots with the best validation metric")
     a.add_argument("-o", "--output", required=True, help="new run directory")
 
+
+def _add_serve(sub) -> None:
     sv = sub.add_parser("serve", help="serve a run over HTTP: JSON API with dynamic batching, attention web page",
                         description="Start a FastAPI/uvicorn server: POST /translate, GET /health, GET /info, "
                                     "OpenAPI docs at /docs, and the attention web page at /. Concurrent requests "
@@ -124,9 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
                             metavar="S" if name == "timeout_s" else "N", help=f"{field.description} (default {default})")
     sv.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
     sv.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
-
-    sub.add_parser("config", help="list every config field with its default and description")
-    return p
 
 
 def _decode_options(p: argparse.ArgumentParser) -> None:

@@ -194,9 +194,6 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, HTTPException
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.responses import FileResponse, HTMLResponse
-    from fastapi.staticfiles import StaticFiles
 
     settings = settings or ServeSettings()
     translator = Translator.load(run_dir, device=device)
@@ -219,18 +216,7 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
                          "is wrong (the detail says which)"}, 504: {"description": "timed out"}})
     async def translate(request: TranslateRequest) -> dict[str, Any]:
         beam = request.beam_size or default_beam
-        problems = []
-        if len(request.texts) > settings.max_texts:
-            problems.append(f"texts: {len(request.texts)} texts; this server takes at most {settings.max_texts} per "
-                            f"request (--max-texts)")
-        for i, text in enumerate(request.texts):
-            if len(text) > settings.max_chars:
-                problems.append(f"texts[{i}]: {len(text):,} characters; at most {settings.max_chars:,} per text "
-                                f"(--max-chars)")
-                break
-        for name, value in (("beam_size", beam), ("n_best", request.n_best)):   # n_best widens the beam
-            if value > settings.max_beam:
-                problems.append(f"{name}: {value}; at most {settings.max_beam} (--max-beam)")
+        problems = _over_limits(request, beam, settings)
         if problems:
             raise HTTPException(status_code=422, detail="; ".join(problems))
         wants_attention = request.attention and translator.has_attention
@@ -243,16 +229,7 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
                                                         f"{settings.timeout_s:g} s (--timeout)") from None
         except UserError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        out = []
-        for hyps in results:
-            best = hyps[0]
-            item = {"text": best.text, "score": round(best.score, 6), "truncated": best.truncated,
-                    "n_best": [{"text": h.text, "score": round(h.score, 6)} for h in hyps]}
-            if request.attention:
-                item["src_tokens"], item["tgt_tokens"] = best.src_tokens, best.tokens
-                if wants_attention and best.attention is not None:
-                    item["attention"] = [[round(float(w), 5) for w in row] for row in best.attention]
-            out.append(item)
+        out = [_reply_item(hyps, request.attention, wants_attention) for hyps in results]
         return {"translations": out, "beam_size": beam, "batched_with": batched}
 
     @app.get("/health")
@@ -266,6 +243,45 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
                 "vocab": {"source": translator.src_tokenizer.vocab_size, "target": translator.tgt_tokenizer.vocab_size},
                 "attention": translator.has_attention, "model": config.model.model_dump(mode="json"),
                 "decode": config.decode.model_dump(mode="json"), "serve": settings.model_dump(mode="json")}
+
+    _add_pages(app)
+    return app
+
+
+def _over_limits(request: TranslateRequest, beam: int, settings: ServeSettings) -> list[str]:
+    """What in a request exceeds this server's limits, one phrase each naming the limit's option."""
+    problems = []
+    if len(request.texts) > settings.max_texts:
+        problems.append(f"texts: {len(request.texts)} texts; this server takes at most {settings.max_texts} per "
+                        f"request (--max-texts)")
+    for i, text in enumerate(request.texts):
+        if len(text) > settings.max_chars:
+            problems.append(f"texts[{i}]: {len(text):,} characters; at most {settings.max_chars:,} per text "
+                            f"(--max-chars)")
+            break
+    for name, value in (("beam_size", beam), ("n_best", request.n_best)):   # n_best widens the beam
+        if value > settings.max_beam:
+            problems.append(f"{name}: {value}; at most {settings.max_beam} (--max-beam)")
+    return problems
+
+
+def _reply_item(hyps: list, tokens: bool, attention: bool) -> dict[str, Any]:
+    """One input's reply: the best translation, its n-best list, and (asked for) tokens and attention."""
+    best = hyps[0]
+    item = {"text": best.text, "score": round(best.score, 6), "truncated": best.truncated,
+            "n_best": [{"text": h.text, "score": round(h.score, 6)} for h in hyps]}
+    if tokens:
+        item["src_tokens"], item["tgt_tokens"] = best.src_tokens, best.tokens
+        if attention and best.attention is not None:
+            item["attention"] = [[round(float(w), 5) for w in row] for row in best.attention]
+    return item
+
+
+def _add_pages(app) -> None:
+    """The web page, its assets, and the API docs served from local files (no CDN)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import FileResponse, HTMLResponse
+    from fastapi.staticfiles import StaticFiles
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> FileResponse:
@@ -285,8 +301,6 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
-
-    return app
 
 
 def _swagger_assets() -> Optional[str]:

@@ -60,9 +60,10 @@ class TextToSpeechTask(FramesTask):
         total, l1, steps, frames = 0.0, 0.0, 0, 0
         for batch in data.valid_batches(self.config.decode.batch_size):
             batch = batch.to(device)
-            total += float(model(batch))
+            out, _ = model.decoder(batch.tgt_in, model.encode(batch.src, batch.src_lengths))   # one teacher-forced pass
+            total += float(model.head.loss(out, batch))
             steps += batch.n_tokens
-            l1 += float(self._l1(model, batch))
+            l1 += float(self._l1(model.head, out, batch))
             frames += int(batch.frame_mask.sum())
         generated = self.synthesize(model, data.valid_src)
         model.train()
@@ -73,10 +74,9 @@ class TextToSpeechTask(FramesTask):
                 "free_l1": round(free_l1, 4)}
 
     @staticmethod
-    def _l1(model: Seq2Seq, batch) -> torch.Tensor:
-        """Summed |predicted − reference| over the real frames, teacher-forced."""
-        out, _ = model.decoder(batch.tgt_in, model.encode(batch.src, batch.src_lengths))
-        frames, _ = model.head.predict(out)                                  # (batch, steps, r, frame)
+    def _l1(head: FrameHead, out: torch.Tensor, batch) -> torch.Tensor:
+        """Summed |predicted − reference| over the real frames; out (batch, steps, output) teacher-forced."""
+        frames, _ = head.predict(out)                                        # (batch, steps, r, frame)
         real = batch.frame_mask.view(frames.shape[:3]).unsqueeze(-1)        # (batch, steps, r, 1)
         return ((frames - batch.tgt_out.view_as(frames)).abs() * real).sum()
 

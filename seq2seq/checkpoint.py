@@ -33,7 +33,7 @@ from safetensors.torch import save as save_safetensors_bytes
 from . import __version__
 from .config import Config, dump_config, validate
 from .data.tokenizers import Tokenizer, load_tokenizers
-from .errors import UserError
+from .errors import UserError, warn
 from .files import write_atomic
 
 FORMAT_VERSION = 2       # 2: weights named by frontend and head (`encoder.frontend.*`, `decoder.head.*`), `task:`
@@ -201,13 +201,34 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> R
 
 
 def weights_path(run_dir: Path, which: str) -> Path:
+    """The weights file `which` (best, last, or a path) names. `best` before the first validation falls back to
+    `last` with a warning saying which update it holds, and is refused while `last` holds untrained weights."""
     if which not in ("best", "last"):
         path = Path(which)
         return path if path.is_absolute() or path.exists() else run_dir / which
     path = run_dir / (BEST if which == "best" else LAST)
     if which == "best" and not path.is_file() and (run_dir / LAST).is_file():
-        return run_dir / LAST
+        return _last_instead_of_best(run_dir)
+    if which == "last" and path.is_file() and saved_step(path) == 0:
+        warn(f"{path} holds the untrained weights of update 0")
     return path
+
+
+def _last_instead_of_best(run_dir: Path) -> Path:
+    last = run_dir / LAST
+    step = saved_step(last)
+    if step == 0:
+        raise UserError(f"{run_dir} has no trained weights yet: best.safetensors appears at the first validation "
+                        f"(train.valid_every; default every epoch) and last.safetensors still holds update 0")
+    warn(f"{run_dir} has not been validated yet (no best.safetensors): using last.safetensors, the weights of "
+         f"update {step:,}")
+    return last
+
+
+def saved_step(path: Path) -> int:
+    """The update a weights file was saved at (-1 when it does not say)."""
+    step = read_metadata(path).get("step", "-1")
+    return int(step) if step.lstrip("-").isdigit() else -1
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ in code), and the resolved config is what a run directory stores.
 
 from __future__ import annotations
 
+import difflib
 import math
-
 import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Optional, Union
@@ -59,7 +59,12 @@ class DataConfig(_Strict):
     src_lang: Optional[str] = Field(None, description="source file suffix, e.g. de")
     tgt_lang: Optional[str] = Field(None, description="target file suffix, e.g. en")
     train: Optional[str] = Field(None, description="training corpus: prefix or .tsv file")
-    valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file")
+    valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file (absent: held out of "
+                                                   "train, see valid_split)")
+    valid_split: Optional[Union[int, float]] = Field(
+        None, description="without `valid`: hold out this share (0.05) or number (1000) of the training pairs, "
+                          "grouped by source sentence (default: 5%, at most 2,000)")
+    split_seed: int = Field(0, description="seed of the held-out validation split")
     test: Optional[str] = Field(None, description="test corpus, recorded with the run; never read in training")
     synthetic: Optional[SyntheticConfig] = Field(None, description="generate a built-in task instead of files")
     max_len: int = Field(100, gt=0, description="training pairs longer than this (in tokens, either side) are dropped")
@@ -67,13 +72,22 @@ class DataConfig(_Strict):
     @model_validator(mode="after")
     def _source(self) -> "DataConfig":
         if self.synthetic is None:
-            missing = [k for k in ("train", "valid") if getattr(self, k) is None]
-            if missing:
-                raise ValueError(f"needs {' and '.join(missing)} (or `synthetic`)")
+            if self.train is None:
+                raise ValueError("needs train (or `synthetic`)")
+            self._check_split()
             for name in (self.train, self.valid, self.test):
                 if name and not name.endswith(".tsv") and not (self.src_lang and self.tgt_lang):
                     raise ValueError(f"corpus {name!r} is a prefix, so src_lang and tgt_lang are required")
         return self
+
+    def _check_split(self) -> None:
+        share = self.valid_split
+        if share is not None and self.valid is not None:
+            raise ValueError("set valid or valid_split, not both (valid_split holds validation out of train)")
+        if isinstance(share, float) and not 0 < share < 1:
+            raise ValueError(f"valid_split={share}: a share must be between 0 and 1 (or give a count of pairs)")
+        if isinstance(share, int) and share < 1:
+            raise ValueError(f"valid_split={share}: a count of pairs must be >= 1")
 
 
 class TokenizerConfig(_Strict):
@@ -238,6 +252,9 @@ class TrainConfig(_Strict):
     min_lr: float = Field(1e-5, ge=0, description="training stops when a plateau schedule goes below this")
     valid_every: Optional[int] = Field(None, gt=0, description="validate every N updates (default: every epoch)")
     save_every: Optional[int] = Field(None, gt=0, description="also checkpoint every N updates between validations")
+    save_minutes: Optional[float] = Field(5.0, gt=0, description="also checkpoint when this many minutes passed since "
+                                                                "the last one (null: off); Ctrl-C and SIGTERM "
+                                                                "always save")
     keep_checkpoints: int = Field(5, ge=0, description="weights kept from the last N validations (for averaging)")
     valid_metric: Literal["bleu", "chrf", "loss", "accuracy", "wer", "cer", "l1"] = Field(
         "bleu", description="what `best`, early stopping, the lr plateau and stop_at follow (accuracy = exact "
@@ -250,6 +267,9 @@ class TrainConfig(_Strict):
                                                     "warning); this many in a row stop training, the last "
                                                     "checkpoint intact")
     log_every: int = Field(100, gt=0, description="log line every N updates when stderr is not a terminal")
+    tensorboard: bool = Field(False, description="also write the curves as TensorBoard event files to "
+                                                 "RUN_DIR/tensorboard/ (`tensorboard --logdir runs`; needs the "
+                                                 "tensorboard package)")
     attention_plots: int = Field(3, ge=0, description="at every validation, heatmaps of the first N validation "
                                                       "sentences go to RUN_DIR/attention/ (0 = off)")
     threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
@@ -437,18 +457,44 @@ TASKS = tuple(CONFIGS)
 # ----------------------------------------------------------------------------------------------------------------
 # Loading, overrides and error messages
 
-def _describe_error(err: dict[str, Any], origin: str, root: type[BaseModel]) -> str:
+def _describe_error(err: dict[str, Any], origin: str, root: type[BaseModel], overridden: frozenset[str]) -> str:
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if key in overridden:                    # the value came from the command line, not the file
+        origin = "--set"
     if err["type"] == "extra_forbidden":
-        parent = _model_at(err["loc"][:-1], root)
-        allowed = ", ".join(parent.model_fields) if parent else "?"
-        return f"{origin}: unknown key {key!r} (allowed here: {allowed})"
+        return f"{origin}: {unknown_key(tuple(str(p) for p in err['loc']), root)}"
     if err["type"] == "missing":
         return f"{origin}: {key} is required"
     msg = err["msg"].removeprefix("Value error, ")
     if "input" in err and not isinstance(err["input"], dict):
         return f"{origin}: {key} = {err['input']!r}: {msg}"
     return f"{origin}: {key}: {msg}"
+
+
+def unknown_key(parts: tuple[str, ...], root: type[BaseModel]) -> str:
+    """`unknown key 'a.b'` with the likeliest meant key (a near spelling in the same section, or the same name in
+    another section), else the keys allowed there."""
+    key, parent = ".".join(parts), _model_at(parts[:-1], root)
+    here = list(parent.model_fields) if parent else []
+    near = difflib.get_close_matches(parts[-1], here, n=1, cutoff=0.6)
+    if near:
+        return f"unknown key {key!r}; did you mean {'.'.join((*parts[:-1], near[0]))!r}?"
+    elsewhere = [k for k in _all_keys(root) if k.rsplit(".", 1)[-1] == parts[-1]]
+    if elsewhere:
+        return f"unknown key {key!r}; did you mean {' or '.join(repr(k) for k in elsewhere[:3])}?"
+    return f"unknown key {key!r} (allowed here: {', '.join(here) or '?'})"
+
+
+def _all_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every field's dotted key below `model`, sections included."""
+    keys = []
+    for name in model.model_fields:
+        key = prefix + name
+        keys.append(key)
+        sub = _model_at((name,), model)
+        if sub is not None:
+            keys.extend(_all_keys(sub, key + "."))
+    return keys
 
 
 def _model_at(loc: tuple, root: type[BaseModel]) -> Optional[type[BaseModel]]:
@@ -477,8 +523,9 @@ def task_config_class(raw: dict[str, Any], origin: str = "config") -> type["_Tas
     return CONFIGS[task]
 
 
-def validate(raw: dict[str, Any], origin: str = "config") -> Config:
-    """Build a task's config from a plain dict, turning validation errors into one-line `UserError`s."""
+def validate(raw: dict[str, Any], origin: str = "config", overridden: frozenset[str] = frozenset()) -> Config:
+    """Build a task's config from a plain dict, turning validation errors into one-line `UserError`s (blamed on
+    `--set` for the `overridden` keys, on `origin` for the others)."""
     if not isinstance(raw, dict):
         raise UserError(f"{origin}: expected a mapping of sections (task, data, tokenizer, model, train, decode), "
                         f"got {type(raw).__name__}")
@@ -486,7 +533,7 @@ def validate(raw: dict[str, Any], origin: str = "config") -> Config:
     try:
         return root.model_validate(raw)
     except ValidationError as exc:
-        raise UserError("; ".join(_describe_error(e, origin, root) for e in exc.errors())) from None
+        raise UserError("; ".join(_describe_error(e, origin, root, overridden) for e in exc.errors())) from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -503,12 +550,9 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             parsed = value
         if parsed is not None and not isinstance(parsed, str) and _is_text_field(parts, root):
             parsed = value            # data.src_lang=no is the language "no", not False
+        _check_key(parts, root)
         node = raw
-        for depth, part in enumerate(parts[:-1]):
-            if _model_at(tuple(parts[: depth + 1]), root) is None:
-                parent = _model_at(tuple(parts[:depth]), root)
-                allowed = ", ".join(parent.model_fields) if parent else "?"
-                raise UserError(f"--set {key}: unknown key {'.'.join(parts[: depth + 1])!r} (allowed: {allowed})")
+        for part in parts[:-1]:
             child = node.get(part)
             if not isinstance(child, dict):
                 child = {}
@@ -522,6 +566,20 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 
 _BATCH_KEYS = ["batch_sentences", "batch_tokens"]
+
+
+def _check_key(parts: list[str], root: type[BaseModel]) -> None:
+    """A `--set` key names a field: its sections exist and the last part is one of the last section's fields."""
+    for depth in range(1, len(parts) + 1):
+        parent = _model_at(tuple(parts[: depth - 1]), root)
+        if parent is None or parts[depth - 1] not in parent.model_fields:
+            raise UserError(f"--set {'.'.join(parts)}: {unknown_key(tuple(parts[:depth]), root)}")
+        if depth < len(parts) and _model_at(tuple(parts[:depth]), root) is None:
+            raise UserError(f"--set {'.'.join(parts)}: {'.'.join(parts[:depth])} is a value, not a section")
+
+
+def overridden_keys(overrides: list[str]) -> frozenset[str]:
+    return frozenset(item.split("=", 1)[0].strip() for item in overrides if "=" in item)
 
 
 def _is_text_field(parts: list[str], root: type[BaseModel]) -> bool:
@@ -574,11 +632,18 @@ def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Conf
         if key.strip() in PATH_KEYS and value and not Path(os.path.expanduser(value)).is_absolute():
             overrides[i] = f"{key.strip()}={Path(value).resolve()}"
     raw = apply_overrides(read_yaml(path), overrides)
-    return resolve_paths(validate(raw, origin=str(path)), path.resolve().parent)
+    return resolve_paths(validate(raw, str(path), overridden_keys(overrides)), path.resolve().parent)
 
 
 def dump_config(config: Config) -> str:
     return yaml.safe_dump(config.to_dict(), sort_keys=False)
+
+
+def _field_line(key: str, field, optional: bool) -> str:
+    default = ("required, if set" if optional else "required") if field.is_required() else repr(field.default)
+    ann = field.annotation
+    ann = ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
+    return f"{key:32} {default:14} {ann}  {field.description or ''}".rstrip()
 
 
 def describe_fields() -> str:
@@ -586,19 +651,22 @@ def describe_fields() -> str:
     config whole, then for each other task what its config adds to translation's or replaces."""
     lines: list[str] = []
 
-    def walk(model: type[BaseModel], prefix: str, root: type[BaseModel]) -> None:
+    def walk(model: type[BaseModel], prefix: str, root: type[BaseModel], optional: bool = False) -> None:
+        """optional: `model` is a section that may be left out, so its required fields are required only in it."""
         same = _model_at(tuple(prefix.split(".")[:-1]), TranslationConfig) if prefix else None
         inherited = same is not None and issubclass(model, same)           # e.g. every ModelConfig field
         for name, field in model.model_fields.items():
             key = f"{prefix}{name}"
             sub = _model_at(tuple(key.split(".")), root)
+            shown = root is TranslationConfig or not (inherited and name in same.model_fields) or name == "task"
+            may_omit = not field.is_required() and field.default is None
+            if sub is not None and shown and may_omit:
+                lines.append(f"{key:32} {'None':14} section  {field.description or ''} (optional: the "
+                             f"'if set' fields below are required only when it is given)")
             if sub is not None:
-                walk(sub, key + ".", root)
-            elif root is TranslationConfig or not (inherited and name in same.model_fields) or name == "task":
-                default = "required" if field.is_required() else repr(field.default)
-                ann = field.annotation
-                ann = ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
-                lines.append(f"{key:32} {default:14} {ann}  {field.description or ''}".rstrip())
+                walk(sub, key + ".", root, optional or may_omit)
+            elif shown:
+                lines.append(_field_line(key, field, optional))
 
     for task, root in CONFIGS.items():
         lines.append(f"# task: {task} — {root.__doc__.strip().splitlines()[0]}" +

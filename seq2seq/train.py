@@ -30,7 +30,9 @@ def ensure_trained(config: Config, run_dir: str | Path, verbose: bool = False) -
     else train it (experiments and benchmarks call this, so a killed script picks up where it stopped)."""
     run_dir = Path(run_dir)
     if not finished(run_dir):
-        train(config, run_dir, resume=(run_dir / ckpt.TRAIN_STATE).is_file(), verbose=verbose)
+        result = train(config, run_dir, resume=(run_dir / ckpt.TRAIN_STATE).is_file(), verbose=verbose)
+        if result.interrupted:          # saved; the calling script stops as Ctrl-C asked
+            raise KeyboardInterrupt
 
 
 __all__ = ["TrainResult", "Trainer", "ensure_trained", "finished", "train"]

@@ -152,3 +152,22 @@ def test_saved_then_loaded_model_equals_the_in_memory_model_that_was_saved(tmp_p
     limits = dict(max_len_a=run_config.decode.max_len_a, max_len_b=run_config.decode.max_len_b)
     greedy = decode_all(model, sources[:2], SearchOptions(**limits), batch_size=2)
     assert [t.text for t in texts] == [tgt_tok.decode(h[0].tokens) for h in greedy]
+
+
+def test_translating_before_the_first_validation_says_which_weights_or_refuses(tmp_path, capsys):
+    from seq2seq.cli import main
+    from seq2seq.training.trainer import Trainer
+
+    run, lines = tmp_path / "run", tmp_path / "in.txt"
+    lines.write_text("a b c\n")
+    Trainer(small(max_steps=12), run, verbose=False).save("start")     # the state right after `train` starts
+    capsys.readouterr()
+    assert main(["translate", str(run), "--input", str(lines)]) == 2
+    err = capsys.readouterr().err
+    assert "no trained weights yet" in err and "first validation" in err
+    # weights of update 12 but no validation yet (a run killed before it): used, and the user is told
+    train(small(max_steps=12), tmp_path / "trained", verbose=False)
+    (tmp_path / "trained" / BEST).unlink()
+    assert main(["translate", str(tmp_path / "trained"), "--input", str(lines)]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "using last.safetensors, the weights of update 12" in err

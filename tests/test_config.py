@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from seq2seq.config import apply_overrides, load_config, validate
 from seq2seq.errors import UserError
@@ -31,10 +32,9 @@ def test_defaults_and_overrides():
     ("decode.no_repeat_ngram=-2", ["decode.no_repeat_ngram", "-2", "greater than or equal to 0"]),
 ])
 def test_errors_name_key_value_and_allowed(override, needles):
-    raw = apply_overrides({**BASE, "model": {"decoder": {"attention": "bahdanau"}}}
-                          if "input_feeding" in override else dict(BASE), [override])
-    with pytest.raises(UserError) as err:
-        validate(raw)
+    with pytest.raises(UserError) as err:     # unknown keys are refused by --set itself, values by validation
+        validate(apply_overrides({**BASE, "model": {"decoder": {"attention": "bahdanau"}}}
+                                 if "input_feeding" in override else dict(BASE), [override]))
     for needle in needles:
         assert needle in str(err.value), (needle, str(err.value))
 
@@ -122,3 +122,40 @@ def test_device_names():
 def test_every_synthetic_frames_recipe_is_a_valid_config_of_its_task(path):
     config = load_config(path)
     assert config.task == path.stem and config.data.synthetic.feature_size > 0
+
+
+@pytest.mark.parametrize("key, meant", [
+    ("train.batch_sentence", "'train.batch_sentences'"),              # a near spelling in the same section
+    ("train.lrr", "'train.lr'"),
+    ("train.hidden_size", "'model.encoder.hidden_size' or 'model.decoder.hidden_size'"),   # the right section
+])
+def test_typos_get_a_did_you_mean_in_the_file_and_in_set(tmp_path, key, meant):
+    section, name = key.split(".")
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({**BASE, section: {name: 3}}))
+    with pytest.raises(UserError, match=f"^{path}: unknown key '{key}'; did you mean {meant}"):
+        load_config(path)
+    path.write_text(yaml.safe_dump(BASE))
+    with pytest.raises(UserError, match=f"^--set {key}: unknown key '{key}'; did you mean {meant}"):
+        load_config(path, [f"{key}=3"])
+
+
+def test_a_bad_value_given_with_set_is_blamed_on_set_not_on_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(BASE))
+    with pytest.raises(UserError, match=r"^--set: train.lr = 'abc'"):
+        load_config(path, ["train.lr=abc"])
+    path.write_text(yaml.safe_dump({**BASE, "train": {"lr": "abc"}}))
+    with pytest.raises(UserError, match=f"^{path}: train.lr = 'abc'"):
+        load_config(path, ["train.seed=2"])
+
+
+def test_seq2seq_config_marks_as_required_only_what_every_config_must_set():
+    from seq2seq.config import describe_fields
+
+    lines = describe_fields().splitlines()
+    required = [line.split()[0] for line in lines if line.split()[1:2] == ["required"]]
+    assert set(required) == {"task"}                     # speech_to_text / text_to_speech must name their task
+    optional = {line.split()[0]: line for line in lines if "required, if set" in line}
+    assert {"data.synthetic.task", "train.scheduled_sampling.k"} <= optional.keys()
+    assert any(line.startswith("data.synthetic ") and "optional" in line for line in lines)

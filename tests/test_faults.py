@@ -175,3 +175,39 @@ def test_out_of_disk_while_saving_keeps_the_previous_checkpoint(tmp_path):
                             "--set", "train.max_steps=30", "--quiet"], capture_output=True, timeout=600)
     assert again.returncode == 0, again.stderr.decode()
     assert load_train_state(run_dir / "train_state.pt")["step"] == 30
+
+
+def wait_for_step(proc: subprocess.Popen, run_dir: Path, step: int) -> None:
+    while proc.poll() is None and last_logged_step(run_dir) < step:
+        time.sleep(0.005)
+    assert proc.poll() is None, proc.stderr.read().decode()
+
+
+def test_ctrl_c_and_sigterm_save_a_resumable_checkpoint_that_ends_like_an_uninterrupted_run(tmp_path):
+    # no validation and no periodic checkpoint before the signals: only the interrupt can save the updates
+    config = toy_config("copy", max_steps=120, log_every=5, valid_every=100, save_minutes=None, threads=1,
+                        keep_checkpoints=0)
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(config.to_dict()))
+    reference, run_dir = tmp_path / "uninterrupted", tmp_path / "interrupted"
+    done = subprocess.run([sys.executable, "-m", "seq2seq", "train", str(path), "--run-dir", str(reference),
+                           "--quiet"], capture_output=True, timeout=600)
+    assert done.returncode == 0, done.stderr.decode()
+
+    saved = []
+    for number, (args, sig) in enumerate([((str(path),), signal.SIGINT), (("--resume",), signal.SIGTERM)]):
+        proc = child("train", *args, "--run-dir", str(run_dir))
+        wait_for_step(proc, run_dir, 25 + 35 * number)
+        proc.send_signal(sig)
+        stderr = proc.communicate(timeout=600)[1].decode()
+        assert proc.returncode == 130, stderr
+        assert "saved; continue with `seq2seq train --resume --run-dir" in stderr
+        state = load_train_state(run_dir / "train_state.pt")
+        assert state["kind"] == "interrupt" and int(state["step"]) >= 25 + 35 * number
+        saved.append(int(state["step"]))
+    assert saved[0] < saved[1] < 100                          # the second run resumed from the first interrupt
+    final = subprocess.run([sys.executable, "-m", "seq2seq", "train", "--resume", "--run-dir", str(run_dir), "--quiet"],
+                           capture_output=True, timeout=600)
+    assert final.returncode == 0, final.stderr.decode()
+    a, b = load_file(reference / "last.safetensors"), load_file(run_dir / "last.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

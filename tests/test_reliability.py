@@ -71,7 +71,8 @@ def write_corpus(folder: Path, src: list[str] | None = None, tgt: list[str] | No
 
 
 @pytest.mark.parametrize("override,needles", [
-    ("model.decoder.atention=x", ["model.decoder.atention", "unknown key", "allowed", "attention"]),
+    ("model.decoder.atention=x", ["--set model.decoder.atention", "unknown key",
+                                  "did you mean 'model.decoder.attention'"]),
     ("train.epochs=ten", ["train.epochs", "'ten'", "integer"]),
     ("model.encoder.hidden_size=-3", ["model.encoder.hidden_size", "-3", "greater than 0"]),
     ("model.embedding_size=0", ["model.embedding_size", "0", "greater than 0"]),

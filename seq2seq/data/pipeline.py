@@ -13,6 +13,7 @@ from ..errors import UserError, warn
 from ..files import write_atomic
 from . import synthetic_text
 from .batching import Batch, make_batch
+from .held_out import held_out_size, hold_out
 from .text import Corpus, read_corpus
 from .tokenizers import Tokenizer, train_tokenizer
 
@@ -46,6 +47,11 @@ def load_corpora(config: Config, splits: tuple[str, ...] = ("train", "valid")) -
                                                        "test": syn.test_size}, syn.seed, syn.min_len, syn.max_len, syn.symbols)
         return {k: Corpus(s, t, f"synthetic {syn.task} ({k})") for k, (s, t) in generated.items()}
     names = {"train": data.train, "valid": data.valid}
+    if data.valid is None:                      # validation is held out of the training corpus
+        train = read_corpus(data.root, data.train, data.src_lang, data.tgt_lang)
+        corpora = dict(zip(("train", "valid"), hold_out(train, held_out_size(len(train), data.valid_split),
+                                                         data.split_seed)))
+        return {k: corpora[k] for k in splits}
     corpora = {k: read_corpus(data.root, names[k], data.src_lang, data.tgt_lang) for k in splits}
     if "train" in corpora and "valid" in corpora and corpora["train"].origin == corpora["valid"].origin:
         warn(f"the validation corpus is the training corpus ({corpora['train'].origin}): validation scores will "
@@ -75,8 +81,9 @@ def encode_data(config: Config, corpora: dict[str, Corpus], src_tok: Tokenizer, 
     train, valid = corpora["train"], corpora["valid"]
     pairs, dropped = _training_pairs(train, src_tok, tgt_tok, config.data.max_len)
     valid_src, cut = _validation_sources(valid, src_tok, config.model.max_src_len)
+    held = " held out of train (data.valid_split; see RUN/data/valid.*)" if valid.lines is not None else ""
     report = (f"data: {len(pairs):,} training pairs kept of {len(train):,} ({dropped}); {len(valid):,} validation "
-              f"pairs; vocabulary {src_tok.vocab_size:,} source / {tgt_tok.vocab_size:,} target")
+              f"pairs{held}; vocabulary {src_tok.vocab_size:,} source / {tgt_tok.vocab_size:,} target")
     return Dataset([p[0] for p in pairs], [p[1] for p in pairs], valid_src,
                    [tgt_tok.encode(t) for t in valid.tgt], list(valid.tgt), report, set(cut))
 
@@ -85,7 +92,8 @@ def _training_pairs(train: Corpus, src_tok: Tokenizer, tgt_tok: Tokenizer,
                     max_len: int) -> tuple[list[tuple[list[int], list[int]]], str]:
     """The encoded pairs kept, and what was dropped (for the data report)."""
     pairs, empty, long = [], [], []
-    for number, (s, t) in enumerate(zip(train.src, train.tgt), start=1):
+    for index, (s, t) in enumerate(zip(train.src, train.tgt)):
+        number = train.line(index)
         si, ti = src_tok.encode(s), tgt_tok.encode(t)
         if not si or not ti:
             empty.append(number)
@@ -111,7 +119,8 @@ def _validation_sources(valid: Corpus, src_tok: Tokenizer, limit: int) -> tuple[
     cut = [number for number, ids in enumerate(sources, start=1) if len(ids) > limit]
     if cut:   # as translate does: the model reads at most max_src_len tokens
         warn(f"{valid.origin}: {len(cut):,} validation sources longer than model.max_src_len={limit} tokens are "
-             f"truncated for decoding and left out of the validation loss (lines {_some(cut)})")
+             f"truncated for decoding and left out of the validation loss (lines "
+             f"{_some([valid.line(n - 1) for n in cut])})")
         sources = [ids[:limit] for ids in sources]
     return sources, cut
 

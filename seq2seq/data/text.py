@@ -73,9 +73,14 @@ class Corpus:
     src: list[str]
     tgt: list[str]
     origin: str
+    lines: Optional[list[int]] = None     # each pair's line in its file, when not simply 1, 2, 3, ... (held out)
 
     def __len__(self) -> int:
         return len(self.src)
+
+    def line(self, index: int) -> int:
+        """The file line (from 1) of pair `index`, for messages."""
+        return self.lines[index] if self.lines is not None else index + 1
 
 
 def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:

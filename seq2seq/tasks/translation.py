@@ -23,6 +23,7 @@ Tokenizers = tuple[Tokenizer, Tokenizer]     # (source, target); one object twic
 class TranslationTask(Task):
     name = "translation"
     metrics = ("loss", "ppl", "bleu", "chrf", "accuracy")
+    text_sides = ("src", "tgt")
 
     # ---- data -------------------------------------------------------------------------------------------------
 
@@ -39,9 +40,12 @@ class TranslationTask(Task):
         return ckpt.tokenizers_of(run_dir)
 
     def save_data(self, run_dir: Path, data: Splits) -> None:
-        """Keep generated data beside the model so `translate`/`evaluate` can be tried on it."""
+        """Keep generated data, and a validation split held out of train, beside the model (`translate` and
+        `evaluate` can be tried on it; a user sees what was held out)."""
         if self.config.data.synthetic is not None:
             write_splits(run_dir / ckpt.DATA, data)
+        elif self.config.data.valid is None:
+            write_splits(run_dir / ckpt.DATA, {"valid": data["valid"]})
 
     def encode(self, data: Splits, vocab: Tokenizers) -> Dataset:
         return encode_data(self.config, data, *vocab)

@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import UserError
 
@@ -47,10 +47,11 @@ class Logger:
 
 
 class EventLog:
-    """metrics.jsonl, opened for appending: one JSON object per line, flushed at once (a killed run keeps all)."""
+    """metrics.jsonl, opened for appending: one JSON object per line, flushed at once (a killed run keeps all);
+    each event also goes to the `mirrors` (TensorBoard)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, mirrors: Sequence[Any] = ()):
+        self.path, self.mirrors = path, list(mirrors)
         try:
             self.file = path.open("a", encoding="utf-8")
         except OSError as exc:
@@ -62,9 +63,13 @@ class EventLog:
             self.file.flush()
         except OSError as exc:
             raise UserError(f"cannot write {self.path}: {exc.strerror}") from None
+        for mirror in self.mirrors:
+            mirror.write(event)
 
     def close(self) -> None:
         self.file.close()
+        for mirror in self.mirrors:
+            mirror.close()
 
 
 @dataclass

@@ -27,6 +27,8 @@ from ..tasks import get_task
 from ..tasks.base import Splits, Vocab
 from .optim import make_optimizer, make_scheduler, set_base_lr
 from .progress import EventLog, Logger, Window
+from .signals import StopRequests
+from .tensorboard import TensorBoardWriter
 from .state import SavedTraining, TrainingState
 
 OnStep = Callable[[int, float], None]     # (update, mean loss per token of its batch)
@@ -42,6 +44,7 @@ class TrainResult:
     last_valid: dict[str, Any] = field(default_factory=dict)
     stopped: str = ""
     skipped_nonfinite: int = 0      # batches skipped because their loss or gradient was not finite
+    interrupted: bool = False       # stopped by Ctrl-C or SIGTERM (a resumable checkpoint was saved)
 
 
 class Trainer:
@@ -61,12 +64,14 @@ class Trainer:
         self.build_model()
         self.state = TrainingState()
         self.saved_step: Optional[int] = None     # the update the checkpoint on disk holds
+        self.saved_at = time.time()               # when it was written (train.save_minutes counts from here)
         self.last_valid_step = -1                 # the update validated last
         if saved is not None:
             self.restore(saved)
         self.log.line(self.data.report)
         self.log.line(f"model: {self.task.describe_model(self.model)}, on {self.device}; run directory {self.run_dir}")
-        self.events = EventLog(self.run_dir / ckpt.METRICS)
+        mirrors = [TensorBoardWriter(self.run_dir, self.state.step)] if self.tc.tensorboard else []
+        self.events = EventLog(self.run_dir / ckpt.METRICS, mirrors)
         self.plan: list[list[int]] = []           # the batches of the epoch in progress
         self.epoch_of_step = self.state.epoch     # the epoch the last update belongs to
         self.last_valid: dict[str, Any] = {}
@@ -145,7 +150,7 @@ class Trainer:
             self.diverged(f"the weights became non-finite at update {self.state.step}")
         self.snapshot(kind).save(self.run_dir / ckpt.TRAIN_STATE)
         ckpt.save_weights(self.run_dir / ckpt.LAST, self.model, self.state.step)
-        self.saved_step = self.state.step
+        self.saved_step, self.saved_at = self.state.step, time.time()
 
     def snapshot(self, kind: str) -> SavedTraining:
         """What train_state.pt holds now: the counters and the live objects' states."""
@@ -166,14 +171,15 @@ class Trainer:
     def run(self) -> TrainResult:
         self.started = time.time()
         self.window = Window()
-        if self.saved_step is None:
-            self.save("start")       # from here on the run directory is loadable and resumable, whenever it is killed
-        self.model.train()
-        while not self.stopped:
-            self.stopped = self.epochs_done()
-            if not self.stopped:
-                self.run_epoch()
-        return self.finish()
+        with StopRequests() as self.requests:
+            if self.saved_step is None:
+                self.save("start")   # from here on the run directory is loadable and resumable, whenever it is killed
+            self.model.train()
+            while not self.stopped:
+                self.stopped = self.epochs_done()
+                if not self.stopped:
+                    self.run_epoch()
+            return self.interrupted() if self.requests.received else self.finish()
 
     def run_epoch(self) -> None:
         """The batches of the epoch in progress, from where it stands to its end or a stop."""
@@ -281,8 +287,14 @@ class Trainer:
             self.last_valid = self.validate(scheduled=True)
             self.save("validation")
             self.stopped = self.should_stop(self.last_valid)
-        elif tc.save_every and finite and step % tc.save_every == 0:
+        elif (tc.save_every and finite and step % tc.save_every == 0) or self.save_due():
             self.save("periodic")
+        if not self.stopped and self.requests.received:
+            self.stopped = f"interrupted by {self.requests.received}"
+
+    def save_due(self) -> bool:
+        minutes = self.tc.save_minutes
+        return minutes is not None and time.time() - self.saved_at >= 60 * minutes
 
     # ---- validation and stopping --------------------------------------------------------------------------------
 
@@ -334,6 +346,18 @@ class Trainer:
         limit = self.tc.max_steps
         return f"reached {limit} steps" if limit is not None and self.state.step >= limit else ""
 
+    def interrupted(self) -> TrainResult:
+        """Stopped by a signal: a resumable checkpoint of the last update (no validation: the user is waiting)."""
+        s = self.state
+        if self.saved_step != s.step:
+            self.save("interrupt")
+        self.events.emit({"event": "interrupt", "step": s.step, "reason": self.stopped,
+                          "time": round(time.time() - self.started, 1)})
+        self.events.close()
+        self.log.line(f"{self.stopped} at update {s.step:,}: saved; continue with "
+                      f"`seq2seq train --resume --run-dir {self.run_dir}`")
+        return self.result(interrupted=True)
+
     def finish(self) -> TrainResult:
         """A last validation unless the last update had one, the final checkpoint, the `end` event."""
         s = self.state
@@ -346,5 +370,10 @@ class Trainer:
         skipped = f" ({s.nonfinite} batches skipped for non-finite values)" if s.nonfinite else ""
         self.log.line(f"stopped: {self.stopped}; {s.step:,} updates{skipped} in {time.time() - self.started:.0f} s; "
                       f"best {self.metric.name} {s.best}; weights in {self.run_dir}")
+        return self.result()
+
+    def result(self, interrupted: bool = False) -> TrainResult:
+        s = self.state
         return TrainResult(self.run_dir, s.step, s.epoch - 1 + s.batch_in_epoch / max(1, len(self.plan)),
-                           time.time() - self.started, s.best, self.last_valid, self.stopped, s.nonfinite)
+                           time.time() - self.started, s.best, self.last_valid, self.stopped, s.nonfinite,
+                           interrupted)

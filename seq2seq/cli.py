@@ -19,6 +19,7 @@ EPILOG_TRAIN = """examples:
   seq2seq train configs/multi30k_de_en.yaml --set model.decoder.attention=bahdanau --run-dir runs/bahdanau
   seq2seq train --resume --run-dir runs/multi30k_de_en --set train.epochs=20
 every config field, its default and what it allows: seq2seq config"""
+DEVICE_HELP = "auto (default: a CUDA GPU when PyTorch sees one), cpu, cuda, cuda:N or mps"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_average(sub)
     _add_serve(sub)
+    _add_runs(sub)
+    _add_vocab(sub)
     sub.add_parser("config", help="list every config field with its default and description")
     return p
 
@@ -64,8 +67,9 @@ def _add_translate(sub) -> None:
     tr.add_argument("--input", "-i", help="input file (default: stdin)")
     tr.add_argument("--output", "-o", help="output file (default: stdout)")
     tr.add_argument("--n-best", type=int, default=1, metavar="N",
-                    help="write N lines per input line, best first (empty lines when fewer hypotheses exist); "
-                         "the beam is widened to N if narrower")
+                    help="up to N hypotheses per input line, best first, in the Moses n-best format "
+                         "`LINE ||| TEXT ||| SCORE` (LINE counts from 0; SCORE: log-probability); the beam is widened "
+                         "to N if narrower")
     tr.add_argument("--jsonl", action="store_true",
                     help="one JSON object per input line: {\"n_best\": [{\"text\", \"score\", \"tokens\"}]}")
     tr.add_argument("--alignments", metavar="FILE",
@@ -96,16 +100,19 @@ def _add_report(sub) -> None:
     rp.add_argument("run_dir", metavar="RUN_DIR")
     rp.add_argument("-o", "--output", help="the HTML file (default: RUN_DIR/report.html)")
     rp.add_argument("--samples", type=int, default=10, help="validation sentences to translate (default 10)")
-    rp.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
+    rp.add_argument("--device", default="auto", help=DEVICE_HELP)
 
 
 def _add_evaluate(sub) -> None:
     ev = sub.add_parser("evaluate", help="translate a test set and print sacreBLEU BLEU and chrF",
-                        description="Translate --src and score it against --ref with sacreBLEU (BLEU and chrF, "
-                                    "default 13a tokenization, cased, on detokenized text).")
+                        description="Translate a test set and score it with sacreBLEU (BLEU and chrF, default 13a "
+                                    "tokenization, cased, on detokenized text). The test set: the run's own "
+                                    "data.test by default, --test CORPUS, or --src/--ref files.")
     ev.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="one run directory, or several (an ensemble)")
-    ev.add_argument("--src", required=True, help="source file, one segment per line")
-    ev.add_argument("--ref", required=True, help="reference file, aligned with --src")
+    ev.add_argument("--test", metavar="CORPUS", help="a .tsv file (source<TAB>reference), or a PREFIX read as "
+                                                     "PREFIX.<src_lang> + PREFIX.<tgt_lang> of the run")
+    ev.add_argument("--src", help="source file, one segment per line (a .tsv alone: both sides)")
+    ev.add_argument("--ref", help="reference file, aligned with --src")
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     _decode_options(ev)
@@ -149,8 +156,36 @@ def _add_serve(sub) -> None:
             default = f"{field.default:,}" if isinstance(field.default, int) else f"{field.default:g}"
             sv.add_argument(_serve_flag(name), dest=name, type=type(field.default), default=field.default,
                             metavar="S" if name == "timeout_s" else "N", help=f"{field.description} (default {default})")
-    sv.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, cuda:N or mps")
+    sv.add_argument("--device", default="auto", help=DEVICE_HELP)
     sv.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
+
+
+def _add_runs(sub) -> None:
+    r = sub.add_parser("runs", help="list the runs under folders and compare their best validation",
+                       description="One row per run directory found under DIR (default runs/): its task, decoder, "
+                                   "the best value of its validation metric and the update that reached it, updates "
+                                   "done, state (finished, interrupted, unfinished: still training or killed; "
+                                   "unreadable: the error follows on stderr) and the time since metrics.jsonl last "
+                                   "changed.")
+    r.add_argument("dirs", nargs="*", default=["runs"], metavar="DIR",
+                   help="folders searched for run directories, or run directories (default: runs)")
+    r.add_argument("--sort", choices=["name", "age", "metric"],
+                   help="metric: best first; age: newest first (default: metric when every run has the same "
+                        "validation metric, else age)")
+    r.add_argument("--json", action="store_true", help="print a JSON list, one object per run")
+
+
+def _add_vocab(sub) -> None:
+    v = sub.add_parser("vocab", help="list a run's vocabulary, or show the pieces a sentence is cut into",
+                       description="Without --segment: each text side's vocabulary, its size, then one `ID  PIECE` "
+                                   "line per entry (special symbols marked). With --segment TEXT: the pieces and ids "
+                                   "the model sees for TEXT on each text side; pieces that are <unk> are marked ! and "
+                                   "the symbols the vocabulary lacks are listed. A joint vocabulary is shown once; "
+                                   "pieces holding spaces or invisible characters are shown as JSON strings.")
+    v.add_argument("run_dir", metavar="RUN_DIR")
+    v.add_argument("--side", choices=["src", "tgt"], help="only this side (default: every text side of the run)")
+    v.add_argument("--limit", type=int, metavar="N", help="list only the first N entries")
+    v.add_argument("--segment", action="append", metavar="TEXT", help="segment TEXT instead (repeatable)")
 
 
 def _decode_options(p: argparse.ArgumentParser) -> None:
@@ -167,8 +202,7 @@ def _decode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-greedy-fallback", dest="greedy_fallback", action="store_false", default=None,
                    help="beam search without also following the greedy path (a little faster; the best hypothesis "
                         "may then score below greedy's)")
-    p.add_argument("--device", default="auto", help="auto (default: a CUDA GPU when PyTorch sees one), cpu, cuda, "
-                                                    "cuda:N or mps")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--precision", choices=["fp32", "bf16"],
                    help="bf16: matrix products in bfloat16, scores in fp32 (faster on CPUs with AVX-512 BF16; "
@@ -206,8 +240,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume and not run_dir.is_dir():
         raise UserError(f"cannot resume: run directory not found: {run_dir}")
     config = load_config(source, args.overrides)
-    train(config, run_dir, resume=args.resume, verbose=not args.quiet)
-    return 0
+    result = train(config, run_dir, resume=args.resume, verbose=not args.quiet)
+    return 130 if result.interrupted else 0      # 130: the shell's code for a Ctrl-C
 
 
 def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1, attention: bool = False):
@@ -270,9 +304,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.jsonl:
         lines = [json.dumps({"n_best": [{"text": r.text, "score": round(r.score, 6), "tokens": r.tokens}
                                         for r in hyps]}, ensure_ascii=False) for hyps in results]
+    elif args.n_best > 1:
+        lines = [f"{number} ||| {r.text.translate(_LINE_BREAKS)} ||| {r.score:.4f}"
+                 for number, hyps in enumerate(results) for r in hyps]
     else:
-        n = args.n_best   # exactly n lines per input, padded with empty lines
-        lines = [line for hyps in results for line in ([r.text for r in hyps] + [""] * n)[:n]]
+        lines = [hyps[0].text for hyps in results]
     _write_lines(args.output, lines)
     return 0
 
@@ -323,21 +359,20 @@ def alignment_record(t) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .data.text import read_lines
+    from .evaluation import evaluation_corpus
     from .metrics import score
 
-    src, ref = read_lines(Path(args.src), strict=False), read_lines(Path(args.ref), strict=False)
-    if len(src) != len(ref):
-        raise UserError(f"--src {args.src} has {len(src)} lines but --ref {args.ref} has {len(ref)}")
+    corpus = evaluation_corpus(Path(args.run_dir[0]), args.test, args.src, args.ref)
+    src, ref = corpus.src, corpus.tgt
     hyps = [n[0].text for n in _translate_lines(args, src)]
     if args.output:
         _write_lines(args.output, hyps)
     s = score(hyps, ref)
     if args.json:
         print(json.dumps({"run_dir": args.run_dir if len(args.run_dir) > 1 else args.run_dir[0],
-                          "checkpoint": args.checkpoint, "src": args.src, "ref": args.ref,
-                          **s.as_dict()}))
+                          "checkpoint": args.checkpoint, "test": corpus.origin, **s.as_dict()}))
     else:
+        print(f"{corpus.origin}: {len(src):,} segments")
         print(f"BLEU = {s.bleu:.2f}   {s.bleu_signature}")
         print(f"       {s.bleu_detail}")
         print(f"chrF = {s.chrf:.2f}   {s.chrf_signature}")
@@ -384,6 +419,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .runs import list_runs, render_table
+
+    runs = list_runs([Path(d) for d in args.dirs], args.sort)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in runs], indent=1))
+    elif not runs:
+        print(f"no run directories under {', '.join(args.dirs)}")
+    else:
+        print(render_table(runs))
+    for r in runs:
+        if r.error:
+            _warn(r.error)
+    return 0
+
+
+def cmd_vocab(args: argparse.Namespace) -> int:
+    from .vocabulary import describe_segmentation, describe_vocab, text_sides
+
+    if args.segment and args.limit is not None:
+        raise UserError("--limit applies to the vocabulary listing, not to --segment")
+    sides = text_sides(Path(args.run_dir), args.side)
+    blocks = ([describe_segmentation(sides, text) for text in args.segment] if args.segment
+              else [describe_vocab(side, args.limit) for side in sides])
+    print("\n\n".join(blocks))
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from .config import describe_fields
 
@@ -393,7 +456,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
             "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
-            "report": cmd_report, "serve": cmd_serve}
+            "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

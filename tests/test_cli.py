@@ -62,7 +62,7 @@ def test_unknown_config_key_names_key_and_allowed(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG.format(root=tmp_path).replace("attention: bahdanau", "attention: bahdanau, atention: x"))
     result = run("train", str(cfg), "--run-dir", str(tmp_path / "r"))
-    assert_one_line_error(result, "model.decoder.atention", "allowed", "attention")
+    assert_one_line_error(result, "c.yaml: unknown key 'model.decoder.atention'; did you mean 'model.decoder.attention'")
 
 
 def test_bad_config_value_names_key_value_and_allowed(tmp_path):
@@ -74,7 +74,9 @@ def test_bad_config_value_names_key_value_and_allowed(tmp_path):
     result = run("train", str(cfg), "--set", "model.encoder.dropout=1.5", "--run-dir", str(tmp_path / "r"))
     assert_one_line_error(result, "model.encoder.dropout", "1.5", "less than 1")
     result = run("train", str(cfg), "--set", "train.lrr=1", "--run-dir", str(tmp_path / "r"))
-    assert_one_line_error(result, "train.lrr", "allowed")
+    assert_one_line_error(result, "--set train.lrr: unknown key 'train.lrr'; did you mean 'train.lr'?")
+    result = run("train", str(cfg), "--set", "train.nonsense=1", "--run-dir", str(tmp_path / "r"))
+    assert_one_line_error(result, "--set train.nonsense: unknown key", "allowed here: seed, epochs")
 
 
 def test_missing_data_file(tmp_path):
@@ -123,13 +125,17 @@ def test_translate_writes_one_line_per_input_line(run_dir, tmp_path):
     beam = run("translate", str(run_dir), "--beam-size", "3", "--alpha", "0.6", stdin=text)
     assert beam.returncode == 0 and len(beam.stdout.decode().split("\n")) - 1 == 6
     assert_one_line_error(run("translate", str(run_dir), "--beam-size", "0", stdin=text), "--beam-size 0")
-    nbest = run("translate", str(run_dir), "--n-best", "3", stdin=text)
-    assert nbest.returncode == 0 and len(nbest.stdout.decode().split("\n")) - 1 == 18
     jsonl = run("translate", str(run_dir), "--n-best", "3", "--jsonl", stdin=text)
     records = [json.loads(line) for line in jsonl.stdout.decode().splitlines()]
     assert len(records) == 6 and records[1] == {"n_best": [{"text": "", "score": 0.0, "tokens": []}]}
     scores = [h["score"] for h in records[0]["n_best"]]
     assert 1 <= len(scores) <= 3 and len({h["text"] for h in records[0]["n_best"]}) == len(scores)
+    # plain n-best: Moses format, each hypothesis with its input line (from 0) and score, best first
+    nbest = run("translate", str(run_dir), "--n-best", "3", stdin=text)
+    assert nbest.returncode == 0
+    rows = [line.split(" ||| ") for line in nbest.stdout.decode().splitlines()]
+    assert rows == [[str(number), h["text"], f"{h['score']:.4f}"]
+                    for number, record in enumerate(records) for h in record["n_best"]]
 
 
 def test_translate_survives_invalid_utf8_and_long_lines(run_dir):
@@ -157,7 +163,7 @@ def test_run_dir_errors(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["train", "translate", "evaluate", "attention", "report", "demo", "average",
-                                     "config"])
+                                     "config", "serve", "runs", "vocab"])
 def test_help(command):
     result = run(command, "--help")
     assert result.returncode == 0 and b"usage: seq2seq " + command.encode() in result.stdout
@@ -253,3 +259,44 @@ def test_attention_heatmaps_have_one_row_per_output_and_one_column_per_source_to
         for token in t.tokens + t.src_tokens:                              # every label is in the SVG as text
             assert token in texts
     assert_one_line_error(run("attention", str(run_dir)), "--input")
+
+
+def test_evaluate_mirrors_train_the_runs_test_set_a_tsv_or_a_prefix(run_dir, tmp_path, capsys):
+    from seq2seq.cli import main
+
+    def scores(*args):
+        capsys.readouterr()
+        assert main(["evaluate", str(run_dir), "--json", "--threads", "1", *args]) == 0
+        out = json.loads(capsys.readouterr().out)
+        return out["bleu"], out["chrf"], out["sentences"]
+
+    data = run_dir / "data"
+    pairs = list(zip((data / "test.src").read_text().splitlines(), (data / "test.tgt").read_text().splitlines()))
+    (tmp_path / "test.tsv").write_text("".join(f"{s}\t{t}\n" for s, t in pairs))
+    explicit = scores("--src", str(data / "test.src"), "--ref", str(data / "test.tgt"))
+    assert explicit[2] == len(pairs)
+    assert scores() == explicit                                           # the run's own test split
+    assert scores("--test", str(tmp_path / "test.tsv")) == explicit
+    assert scores("--src", str(tmp_path / "test.tsv")) == explicit       # a TSV alone holds both sides
+    assert main(["evaluate", str(run_dir), "--src", str(data / "test.src")]) == 2
+    assert "--src and --ref go together" in capsys.readouterr().err
+
+
+def test_evaluate_reads_the_configured_test_prefix_and_says_when_there_is_none(tmp_path, capsys):
+    from seq2seq.cli import main
+
+    write_corpus(tmp_path / "corpus")
+    (tmp_path / "cfg.yaml").write_text(CONFIG.format(root=tmp_path / "corpus"))
+    assert main(["train", str(tmp_path / "cfg.yaml"), "--run-dir", str(tmp_path / "run"), "--quiet"]) == 0
+    assert main(["evaluate", str(tmp_path / "run")]) == 2
+    assert "has no test set (data.test is not set)" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "run"), "--test", str(tmp_path / "corpus" / "valid"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sentences"] == 2
+
+
+@pytest.mark.parametrize("command", [["translate", "r"], ["evaluate", "r"], ["attention", "r", "x"], ["report", "r"],
+                                     ["serve", "r"]])
+def test_every_command_that_loads_a_model_defaults_to_the_same_device(command):
+    from seq2seq.cli import build_parser
+
+    assert build_parser().parse_args(command).device == "auto"

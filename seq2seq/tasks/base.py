@@ -36,6 +36,7 @@ class TrainingData(Protocol):
 class Task(ABC):
     name: str = ""
     metrics: tuple[str, ...] = ()     # what `validate` reports (its keys); train.valid_metric is one of them
+    text_sides: tuple[str, ...] = ()  # which of "src", "tgt" are text (the others are feature frames)
 
     def __init__(self, config: Config):
         self.config = config

@@ -21,6 +21,7 @@ from .frames import FramesTask, FramesTextData
 class SpeechToTextTask(FramesTask):
     name = "speech_to_text"
     metrics = ("loss", "ppl", "wer", "cer", "accuracy")
+    text_sides = ("tgt",)
 
     def sides(self, frames: list, ids: list) -> tuple[list, list]:
         return frames, ids

@@ -18,6 +18,7 @@ from .frames import FramesTask, FramesTextData
 class TextToSpeechTask(FramesTask):
     name = "text_to_speech"
     metrics = ("loss", "l1", "length_match", "free_l1")
+    text_sides = ("src",)
 
     def sides(self, frames: list, ids: list) -> tuple[list, list]:
         return ids, frames

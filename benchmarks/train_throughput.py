@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/train_throughput.py [--threads 2] [--steps 100] [--window 20] [--only NAME ...]
 
-Rows: the reference configuration of DEVELOPERS.md, then one change each — matrix products in bfloat16
+Rows: the reference configuration (docs/performance.md), then one change each — matrix products in bfloat16
 (`train.precision=bf16`), Luong `general` score with and without input feeding, LSTM instead of GRU, hidden 1024
 (encoder 512 per direction, decoder 1024). Each row trains in its own process for `--steps` updates; the loop logs
 target tokens/s every `--window` updates; the first window is warm-up, the figure is the median of the others.

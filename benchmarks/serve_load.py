@@ -42,7 +42,7 @@ def free_port() -> int:
 def start_server(run_dir: Path, batching: bool, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [sys.executable, "-m", "seq2seq", "serve", str(run_dir), "--port", str(port), "--threads",
-               str(threads), "--max-batch-size", "64", "--max-wait-ms", "5", "--timeout", "600"]
+               str(threads), "--max-batch-size", "64", "--max-wait-ms", "5", "--timeout", "600", "--quiet"]
     proc = subprocess.Popen(command + ([] if batching else ["--no-batching"]), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

@@ -158,6 +158,7 @@ def _add_serve(sub) -> None:
                             metavar="S" if name == "timeout_s" else "N", help=f"{field.description} (default {default})")
     sv.add_argument("--device", default="auto", help=DEVICE_HELP)
     sv.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
+    sv.add_argument("--quiet", action="store_true", help="no 'serving on' line and no request log on stderr")
 
 
 def _add_runs(sub) -> None:
@@ -415,7 +416,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         err = exc.errors()[0]
         raise UserError(f"{_serve_flag(str(err['loc'][0]))} {err['input']}: {err['msg']}") from None
-    serve(args.run_dir, args.host, args.port, args.workers, settings, args.device, args.threads)
+    serve(args.run_dir, args.host, args.port, args.workers, settings, args.device, args.threads, quiet=args.quiet)
     return 0
 
 

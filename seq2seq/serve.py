@@ -8,7 +8,8 @@ Requests wait in one queue. The batcher takes the first, then keeps collecting u
 are waiting or `max_wait_ms` have passed since that first one, and decodes requests with the same search options
 together (search results do not depend on the batch: tests/test_search.py). Translation runs on one worker thread,
 so the event loop keeps accepting requests meanwhile. `GET /` is the attention web page (seq2seq/web/), `GET /docs`
-the OpenAPI docs, with every asset served by the package (no CDN).
+the OpenAPI docs, with every asset served by the package (no CDN). `seq2seq serve` says on stderr where it
+listens once it does, then logs one line per request there (`--quiet`: neither).
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
@@ -182,6 +187,37 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class RequestLog:
+    """ASGI middleware: one line per HTTP request on stderr once it is answered, e.g.
+    `2026-11-29 14:03:01 POST /translate 200 12.3 ms 3 texts` (the texts as the endpoint noted them in the request's
+    state)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start, status, state = time.perf_counter(), [500], scope.setdefault("state", {})
+
+        async def noting_status(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            texts = state.get("texts")
+            count = "" if texts is None else f" {texts} text{'s' if texts != 1 else ''}"
+            say(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {scope['method']} {scope['path']} {status[0]} "
+                f"{(time.perf_counter() - start) * 1000:.1f} ms{count}")
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _replay(messages: list[dict], then):
     """A `receive` that first hands out `messages`, then defers to `then` (which reports the disconnect)."""
     async def receive():
@@ -189,12 +225,10 @@ def _replay(messages: list[dict], then):
     return receive
 
 
-def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings] = None, device: str = "cpu"):
-    """The FastAPI app serving the run (or ensemble of runs) in `run_dir`."""
-    from contextlib import asynccontextmanager
-
-    from fastapi import FastAPI, HTTPException
-
+def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings] = None, device: str = "cpu",
+               log_requests: bool = False):
+    """The FastAPI app serving the run (or ensemble of runs) in `run_dir`; `log_requests`: one line per request on
+    stderr. `app.state.serving` names what it serves, e.g. "runs/m30k_ref (translation, cpu)"."""
     settings = settings or ServeSettings()
     translator = Translator.load(run_dir, device=device)
     batcher = Batcher(translator, settings)
@@ -209,12 +243,16 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
 
     app = FastAPI(title="seq2seq", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Translate with a trained seq2seq run. Concurrent requests are decoded together.")
+    app.state.serving = f"{' + '.join(runs)} ({translator.config.task}, {translator.device})"
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if log_requests:
+        app.add_middleware(RequestLog)                   # outermost: refusals by BodyLimit are logged too
 
     @app.post("/translate", response_model=TranslateResponse, response_model_exclude_none=True,
               responses={413: {"description": "request body too large"}, 422: {"description": "a limit or a field "
                          "is wrong (the detail says which)"}, 504: {"description": "timed out"}})
-    async def translate(request: TranslateRequest) -> dict[str, Any]:
+    async def translate(request: TranslateRequest, http: Request) -> dict[str, Any]:
+        http.state.texts = len(request.texts)            # for the request log
         beam = request.beam_size or default_beam
         problems = _over_limits(request, beam, settings)
         if problems:
@@ -320,21 +358,59 @@ def app_from_environment():
         import torch
 
         torch.set_num_threads(spec["threads"])
-    return create_app(spec["run_dir"], ServeSettings(**spec["settings"]), spec["device"])
+    return create_app(spec["run_dir"], ServeSettings(**spec["settings"]), spec["device"], spec.get("log", False))
+
+
+class ReadyServer(uvicorn.Server):
+    """uvicorn's server, calling `on_ready(port)` once its socket listens."""
+
+    def __init__(self, config: uvicorn.Config, on_ready):
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_ready(self.servers[0].sockets[0].getsockname()[1])
+
+
+PAGES = "page at /, API docs at /docs; Ctrl-C stops"
 
 
 def serve(run_dir: list[str], host: str, port: int, workers: int, settings: ServeSettings, device: str,
-          threads: Optional[int] = None) -> None:
-    import uvicorn
-
+          threads: Optional[int] = None, quiet: bool = False) -> None:
+    """Serve until Ctrl-C. On stderr, unless `quiet`: where it listens, once it does, then one line per request."""
     if threads:
         import torch
 
         torch.set_num_threads(threads)
     if workers > 1:
-        os.environ[ENV] = json.dumps({"run_dir": run_dir, "settings": settings.model_dump(), "device": device,
-                                      "threads": threads})
-        uvicorn.run("seq2seq.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        from .devices import resolve_device
+
+        spec = {"run_dir": run_dir, "settings": settings.model_dump(), "device": str(resolve_device(device)),
+                "threads": threads, "log": not quiet}
+        _serve_workers(spec, host, port, workers, quiet)
     else:
-        uvicorn.run(create_app(run_dir, settings, device), host=host, port=port, log_level="warning")
+        _serve_one(create_app(run_dir, settings, device, log_requests=not quiet), host, port, quiet)
+
+
+def _serve_one(app, host: str, port: int, quiet: bool) -> None:
+    def ready(bound: int) -> None:
+        if not quiet:
+            say(f"seq2seq: serving {app.state.serving} on {_url(host, bound)} — {PAGES}")
+
+    ReadyServer(uvicorn.Config(app, host=host, port=port, log_level="warning"), ready).run()
+
+
+def _serve_workers(spec: dict[str, Any], host: str, port: int, workers: int, quiet: bool) -> None:
+    """`workers` processes sharing one socket, each building its app from `spec` (passed in the environment)."""
+    os.environ[ENV] = json.dumps(spec)
+    if not quiet:                                        # said before the workers start and load the model
+        say(f"seq2seq: starting {workers} workers serving {' + '.join(spec['run_dir'])} ({spec['device']}) on "
+            f"{_url(host, port)} — {PAGES}")
+    uvicorn.run("seq2seq.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -1,5 +1,5 @@
 """The HTML report: one self-contained file with curves, samples and the heatmaps training wrote; it renders in
-headless Chromium where Chromium is installed."""
+headless Chromium where Chromium is installed (and must, in CI: SEQ2SEQ_REQUIRE_BROWSER=1, see .ci/run)."""
 
 import re
 import shutil
@@ -56,10 +56,25 @@ def test_report_names_the_best_validation_by_the_run_metric(report):
         report.read_text(encoding="utf-8")
 
 
-def test_report_renders_in_headless_chromium(report, tmp_path):
+def chromium_command(missing_browser) -> str:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("Chromium is not installed (Debian: apt install chromium)")
+        missing_browser("Chromium is not installed (Debian: apt install chromium)")
+    return browser
+
+
+def test_a_missing_chromium_skips_or_fails_where_ci_requires_it(missing_browser, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))                                # no chromium on it
+    monkeypatch.delenv("SEQ2SEQ_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        chromium_command(missing_browser)
+    monkeypatch.setenv("SEQ2SEQ_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is not installed .*SEQ2SEQ_REQUIRE_BROWSER=1 requires"):
+        chromium_command(missing_browser)
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path, missing_browser):
+    browser = chromium_command(missing_browser)
     shot = tmp_path / "report.png"
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", report.as_uri()],
                          capture_output=True, timeout=120, text=True)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +180,62 @@ def test_serve_command_line_errors(run_dir, capsys):
         assert len(err) == 1 and needle in err[0], err
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def line_reader(stream) -> queue.Queue:
+    """The lines of `stream`, read on a thread so that waiting for one can time out; None once it closes."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def wait_for_line(lines: queue.Queue, pattern: str, timeout: float) -> None:
+    seen, deadline = [], time.time() + timeout
+    while not seen or not re.fullmatch(pattern, seen[-1]):
+        try:
+            line = lines.get(timeout=max(deadline - time.time(), 0))
+        except queue.Empty:
+            line = None
+        if line is None:
+            raise AssertionError(f"no line matching {pattern!r} on stderr (closed, or {timeout:g} s passed); "
+                                 f"got {seen}")
+        seen.append(line)
+
+
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d "
+
+
+def test_the_command_says_where_it_listens_then_logs_each_request(run_dir):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "seq2seq", "serve", str(run_dir), "--port", str(port),
+                             "--device", "cpu", "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, encoding="utf-8")
+    try:
+        lines = line_reader(proc.stderr)
+        wait_for_line(lines, re.escape(f"seq2seq: serving {run_dir} (translation, cpu) on {url} — page at /, API "
+                                       f"docs at /docs; Ctrl-C stops"), timeout=60)
+        assert httpx.post(f"{url}/translate", json={"texts": ["1 2", "3"]}).status_code == 200   # listening now
+        wait_for_line(lines, STAMP + r"POST /translate 200 \d+\.\d ms 2 texts", timeout=10)
+        assert httpx.post(f"{url}/translate", json={"texts": "1 2"}).status_code == 422
+        wait_for_line(lines, STAMP + r"POST /translate 422 \d+\.\d ms", timeout=10)
+        assert httpx.get(f"{url}/health").status_code == 200
+        wait_for_line(lines, STAMP + r"GET /health 200 \d+\.\d ms", timeout=10)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SYSTEM_CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/snap/bin/chromium")
 
@@ -189,13 +249,13 @@ def system_chromium() -> str | None:
 
 
 @pytest.fixture
-def chromium():
+def chromium(missing_browser):
     """A headless Chromium driven by playwright: playwright's own browser when it is installed, else the system's.
-    Skipped, with the reason, only where playwright or every browser is missing."""
+    Skipped, with the reason, only where playwright or every browser is missing (failed there in CI)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+        missing_browser("playwright is not installed (pip install -e '.[test]')")
     with sync_playwright() as p:
         own = p.chromium.executable_path
         if own and Path(own).is_file():
@@ -203,8 +263,8 @@ def chromium():
         else:
             system = system_chromium()
             if system is None:
-                pytest.skip(f"no Chromium: playwright's own is not installed ({own}: `playwright install chromium`) "
-                            f"and none is on the system (Debian: apt install chromium)")
+                missing_browser(f"no Chromium: playwright's own is not installed ({own}: `playwright install "
+                                f"chromium`) and none is on the system (Debian: apt install chromium)")
             browser = p.chromium.launch(executable_path=system, headless=True)
         try:
             yield browser

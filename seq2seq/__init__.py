@@ -1,19 +1,27 @@
-"""seq2seq: recurrent encoder–decoders with attention — train, translate, evaluate, inspect.
+"""seq2seq: recurrent encoder–decoders with attention — train, translate, transcribe, evaluate, inspect.
 
     from seq2seq import load
-    model = load("runs/demo")
+    model = load("runs/demo")                       # a translation run: a Translator
     for r in model.translate(["25 jun. 2009"]):
         print(r.text, r.score, r.attention.shape)
+    load("runs/fsdd_digits").transcribe(["a.wav"])  # a speech_to_text run: a Transcriber
 """
 
 __version__ = "0.1.0"
 
 
 def load(run_dir, which: str = "best", device: str = "cpu"):
-    """Load a run directory for translation (see `seq2seq.api.Translator`)."""
-    from .api import Translator
+    """Load a run directory: a `seq2seq.api.Translator` for a translation run, a
+    `seq2seq.transcriber.Transcriber` for a speech_to_text run."""
+    from pathlib import Path
 
-    return Translator.load(run_dir, which=which, device=device)
+    from .api import Translator
+    from .checkpoint import read_config
+    from .transcriber import Transcriber
+
+    if not isinstance(run_dir, (str, Path)) or read_config(Path(run_dir)).task != "speech_to_text":
+        return Translator.load(run_dir, which=which, device=device)
+    return Transcriber.load(run_dir, which=which, device=device)
 
 
 __all__ = ["load", "__version__"]

@@ -183,7 +183,7 @@ class Run:
     config: Config
     task: Any                     # tasks.Task
     model: torch.nn.Module
-    vocab: Any                    # translation: (source, target) tokenizers; frames tasks: the text tokenizer
+    vocab: Any                    # translation: (source, target) tokenizers; frames tasks: FramesVocab
 
 
 def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> Run:

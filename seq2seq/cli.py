@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train(sub)
     _add_translate(sub)
+    _add_transcribe(sub)
     _add_attention(sub)
     _add_report(sub)
     _add_evaluate(sub)
@@ -78,13 +79,29 @@ def _add_translate(sub) -> None:
     _decode_options(tr)
 
 
+def _add_transcribe(sub) -> None:
+    tr = sub.add_parser("transcribe", help="transcribe WAV files with a speech_to_text run, one line per file",
+                        description="Greedy or beam search over each file's log-mel frames (computed at the file's "
+                                    "own sample rate, normalised as in training). Writes exactly one line per input "
+                                    "file, in order; a file that cannot be read gets an empty line, its error on "
+                                    "stderr, and the exit status is 1.")
+    tr.add_argument("run_dir", metavar="RUN_DIR", help="a speech_to_text run directory")
+    tr.add_argument("audio", nargs="*", metavar="WAV", help="audio files (16-bit PCM WAV; also 8/24/32-bit, float)")
+    tr.add_argument("--input", "-i", help="a text file listing audio files, one path per line (relative to the "
+                                          "current folder)")
+    tr.add_argument("--output", "-o", help="output file (default: stdout)")
+    tr.add_argument("--jsonl", action="store_true",
+                    help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
+    _decode_options(tr)
+
+
 def _add_attention(sub) -> None:
     at = sub.add_parser("attention", help="plot the attention of translations as heatmaps (PNG/SVG)",
                         description="Translate each sentence and write one heatmap per sentence: source pieces "
                                     "along x, generated pieces along y, attention weights as colour (with --beam-size "
                                     "K, the best hypothesis). Also writes the matrix as JSON beside each image.")
     at.add_argument("run_dir", metavar="RUN_DIR")
-    at.add_argument("text", nargs="*", help="sentences to translate (or --input)")
+    at.add_argument("text", nargs="*", help="sentences to translate, or WAV files for a speech_to_text run (or --input)")
     at.add_argument("--input", "-i", help="read sentences from this file, one per line")
     at.add_argument("--limit", type=int, help="only the first N lines of --input")
     at.add_argument("--format", nargs="+", choices=["png", "svg"], default=["png"], help="image format(s)")
@@ -248,16 +265,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1, attention: bool = False):
     from .api import Translator
 
-    if args.threads is not None and args.threads < 1:
-        raise UserError(f"--threads {args.threads}: must be >= 1")
-    search = dict(beam_size=args.beam_size, alpha=args.alpha, beta=args.beta, max_len_a=args.max_len_a,
-                  max_len=args.max_len, min_len=args.min_len, no_repeat_ngram=args.no_repeat_ngram,
-                  greedy_fallback=args.greedy_fallback, precision=args.precision)
-    _check_decode_flags({**search, "n_best": n_best, "batch_size": args.batch_size})   # before loading the model
+    search = _search_flags(args, n_best)           # before loading the model
     if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+        torch_threads(args.threads)
     translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
     # attention is off unless an output shows it: less bookkeeping
     return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, warn=_warn, attention=attention,
@@ -314,7 +324,59 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from .data.text import read_input
+    from .transcriber import Transcriber
+
+    if bool(args.audio) == bool(args.input):
+        raise UserError("give the audio files as arguments or with --input LIST (one of the two)")
+    files = list(args.audio) if args.audio else [line.strip() for line in read_input(args.input)]
+    search = _search_flags(args)
+    if args.threads:
+        torch_threads(args.threads)
+    transcriber = Transcriber.load(args.run_dir, which=args.checkpoint, device=args.device)
+    frames, failed = {}, 0
+    for number, name in enumerate(files):
+        try:
+            frames[number] = transcriber.features(name) if name else None
+        except UserError as exc:
+            print(f"seq2seq: error: {exc}", file=sys.stderr)
+            failed += 1
+    readable = [n for n, f in frames.items() if f is not None]
+    done = dict(zip(readable, transcriber.transcribe_features([frames[n] for n in readable],
+                                                              [files[n] for n in readable],
+                                                              batch_size=args.batch_size, **search)))
+    _write_lines(args.output, [_transcript_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
+    return 1 if failed else 0
+
+
+def _transcript_line(name: str, t, jsonl: bool) -> str:
+    if not jsonl:
+        return t.text if t is not None else ""
+    record = {"file": name, "text": t.text, "score": round(t.score, 6), "tokens": t.tokens} if t is not None else \
+        {"file": name, "text": "", "score": None, "tokens": [], "error": True}
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _search_flags(args: argparse.Namespace, n_best: int = 1) -> dict:
+    """The decoding flags given, validated (before any model is loaded), as keyword arguments of search."""
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads {args.threads}: must be >= 1")
+    search = dict(beam_size=args.beam_size, alpha=args.alpha, beta=args.beta, max_len_a=args.max_len_a,
+                  max_len=args.max_len, min_len=args.min_len, no_repeat_ngram=args.no_repeat_ngram,
+                  greedy_fallback=args.greedy_fallback, precision=args.precision)
+    _check_decode_flags({**search, "n_best": n_best, "batch_size": args.batch_size})
+    return {k: v for k, v in search.items() if v is not None}
+
+
+def torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
+    from .checkpoint import read_config
     from .data.text import read_input
     from .plot import save_heatmap
 
@@ -323,8 +385,10 @@ def cmd_attention(args: argparse.Namespace) -> int:
     if bool(args.text) == bool(args.input):
         raise UserError("give the sentences as arguments or with --input FILE (one of the two)")
     lines = list(args.text) if args.text else read_input(args.input)[: args.limit]
-    results = _translate_lines(args, lines, attention=True)
     out_dir = Path(args.output_dir) if args.output_dir else Path(args.run_dir) / "attention"
+    if read_config(Path(args.run_dir)).task == "speech_to_text":
+        return _speech_attention(args, lines, out_dir)
+    results = _translate_lines(args, lines, attention=True)
     for number, hyps in enumerate(results, start=1):
         t = hyps[0]
         if t.attention is None:
@@ -334,6 +398,25 @@ def cmd_attention(args: argparse.Namespace) -> int:
             continue
         for path in save_heatmap(out_dir / f"attention-{number:03d}", t.src_tokens, t.tokens, t.attention,
                                  args.format, title=t.text):
+            print(path)
+    return 0
+
+
+def _speech_attention(args: argparse.Namespace, files: list[str], out_dir: Path) -> int:
+    """Per WAV file: its log-mel spectrogram above the attention of every output token, on one time axis."""
+    from .plot import save_speech_alignment
+    from .transcriber import Transcriber
+
+    search = _search_flags(args)
+    recogniser = Transcriber.load(args.run_dir, which=args.checkpoint, device=args.device)
+    hop_ms = recogniser.config.data.features.hop_ms
+    for number, name in enumerate(files, start=1):
+        spectrogram = recogniser.log_mel(name)
+        [t] = recogniser.transcribe_features([recogniser.vocab.normalise(spectrogram)], [name], **search)
+        if t.attention is None:
+            raise UserError(f"{args.run_dir} has a vanilla decoder: there is no attention to plot")
+        for path in save_speech_alignment(out_dir / f"attention-{number:03d}", spectrogram.numpy(), t.tokens,
+                                          t.attention, t.reduction, hop_ms, args.format, title=f"{name}: {t.text}"):
             print(path)
     return 0
 
@@ -455,8 +538,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "demo": cmd_demo,
-            "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
+COMMANDS = {"train": cmd_train, "translate": cmd_translate, "transcribe": cmd_transcribe, "evaluate": cmd_evaluate,
+            "demo": cmd_demo, "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
             "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab}
 
 

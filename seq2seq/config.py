@@ -118,6 +118,9 @@ class EncoderConfig(_Strict):
     layers: int = Field(1, gt=0)
     bidirectional: bool = True
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings and between layers")
+    pyramid: int = Field(0, ge=0, le=4, description="pyramidal layers on top (speech, Chan et al. 2016): each "
+                                                    "concatenates neighbouring states, halving time, then runs "
+                                                    "its own RNN")
 
 
 class DecoderConfig(_Strict):
@@ -291,7 +294,9 @@ class TrainConfig(_Strict):
 class SearchSettings(_Strict):
     """How search decodes: the `decode` section's search fields (`search.SearchOptions` adds per-call choices)."""
 
-    max_len_a: float = Field(1.5, ge=0, description="output limit = a * source length + b")
+    max_len_a: float = Field(1.5, ge=0, description="output limit = a * source length + b, the source length in "
+                                                    "encoder states (speech: frames / frontend.stack / "
+                                                    "2^encoder.pyramid)")
     max_len_b: int = Field(10, ge=1)
     beam_size: int = Field(1, ge=1, description="1 = greedy search (validation always decodes greedily)")
     alpha: float = Field(0.0, ge=0, description="beam search: GNMT length normalisation ((5+len)/6)^alpha; 0 = off")
@@ -349,13 +354,95 @@ class SyntheticFramesConfig(_Strict):
         return self
 
 
-class FramesDataConfig(_Strict):
-    """Where frames-and-text pairs come from. Built in so far: `synthetic` (audio files arrive with the speech
-    tasks' recipes)."""
+class SpokenDigitsConfig(_Strict):
+    """Connected spoken digits built from Free Spoken Digit Dataset clips (`{digit}_{speaker}_{index}.wav`): one
+    speaker per string, clips joined with short random pauses, transcripts in words. Each split draws its clips from
+    its own range of clip indices, so validation strings are built from recordings training never heard."""
 
-    synthetic: SyntheticFramesConfig = Field(description="generate a built-in frames task")
+    recordings: Optional[str] = Field(None, description="the recordings folder (default: the shared data's "
+                                                        "fsdd/recordings)")
+    train_indices: tuple[int, int] = Field((10, 49), description="clip indices training strings use (inclusive)")
+    valid_indices: tuple[int, int] = Field((5, 9), description="clip indices validation strings use (inclusive)")
+    test_indices: Optional[tuple[int, int]] = Field(None, description="clip indices of a test split (FSDD's 0-4 "
+                                                                      "are kept aside for independent evaluation)")
+    train_size: int = Field(4000, gt=0, description="training strings")
+    valid_size: int = Field(300, gt=0, description="validation strings")
+    test_size: int = Field(300, gt=0, description="test strings")
+    min_digits: int = Field(1, gt=0, description="shortest string")
+    max_digits: int = Field(7, gt=0, description="longest string")
+    pause_ms: tuple[int, int] = Field((50, 250), description="pause between digits, uniform in this range")
+    seed: int = Field(1234, description="generator seed (independent of train.seed)")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "SpokenDigitsConfig":
+        for name in ("train_indices", "valid_indices", "test_indices", "pause_ms"):
+            low_high = getattr(self, name)
+            if low_high is not None and not 0 <= low_high[0] <= low_high[1]:
+                raise ValueError(f"{name}={list(low_high)}: expected [low, high] with 0 <= low <= high")
+        if self.min_digits > self.max_digits:
+            raise ValueError(f"min_digits ({self.min_digits}) must be <= max_digits ({self.max_digits})")
+        return self
+
+
+class AudioFeaturesConfig(_Strict):
+    """Log-mel features (data/features.py), computed for each file at its own sample rate."""
+
+    n_mels: int = Field(40, gt=0, description="mel bands (the model's feature size)")
+    win_ms: float = Field(25.0, gt=0, description="analysis window")
+    hop_ms: float = Field(10.0, gt=0, description="frame step (100 frames a second)")
+    f_min: float = Field(0.0, ge=0, description="lowest frequency")
+    f_max: Optional[float] = Field(None, gt=0, description="highest frequency (default: each file's Nyquist); set "
+                                                           "it below the lowest rate's Nyquist to mix rates")
+    preemphasis: float = Field(0.97, ge=0, lt=1, description="high-frequency emphasis (0 = off)")
+    log_floor: float = Field(1e-10, gt=0, description="power floor before the log (a full-scale sine peaks at "
+                                                      "0.25): quiet recordings need a low one")
+
+
+class SpecAugmentConfig(_Strict):
+    """SpecAugment (Park et al. 2019) in training only: bands and spans of the normalised features set to 0."""
+
+    freq_masks: int = Field(2, ge=0, description="frequency masks per utterance")
+    freq_width: int = Field(8, ge=0, description="widest frequency mask (bands)")
+    time_masks: int = Field(2, ge=0, description="time masks per utterance")
+    time_width: int = Field(20, ge=0, description="widest time mask (frames)")
+    max_time_ratio: float = Field(0.2, ge=0, le=1, description="at most this share of an utterance is masked")
+
+
+class FramesDataConfig(_Strict):
+    """Where frames-and-text pairs come from: audio manifests (`train`, `valid`, `test`: a `.tsv` of
+    `path<TAB>transcript` with paths relative to it, or an LJSpeech `metadata.csv`), the built-in spoken digits
+    (`digits`), or the built-in synthetic frames task (`synthetic`). Exactly one."""
+
+    root: Optional[str] = Field(None, description="folder the manifests are relative to")
+    train: Optional[str] = Field(None, description="training manifest: .tsv (path<TAB>text) or LJSpeech "
+                                                   "metadata.csv")
+    valid: Optional[str] = Field(None, description="validation manifest (absent: held out of train, valid_split)")
+    valid_split: Optional[Union[int, float]] = Field(None, description="without `valid`: hold out this share or "
+                                                                       "number of the training clips (default: "
+                                                                       "5%, at most 2,000)")
+    split_seed: int = Field(0, description="seed of the held-out validation split")
+    test: Optional[str] = Field(None, description="test manifest, recorded with the run; never read in training")
+    digits: Optional[SpokenDigitsConfig] = Field(None, description="connected spoken digits from FSDD clips")
+    synthetic: Optional[SyntheticFramesConfig] = Field(None, description="generate the built-in frames task")
+    features: AudioFeaturesConfig = Field(AudioFeaturesConfig(), description="log-mel features of audio")
+    spec_augment: Optional[SpecAugmentConfig] = Field(None, description="SpecAugment masks in training (null: off)")
+    max_seconds: float = Field(60.0, gt=0, description="longest audio file read (longer ones are refused)")
     max_len: int = Field(1000, gt=0, description="training pairs longer than this (tokens or frames, either side) "
                                                  "are dropped")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "FramesDataConfig":
+        given = [name for name in ("train", "digits", "synthetic") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"needs exactly one of train (a manifest), digits or synthetic (got "
+                             f"{', '.join(given) or 'none'})")
+        if self.valid is not None and self.valid_split is not None:
+            raise ValueError("set valid or valid_split, not both (valid_split holds validation out of train)")
+        return self
+
+    @property
+    def is_audio(self) -> bool:
+        return self.synthetic is None
 
 
 class FrameFrontendConfig(_Strict):
@@ -606,10 +693,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def resolve_paths(config: Config, base: Path) -> Config:
     """Make `data.root` absolute, relative to `base` (the config file's folder); no root means `base` itself."""
     data = config.data
-    if isinstance(data, DataConfig) and data.root is None and data.synthetic is None:
+    if data.root is None and data.train is not None and data.synthetic is None:     # files named by the config
         data.root = str(base)
     elif getattr(data, "root", None) is not None:
         data.root = _absolute(data.root, base)
+    digits = getattr(data, "digits", None)
+    if digits is not None and digits.recordings is not None:
+        digits.recordings = _absolute(digits.recordings, base)
     if config.tokenizer.from_run is not None:
         config.tokenizer.from_run = _absolute(config.tokenizer.from_run, base)
     return config
@@ -620,7 +710,7 @@ def _absolute(path: str, base: Path) -> str:
     return str(resolved if resolved.is_absolute() else (base / resolved).resolve())
 
 
-PATH_KEYS = ("data.root", "tokenizer.from_run")   # relative to the config file, or to the current folder for --set
+PATH_KEYS = ("data.root", "data.digits.recordings", "tokenizer.from_run")   # relative to the config file, or to the current folder for --set
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:

@@ -87,21 +87,44 @@ def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
 def word_error_rate(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Corpus WER in %: word edits (substitutions, deletions, insertions) over all reference words; words are
     split on whitespace. Above 100 when the hypotheses insert more words than the references hold."""
-    return _error_rate([h.split() for h in hypotheses], [r.split() for r in references])
+    return error_counts(hypotheses, references, "word").rate
 
 
 def char_error_rate(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Corpus CER in %: character edits over all reference characters (spaces count as characters)."""
-    return _error_rate([list(h) for h in hypotheses], [list(r) for r in references])
+    return error_counts(hypotheses, references, "char").rate
 
 
-def _error_rate(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+@dataclass
+class ErrorCounts:
+    """Edits that turn the hypotheses into the references, pooled over a corpus (jiwer's alignment)."""
+
+    substitutions: int
+    deletions: int
+    insertions: int
+    reference_length: int          # reference words (or characters)
+
+    @property
+    def rate(self) -> float:
+        """Edits over reference length, in % (2 decimals); empty references: 0 without edits, else 100."""
+        edits = self.substitutions + self.deletions + self.insertions
+        if self.reference_length == 0:
+            return 0.0 if edits == 0 else 100.0
+        return round(100.0 * edits / self.reference_length, 2)
+
+
+def error_counts(hypotheses: Sequence[str], references: Sequence[str], unit: str = "word") -> ErrorCounts:
+    """Substitutions, deletions and insertions of words (unit "word", split on whitespace) or characters ("char")."""
+    import jiwer
+
     _check_lengths(hypotheses, references)
-    edits = sum(edit_distance(h, r) for h, r in zip(hypotheses, references))
-    total = sum(len(r) for r in references)
-    if total == 0:   # empty references: every inserted symbol is an error, none is 0
-        return 0.0 if edits == 0 else 100.0
-    return round(100.0 * edits / total, 2)
+    pairs = [(r, h) for h, r in zip(hypotheses, references) if r.strip() or h.strip()]
+    if not pairs:
+        return ErrorCounts(0, 0, 0, 0)
+    process = jiwer.process_words if unit == "word" else jiwer.process_characters
+    out = process([r for r, _ in pairs], [h for _, h in pairs])
+    return ErrorCounts(out.substitutions, out.deletions, out.insertions,
+                       out.hits + out.substitutions + out.deletions)
 
 
 def edit_distance(a: Sequence, b: Sequence) -> int:

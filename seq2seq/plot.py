@@ -63,15 +63,18 @@ def attention_figure(src_tokens: Sequence[str], tgt_tokens: Sequence[str], weigh
 def save_heatmap(stem: str | Path, src_tokens: Sequence[str], tgt_tokens: Sequence[str], weights: np.ndarray,
                  formats: Sequence[str] = ("png",), title: str = "") -> list[Path]:
     """Write STEM.<format> for each format and STEM.json (tokens + matrix); returns the image paths."""
-    import matplotlib.pyplot as plt
-
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     weights = np.asarray(weights, dtype=float)
     stem.with_suffix(".json").write_text(json.dumps(
         {"src_tokens": list(src_tokens), "tgt_tokens": list(tgt_tokens),
          "attention": [[round(float(w), 6) for w in row] for row in weights]}, ensure_ascii=False))
-    fig = attention_figure(src_tokens, tgt_tokens, weights, title)
+    return _save_figure(attention_figure(src_tokens, tgt_tokens, weights, title), stem, formats)
+
+
+def _save_figure(fig, stem: Path, formats: Sequence[str]) -> list[Path]:
+    import matplotlib.pyplot as plt
+
     paths = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")   # scripts without a font here
@@ -82,3 +85,50 @@ def save_heatmap(stem: str | Path, src_tokens: Sequence[str], tgt_tokens: Sequen
                 paths.append(path)
     plt.close(fig)
     return paths
+
+
+def frame_attention(weights: np.ndarray, reduction: int, frames: int) -> np.ndarray:
+    """(tokens, states) attention at the encoder's rate → (tokens, frames): each frame gets its state's weight."""
+    return np.repeat(np.asarray(weights, dtype=float), reduction, axis=1)[:, :frames]
+
+
+def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarray, reduction: int,
+                  hop_ms: float, title: str = ""):
+    """The log-mel spectrogram (frames, n_mels) above, each output token's attention below, one time axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frames = len(features)
+    seconds = frames * hop_ms / 1000
+    with plt.rc_context({"font.family": _fonts(), "svg.fonttype": "none"}):
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(max(6.0, 2.0 * seconds + 2.0),
+                                                                      2.4 + 0.3 * len(tokens)),
+                                          gridspec_kw={"height_ratios": [2, max(1, 0.3 * len(tokens))]})
+        extent = (0, seconds, 0, features.shape[1])
+        top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=extent)
+        top.set_ylabel("mel band")
+        bottom.imshow(frame_attention(weights, reduction, frames), cmap="Blues", vmin=0.0, vmax=1.0,
+                      aspect="auto", interpolation="nearest", extent=(0, seconds, len(tokens) - 0.5, -0.5))
+        bottom.set_yticks(range(len(tokens)), labels=[_label(t) for t in tokens], fontsize=9)
+        bottom.set_xlabel("seconds")
+        bottom.set_ylabel("output")
+        if title:
+            top.set_title(title, fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def save_speech_alignment(stem: str | Path, features: np.ndarray, tokens: Sequence[str], weights: np.ndarray,
+                          reduction: int, hop_ms: float, formats: Sequence[str] = ("png",),
+                          title: str = "") -> list[Path]:
+    """STEM.<format> (spectrogram over attention) and STEM.json (tokens, attention per encoder state, the
+    frames each state covers); returns the image paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    weights = np.asarray(weights, dtype=float)
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"tokens": list(tokens), "frames": len(features), "reduction": reduction, "hop_ms": hop_ms,
+         "attention": [[round(float(w), 6) for w in row] for row in weights]}, ensure_ascii=False))
+    return _save_figure(speech_figure(features, tokens, weights, reduction, hop_ms, title), stem, formats)

@@ -390,7 +390,8 @@ def decode_all(model: Seq2Seq | Ensemble, sources: Sequence, opts: SearchOptions
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         src, lengths, _ = collate([sources[i] for i in chunk])
-        limits = max_lengths(lengths, opts.max_len_a, opts.max_len_b, opts.max_len)
+        reduction = ens.models[0].encoder.reduction       # limits follow encoder states: speech frames are many
+        limits = max_lengths((lengths + reduction - 1) // reduction, opts.max_len_a, opts.max_len_b, opts.max_len)
         src = src.to(device)
         with precision_context(opts.precision, device):
             if opts.beam_size == 1:

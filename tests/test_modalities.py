@@ -11,6 +11,7 @@ from seq2seq.model.decoder import DecoderState
 from seq2seq.model.frontends import FrameFrontend
 from seq2seq.search import SearchOptions, decode_all
 from seq2seq.tasks import get_task
+from seq2seq.tasks.frames import FramesVocab
 from seq2seq.train import train
 from helpers import FAMILIES, attend
 
@@ -71,7 +72,7 @@ def test_frame_batches_pad_without_changing_the_loss():
     """A frame target alone or beside longer ones: the same summed loss (padding frames never count)."""
     task = get_task(validate(frames_config("text_to_speech", {"head": {"reduction": 3, "prenet_dropout": 0.0}})))
     torch.manual_seed(0)
-    model = task.build_model(type("V", (), {"vocab_size": 9})()).eval()
+    model = task.build_model(FramesVocab(type("T", (), {"vocab_size": 9})())).eval()
     src = [[4, 5, 6], [7, 8]]
     tgt = [torch.randn(7, 8), torch.randn(3, 8)]
     with torch.no_grad():
@@ -91,7 +92,7 @@ def test_frame_batches_pad_without_changing_the_loss():
 def test_frame_sources_encode_the_same_alone_or_in_a_batch():
     task = get_task(validate(frames_config("speech_to_text", {"frontend": {"stack": 2}})))
     torch.manual_seed(1)
-    model = task.build_model(type("V", (), {"vocab_size": 9})()).eval()
+    model = task.build_model(FramesVocab(type("T", (), {"vocab_size": 9})())).eval()
     src = [torch.randn(9, 8), torch.randn(4, 8)]
     with torch.no_grad():
         together = model.teacher_forced(make_batch(src, [[4, 5], [6]]))[0]

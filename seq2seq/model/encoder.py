@@ -1,6 +1,10 @@
 """Encoder: a frontend (token embedding or feature frames) + a (bi)GRU/LSTM over packed sequences → one state per
 input position, as a `Memory` that owns its mask and lengths from then on.
 
+Optionally `pyramid` more layers on top (Listen-Attend-Spell, Chan et al. 2016): each concatenates neighbouring
+pairs of states — halving time, ceil for an odd length, whose last pair holds one state and zeros — then runs its
+own (bi)RNN. Speech frames come 100 a second; the decoder attends over 2^pyramid times fewer states.
+
 Packing means padding never reaches the RNN, so a sequence encodes the same alone or beside longer ones.
 """
 
@@ -10,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -55,22 +60,45 @@ def lengths_mask(lengths: Tensor, width: int, device: torch.device) -> Tensor:
 
 class Encoder(nn.Module):
     def __init__(self, frontend: nn.Module, rnn: str, hidden_size: int, layers: int, bidirectional: bool,
-                 dropout: float):
+                 dropout: float, pyramid: int = 0):
         super().__init__()
         self.frontend = frontend
         self.rnn = make_rnn(rnn, frontend.output_size, hidden_size, layers, dropout, bidirectional)
-        self.layers = layers
         self.directions = 2 if bidirectional else 1
         self.output_size = hidden_size * self.directions
+        self.pyramid = nn.ModuleList(make_rnn(rnn, 2 * self.output_size, hidden_size, 1, 0.0, bidirectional)
+                                     for _ in range(pyramid))
+        self.between = nn.Dropout(dropout)
+
+    @property
+    def reduction(self) -> int:
+        """Input positions per encoder state (frame stacking × pyramid halvings): attention plots map back with it."""
+        return getattr(self.frontend, "stack", 1) * 2 ** len(self.pyramid)
 
     def forward(self, src: Tensor, lengths: Tensor) -> Memory:
         # src (batch, src_len) ids or (batch, frames, features); lengths (batch,) real input positions
         inputs, lengths = self.frontend(src, lengths)                         # (batch, len, input), (batch,)
         lengths = lengths.cpu()                                               # pack_padded_sequence wants them here
+        states, final_state = self._run(self.rnn, inputs, lengths)            # (batch, len, memory), (batch, memory)
+        for rnn in self.pyramid:
+            states, lengths = halve(self.between(states), lengths)            # (batch, ceil(len / 2), 2 * memory)
+            states, final_state = self._run(rnn, states, lengths)
+        return Memory(states, lengths_mask(lengths, states.size(1), states.device), final_state)
+
+    def _run(self, rnn: nn.RNNBase, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """A packed RNN over `inputs`: its states (zeros on padding) and its last layer's final state."""
         packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
-        out, final = self.rnn(packed)
+        out, final = rnn(packed)
         states, _ = pad_packed_sequence(out, batch_first=True, total_length=inputs.size(1))  # (batch, len, memory)
         h_n = final[0] if isinstance(final, tuple) else final                 # (layers*directions, batch, hidden)
-        last = h_n.view(self.layers, self.directions, h_n.size(1), h_n.size(2))[-1]  # (directions, batch, hidden)
-        final_state = torch.cat(list(last), dim=-1)                           # (batch, memory_size)
-        return Memory(states, lengths_mask(lengths, inputs.size(1), states.device), final_state)
+        last = h_n.view(-1, self.directions, h_n.size(1), h_n.size(2))[-1]    # (directions, batch, hidden)
+        return states, torch.cat(list(last), dim=-1)                          # (batch, memory_size)
+
+
+def halve(states: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    """Neighbouring pairs concatenated: (batch, len, d) → (batch, ceil(len / 2), 2d); lengths → ceil(lengths / 2).
+    Positions past a row's length are zero, so an odd row's last pair is [its last state, 0]."""
+    batch, length, size = states.shape
+    if length % 2:
+        states = F.pad(states, (0, 0, 0, 1))                                  # (batch, len + 1, d)
+    return states.reshape(batch, -1, 2 * size), (lengths + 1) // 2

@@ -25,7 +25,8 @@ class Seq2Seq(nn.Module):
     def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module):
         super().__init__()
         enc, dec = config.encoder, config.decoder
-        self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout)
+        self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout,
+                               enc.pyramid)
         self.decoder: Decoder = FAMILIES[dec.attention](dec, head, self.encoder.output_size,
                                                         config.decoder_output_size, config.bridge)
 

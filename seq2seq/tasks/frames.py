@@ -1,24 +1,40 @@
 """What speech_to_text and text_to_speech share: frames on one side, text on the other.
 
-The examples are (frames (n, feature_size), text) pairs — built in so far: the seeded generator of
-`data/synthetic_frames.py` (audio files arrive with the speech recipes). One tokenizer, trained on the text side,
-is saved in the run directory as a joint tokenizer; frames need no vocabulary, only their size.
+The examples are (frames (n, feature_size), text) pairs: log-mel frames of audio clips (`data/speech.py`:
+manifests or the built-in spoken digits), or the seeded frames task of `data/synthetic_frames.py`. The vocabulary
+(`FramesVocab`) is one tokenizer trained on the text side, saved in the run directory as a joint tokenizer, and
+for audio the per-feature mean and deviation of the training frames (`features.json`), which every frame is
+normalised by, in training and at inference alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 
 from .. import checkpoint as ckpt
 from ..data.batching import Batch
-from ..data.synthetic_frames import FramesSplit, generate
+from ..data.features import Normalizer
+from ..data.speech import read_speech
+from ..data.synthetic_frames import generate
 from ..data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
 from ..errors import UserError, warn
 from .base import Splits, Task
+
+
+FEATURES = "features.json"     # in the run directory: the audio features' normaliser
+
+
+@dataclass
+class FramesVocab:
+    text: Tokenizer
+    frames: Optional[Normalizer] = None     # audio: mean/std of the training frames; None for the synthetic task
+
+    def normalise(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.frames(frames) if self.frames is not None else frames
 
 
 @dataclass
@@ -32,12 +48,16 @@ class FramesTextData:
     valid_refs: list[str] = field(default_factory=list)   # the validation texts (speech_to_text's references)
     report: str = ""
     make_batch: object = None                         # (sources, targets) → Batch
+    augment: Optional[Callable[[torch.Tensor], torch.Tensor]] = None   # training sources only (SpecAugment)
 
     def train_lengths(self) -> tuple[list[int], list[int]]:
         return [len(s) for s in self.train_src], [len(t) for t in self.train_tgt]
 
     def train_batch(self, ids: Sequence[int]):
-        return self.make_batch([self.train_src[i] for i in ids], [self.train_tgt[i] for i in ids])
+        sources = [self.train_src[i] for i in ids]
+        if self.augment is not None:
+            sources = [self.augment(s) for s in sources]
+        return self.make_batch(sources, [self.train_tgt[i] for i in ids])
 
     def valid_batches(self, size: int):
         """The validation pairs in order, `size` at a time."""
@@ -50,27 +70,36 @@ class FramesTask(Task):
 
     @property
     def feature_size(self) -> int:
-        return self.config.data.synthetic.feature_size
+        data = self.config.data
+        return data.features.n_mels if data.is_audio else data.synthetic.feature_size
 
     def read_data(self, splits: tuple[str, ...] = ("train", "valid")) -> Splits:
-        return generate(self.config.data.synthetic)
+        data = self.config.data
+        return read_speech(data, splits) if data.is_audio else generate(data.synthetic)
 
-    def build_vocab(self, data: Splits) -> Tokenizer:
+    def build_vocab(self, data: Splits) -> FramesVocab:
         tok = self.config.tokenizer
         if tok.from_run is not None:
             return self.load_vocab(Path(tok.from_run))
-        return train_tokenizer(tok.type, data["train"].texts, model_type=tok.model_type, vocab_size=tok.vocab_size,
+        text = train_tokenizer(tok.type, data["train"].texts, model_type=tok.model_type, vocab_size=tok.vocab_size,
                                character_coverage=tok.character_coverage, min_freq=tok.min_freq,
                                seed=self.config.train.seed)
+        frames = Normalizer.fit(list(data["train"].frames)) if self.config.data.is_audio else None
+        return FramesVocab(text, frames)
 
-    def save_vocab(self, run_dir: Path, vocab: Tokenizer) -> None:
-        save_tokenizers(run_dir / ckpt.TOKENIZER, vocab, vocab)
+    def save_vocab(self, run_dir: Path, vocab: FramesVocab) -> None:
+        save_tokenizers(run_dir / ckpt.TOKENIZER, vocab.text, vocab.text)
+        if vocab.frames is not None:
+            vocab.frames.save(run_dir / FEATURES)
 
-    def load_vocab(self, run_dir: Path) -> Tokenizer:
-        return ckpt.tokenizers_of(run_dir)[1]
+    def load_vocab(self, run_dir: Path) -> FramesVocab:
+        path = run_dir / FEATURES
+        if self.config.data.is_audio and not path.is_file():
+            raise UserError(f"{run_dir}: {FEATURES} missing (the audio features' normaliser of the run)")
+        return FramesVocab(ckpt.tokenizers_of(run_dir)[1], Normalizer.load(path) if path.is_file() else None)
 
-    def pairs(self, split: FramesSplit, tok: Tokenizer) -> tuple[list[torch.Tensor], list[list[int]]]:
-        return list(split.frames), [tok.encode(t) for t in split.texts]
+    def pairs(self, split, vocab: FramesVocab) -> tuple[list[torch.Tensor], list[list[int]]]:
+        return [vocab.normalise(f) for f in split.frames], [vocab.text.encode(t) for t in split.texts]
 
     def sides(self, frames: list, ids: list) -> tuple[list, list]:
         """(sources, targets): which side the model reads and which it writes."""
@@ -79,15 +108,19 @@ class FramesTask(Task):
     def make_batch(self, sources: list, targets: list) -> Batch:
         raise NotImplementedError
 
-    def encode(self, data: Splits, vocab: Tokenizer) -> FramesTextData:
+    def encode(self, data: Splits, vocab: FramesVocab) -> FramesTextData:
         frames, ids = self.pairs(data["train"], vocab)
         keep = self.kept(frames, ids)
         train_src, train_tgt = self.sides([frames[i] for i in keep], [ids[i] for i in keep])
         valid_src, valid_tgt = self.sides(*self.pairs(data["valid"], vocab))
         return FramesTextData(train_src, train_tgt, valid_src, valid_tgt, list(data["valid"].texts),
                               f"data: {len(keep):,} training pairs of {len(frames):,}; {len(valid_src):,} validation "
-                              f"pairs; {self.feature_size} values per frame; vocabulary {vocab.vocab_size:,}",
-                              self.make_batch)
+                              f"pairs; {self.feature_size} values per frame; vocabulary {vocab.text.vocab_size:,}",
+                              self.make_batch, self.augmenter())
+
+    def augmenter(self) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
+        """None: SpecAugment belongs to tasks that read frames (speech_to_text)."""
+        return None
 
     def kept(self, frames: list[torch.Tensor], ids: list[list[int]]) -> list[int]:
         """Indices of the training pairs within data.max_len on both sides, with a warning for the others."""

@@ -5,17 +5,18 @@ CER and exact match."""
 from __future__ import annotations
 
 import math
+from typing import Callable, Optional
 
 import torch
 
 from ..data.batching import Batch, make_batch, pad_frames
-from ..data.tokenizers import Tokenizer
+from ..data.features import spec_augment
 from ..metrics import char_error_rate, exact_match, word_error_rate
 from ..model.frontends import FrameFrontend
 from ..model.heads import TokenHead
 from ..model.seq2seq import Seq2Seq
 from ..search import decode_all, search_options
-from .frames import FramesTask, FramesTextData
+from .frames import FramesTask, FramesTextData, FramesVocab
 
 
 class SpeechToTextTask(FramesTask):
@@ -29,11 +30,23 @@ class SpeechToTextTask(FramesTask):
     def make_batch(self, sources: list, targets: list) -> Batch:
         return make_batch(sources, targets)
 
-    def build_model(self, vocab: Tokenizer) -> Seq2Seq:
+    def augmenter(self) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
+        """SpecAugment masks on training frames when data.spec_augment is set. Each utterance's masks are drawn
+        from the global generator, which train_state.pt saves: a resumed run masks exactly as an uninterrupted one."""
+        settings = self.config.data.spec_augment
+        if settings is None:
+            return None
+
+        def augment(frames: torch.Tensor) -> torch.Tensor:                    # (n_frames, n_mels)
+            generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+            return spec_augment(frames, generator, **settings.model_dump())
+        return augment
+
+    def build_model(self, vocab: FramesVocab) -> Seq2Seq:
         m = self.config.model
         frontend = FrameFrontend(self.feature_size, m.frontend.size or m.embedding_size, m.frontend.stack,
                                  m.frontend.dropout)
-        head = TokenHead(vocab.vocab_size, m.embedding_size, m.decoder_output_size, m.decoder.dropout,
+        head = TokenHead(vocab.text.vocab_size, m.embedding_size, m.decoder_output_size, m.decoder.dropout,
                          m.tie_embeddings)
         return Seq2Seq(m, frontend, head)
 
@@ -42,15 +55,15 @@ class SpeechToTextTask(FramesTask):
         return (f"frames (stack {m.frontend.stack}) → {m.decoder.family} decoder → tokens, "
                 f"{m.encoder.rnn}/{m.decoder.rnn}, {model.num_parameters():,} parameters")
 
-    def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: Tokenizer, **search) -> list[str]:
-        """Greedy (or, with beam_size, beam) transcripts of feature-frame tensors (n, feature_size)."""
+    def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: FramesVocab, **search) -> list[str]:
+        """Greedy (or, with beam_size, beam) transcripts of normalised feature-frame tensors (n, feature_size)."""
         dec = self.config.decode
         hyps = decode_all(model, frames, search_options(dec, **{"beam_size": 1, "attention": False, **search}),
                           batch_size=dec.batch_size, device=next(model.parameters()).device, collate=pad_frames)
-        return [vocab.decode(h[0].tokens) if h else "" for h in hyps]
+        return [vocab.text.decode(h[0].tokens) if h else "" for h in hyps]
 
     @torch.no_grad()
-    def validate(self, model: Seq2Seq, data: FramesTextData, vocab: Tokenizer) -> dict[str, float]:
+    def validate(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab) -> dict[str, float]:
         model.eval()
         device = next(model.parameters()).device
         total, tokens = 0.0, 0

@@ -7,12 +7,11 @@ from __future__ import annotations
 import torch
 
 from ..data.batching import Batch, make_frame_batch, pad_sources
-from ..data.tokenizers import Tokenizer
 from ..model.frontends import TokenFrontend
 from ..model.heads import FrameHead
 from ..model.seq2seq import Seq2Seq
 from ..search import FrameOutput, generate_frames
-from .frames import FramesTask, FramesTextData
+from .frames import FramesTask, FramesTextData, FramesVocab
 
 
 class TextToSpeechTask(FramesTask):
@@ -26,10 +25,10 @@ class TextToSpeechTask(FramesTask):
     def make_batch(self, sources: list, targets: list) -> Batch:
         return make_frame_batch(sources, targets, self.config.model.head.reduction)
 
-    def build_model(self, vocab: Tokenizer) -> Seq2Seq:
+    def build_model(self, vocab: FramesVocab) -> Seq2Seq:
         m = self.config.model
         h = m.head
-        frontend = TokenFrontend(vocab.vocab_size, m.embedding_size, m.encoder.dropout)
+        frontend = TokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout)
         head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
                          h.prenet_dropout, h.stop_weight, h.mse)
         return Seq2Seq(m, frontend, head)
@@ -55,7 +54,7 @@ class TextToSpeechTask(FramesTask):
         return out
 
     @torch.no_grad()
-    def validate(self, model: Seq2Seq, data: FramesTextData, vocab: Tokenizer) -> dict[str, float]:
+    def validate(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab) -> dict[str, float]:
         model.eval()
         device = next(model.parameters()).device
         total, l1, steps, frames = 0.0, 0.0, 0, 0

@@ -1,0 +1,130 @@
+"""Speech data for the frames tasks: clips with transcripts → log-mel frames (not yet normalised).
+
+Where clips come from (`data` of a speech config):
+- manifests: a `.tsv` of `path<TAB>transcript` (paths relative to the manifest's folder), or an LJSpeech
+  `metadata.csv` (`id|raw text|normalised text`, audio in `wavs/ID.wav`; the normalised text is used);
+- `digits`: connected spoken digit strings built from FSDD clips (`spoken_digits.generate`), each split from its
+  own range of clip indices.
+Without a `valid` manifest, validation clips are held out of train, grouped by transcript (`held_out.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ..errors import UserError
+from . import spoken_digits
+from .audio import Audio, read_wav
+from .features import FeatureSettings, log_mel
+from .held_out import held_out_size, hold_out
+from .text import Corpus, read_lines
+
+
+@dataclass
+class SpeechSplit:
+    """Log-mel frames and transcripts of one split (`FramesSplit`'s shape, plus where each clip came from)."""
+
+    frames: list[torch.Tensor]                        # each (n_frames, n_mels)
+    texts: list[str]
+    names: list[str] = field(default_factory=list)    # the audio file (or the digit clips) of each example
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def feature_settings(data) -> FeatureSettings:
+    return FeatureSettings(**data.features.model_dump())
+
+
+def features_of(audio: Audio, settings: FeatureSettings) -> torch.Tensor:
+    """(n_frames, n_mels) log-mel frames of one clip at its own sample rate; problems name the file."""
+    try:
+        return log_mel(torch.from_numpy(audio.samples), audio.sample_rate, settings)
+    except UserError as exc:
+        raise UserError(f"{audio.origin}: {exc}") from None
+
+
+def read_speech(data, splits: tuple[str, ...] = ("train", "valid")) -> dict[str, SpeechSplit]:
+    """The requested splits of a speech `data` config (manifests or spoken digits), as log-mel frames."""
+    settings = feature_settings(data)
+    if data.digits is not None:
+        return {split: _digits(data.digits, split, settings) for split in splits}
+    listed = _manifests(data, splits)
+    return {split: _featurise(corpus, settings, data.max_seconds) for split, corpus in listed.items()}
+
+
+# ---- manifests ----------------------------------------------------------------------------------------------
+
+def _manifests(data, splits: tuple[str, ...]) -> dict[str, Corpus]:
+    """(transcripts, audio paths) per split, as a `Corpus` (src: transcript, tgt: path) so held_out can split it."""
+    names = {"train": data.train, "valid": data.valid, "test": data.test}
+    if data.valid is None and "valid" in splits:
+        train = read_manifest(Path(data.root or "."), data.train)
+        held = dict(zip(("train", "valid"), hold_out(train, held_out_size(len(train), data.valid_split),
+                                                      data.split_seed)))
+        return {split: held[split] if split in held else read_manifest(Path(data.root or "."), names[split])
+                for split in splits}
+    missing = [split for split in splits if names[split] is None]
+    if missing:
+        raise UserError(f"data.{missing[0]} is not set: no {missing[0]} manifest")
+    return {split: read_manifest(Path(data.root or "."), names[split]) for split in splits}
+
+
+def read_manifest(root: Path, name: str) -> Corpus:
+    """A manifest's (transcript, audio path) pairs; an LJSpeech metadata.csv when its name ends in .csv."""
+    path = root / name
+    lines = read_lines(path, warn_crlf=True)
+    pairs = [_ljspeech_line(path, n, line) if path.suffix == ".csv" else _tsv_line(path, n, line)
+             for n, line in enumerate(lines, start=1) if line.strip()]
+    if not pairs:
+        raise UserError(f"manifest is empty: {path}")
+    return Corpus([text for text, _ in pairs], [str(audio) for _, audio in pairs], str(path))
+
+
+def _tsv_line(manifest: Path, number: int, line: str) -> tuple[str, Path]:
+    fields = line.split("\t")
+    if len(fields) < 2:
+        raise UserError(f"{manifest}: line {number} has no tab (expected path<TAB>transcript)")
+    return fields[1].strip(), _audio_path(manifest, number, fields[0].strip())
+
+
+def _ljspeech_line(manifest: Path, number: int, line: str) -> tuple[str, Path]:
+    fields = line.split("|")
+    if len(fields) < 2:
+        raise UserError(f"{manifest}: line {number} is not `id|text|normalised text` (LJSpeech metadata)")
+    text = fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]
+    return text.strip(), _audio_path(manifest, number, f"wavs/{fields[0].strip()}.wav")
+
+
+def _audio_path(manifest: Path, number: int, name: str) -> Path:
+    path = Path(name) if Path(name).is_absolute() else manifest.parent / name
+    if not path.is_file():
+        raise UserError(f"{manifest}: line {number}: audio file not found: {path}")
+    return path
+
+
+def _featurise(corpus: Corpus, settings: FeatureSettings, max_seconds: float) -> SpeechSplit:
+    frames = [features_of(read_wav(path, max_seconds), settings) for path in corpus.tgt]
+    return SpeechSplit(frames, list(corpus.src), list(corpus.tgt))
+
+
+# ---- spoken digits ------------------------------------------------------------------------------------------
+
+def _digits(digits, split: str, settings: FeatureSettings) -> SpeechSplit:
+    indices: Optional[tuple[int, int]] = getattr(digits, f"{split}_indices")
+    if indices is None:
+        raise UserError(f"data.digits.{split}_indices is not set: no {split} strings")
+    folder = Path(digits.recordings) if digits.recordings else spoken_digits.shared_recordings()
+    if folder is None:
+        raise UserError("data.digits.recordings is not set and the shared data has no fsdd/recordings "
+                        "(set $SEQ2SEQ_SHARED_DATA or data.digits.recordings)")
+    seed = digits.seed + {"train": 0, "valid": 1, "test": 2}[split]     # each split its own draw
+    utterances = spoken_digits.generate(folder, getattr(digits, f"{split}_size"),
+                                        range(indices[0], indices[1] + 1), seed, digits.min_digits,
+                                        digits.max_digits, tuple(digits.pause_ms))
+    frames = [features_of(Audio(u.samples, u.sample_rate, "+".join(u.clips)), settings) for u in utterances]
+    return SpeechSplit(frames, [u.text for u in utterances], ["+".join(u.clips) for u in utterances])

@@ -1,0 +1,126 @@
+"""Speech → text end to end on WAV files: a tiny recogniser learns connected "digits" (one tone per digit), and
+`seq2seq transcribe` / `load(run).transcribe` give one transcript per file, the same alone or in a batch."""
+
+import json
+import wave
+
+import numpy as np
+import pytest
+
+from seq2seq import load
+from seq2seq.checkpoint import read_metrics
+from seq2seq.cli import main
+from seq2seq.config import validate
+from seq2seq.data.spoken_digits import WORDS
+from seq2seq.train import train
+
+RATE = 8000
+
+
+def tone(digit: int, index: int) -> np.ndarray:
+    """0.1 s of a pitch per digit (with a little per-clip variation), a fade at both ends."""
+    t = np.arange(800) / RATE
+    wave_ = 0.4 * np.sin(2 * np.pi * (300 + 300 * digit + 7 * index) * t)
+    return wave_ * np.minimum(1, np.minimum(np.arange(800), np.arange(800)[::-1]) / 80)
+
+
+def write_wav16(path, samples, rate=RATE):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.round(np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tones")
+    for digit in range(10):
+        for index in (1, 2, 3, 8):
+            write_wav16(folder / f"{digit}_tina_{index}.wav", tone(digit, index))
+    return folder
+
+
+def speech_config(clips, **train):
+    return validate({
+        "task": "speech_to_text",
+        "data": {"digits": {"recordings": str(clips), "train_indices": [1, 3], "valid_indices": [8, 8],
+                            "train_size": 600, "valid_size": 60, "min_digits": 1, "max_digits": 3,
+                            "pause_ms": [20, 60], "seed": 5},
+                 "features": {"n_mels": 20, "f_max": 3800}},
+        "tokenizer": {"type": "whitespace"},
+        "model": {"embedding_size": 32, "frontend": {"stack": 2, "size": 32},
+                  "encoder": {"hidden_size": 48, "pyramid": 1, "dropout": 0.0},
+                  "decoder": {"attention": "bahdanau", "score": "location", "hidden_size": 64, "dropout": 0.0}},
+        "train": {"epochs": 20, "batch_sentences": 16, "lr": 3e-3, "valid_every": 60, "valid_metric": "wer",
+                  "stop_at": 0.0, "patience": None, "attention_plots": 0, "threads": 1, **train},
+        "decode": {"max_len_a": 1.0, "max_len_b": 3, "batch_size": 64},
+    })
+
+
+@pytest.fixture(scope="module")
+def run_dir(clips, tmp_path_factory):
+    run = tmp_path_factory.mktemp("stt") / "run"
+    train(speech_config(clips, max_steps=360), run, verbose=False)
+    return run
+
+
+def test_a_tiny_recogniser_learns_connected_tone_digits_from_wav_files(run_dir):
+    wers = [m["wer"] for m in read_metrics(run_dir) if m["event"] == "valid"]
+    assert min(wers) <= 5.0, wers                     # validation strings use clips training never heard
+    assert (run_dir / "features.json").is_file()
+
+
+def test_transcribe_gives_one_line_per_file_in_order_and_names_the_bad_one(run_dir, clips, tmp_path, capsys):
+    digits = [[3, 1], [7], [2, 9, 4]]
+    files = []
+    for number, ds in enumerate(digits):
+        path = tmp_path / f"u{number}.wav"
+        write_wav16(path, np.concatenate([np.zeros(300)] + [np.concatenate([tone(d, 8), np.zeros(300)]) for d in ds]))
+        files.append(str(path))
+    (tmp_path / "bad.wav").write_bytes(b"RIFF....WAVEjunk")
+    listed = files[:1] + [str(tmp_path / "bad.wav")] + files[1:]
+    capsys.readouterr()
+    assert main(["transcribe", str(run_dir), *listed, "--threads", "1"]) == 1
+    out, err = capsys.readouterr()
+    lines = out.split("\n")[:-1]
+    assert len(lines) == 4 and lines[1] == ""
+    assert "bad.wav" in err and err.count("seq2seq: error:") == 1
+    want = [" ".join(WORDS[d] for d in ds) for ds in digits]
+    assert sum(line == w for line, w in zip(lines[:1] + lines[2:], want)) >= 2
+    # the API: the same transcripts, the same alone as in a batch; --jsonl carries the scores
+    recogniser = load(run_dir)
+    together = recogniser.transcribe(files)
+    alone = [recogniser.transcribe([f])[0] for f in files]
+    assert [t.text for t in together] == lines[:1] + lines[2:]
+    for a, b in zip(together, alone):
+        assert a.text == b.text and abs(a.score - b.score) < 1e-4
+        assert a.attention.shape == (len(a.tokens), -(-a.frames // a.reduction))
+    (tmp_path / "list.txt").write_text("\n".join(files) + "\n")
+    assert main(["transcribe", str(run_dir), "--input", str(tmp_path / "list.txt"), "--jsonl"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == [t.text for t in together]
+    assert [r["file"] for r in records] == files and all(r["score"] <= 0 for r in records)
+
+
+def test_transcribe_refuses_a_translation_run_in_one_line(tmp_path, capsys):
+    from helpers import toy_config
+
+    train(toy_config("copy", max_steps=2, train_size=50), tmp_path / "text", verbose=False)
+    capsys.readouterr()
+    assert main(["transcribe", str(tmp_path / "text"), "x.wav"]) == 2
+    assert "is a translation run: transcribing needs a speech_to_text run" in capsys.readouterr().err
+
+
+def test_attention_draws_the_spectrogram_over_each_tokens_attention_on_one_time_axis(run_dir, tmp_path, capsys):
+    path = tmp_path / "two.wav"
+    write_wav16(path, np.concatenate([np.zeros(400), tone(2, 8), np.zeros(400), tone(5, 8), np.zeros(400)]))
+    capsys.readouterr()
+    assert main(["attention", str(run_dir), str(path), "-o", str(tmp_path / "out"), "--format", "png", "svg"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert [p.rsplit(".", 1)[1] for p in printed] == ["png", "svg"]
+    record = json.loads((tmp_path / "out" / "attention-001.json").read_text())
+    [t] = load(run_dir).transcribe([path])
+    assert record["tokens"] == t.tokens and record["frames"] == t.frames and record["reduction"] == 4
+    assert np.allclose(record["attention"], t.attention, atol=1e-6)
+    assert (tmp_path / "out" / "attention-001.png").stat().st_size > 5_000

@@ -130,6 +130,8 @@ def _add_evaluate(sub) -> None:
                                                      "PREFIX.<src_lang> + PREFIX.<tgt_lang> of the run")
     ev.add_argument("--src", help="source file, one segment per line (a .tsv alone: both sides)")
     ev.add_argument("--ref", help="reference file, aligned with --src")
+    ev.add_argument("--manifest", help="speech_to_text runs: a .tsv of path<TAB>transcript (paths relative to it) "
+                                       "or an LJSpeech metadata.csv; prints WER and CER with their edit counts")
     ev.add_argument("--output", "-o", help="also write the translations here")
     ev.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     _decode_options(ev)
@@ -443,9 +445,14 @@ def alignment_record(t) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .checkpoint import read_config
     from .evaluation import evaluation_corpus
     from .metrics import score
 
+    if read_config(Path(args.run_dir[0])).task == "speech_to_text":
+        return _evaluate_speech(args)
+    if args.manifest:
+        raise UserError("--manifest is for speech_to_text runs; a translation run takes --test or --src/--ref")
     corpus = evaluation_corpus(Path(args.run_dir[0]), args.test, args.src, args.ref)
     src, ref = corpus.src, corpus.tgt
     hyps = [n[0].text for n in _translate_lines(args, src)]
@@ -461,6 +468,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"       {s.bleu_detail}")
         print(f"chrF = {s.chrf:.2f}   {s.chrf_signature}")
         print(f"exact match = {s.exact_match:.2f}% of {s.sentences} sentences")
+    return 0
+
+
+def _evaluate_speech(args: argparse.Namespace) -> int:
+    """WER and CER (jiwer's alignment) of a speech_to_text run, with substitutions, deletions, insertions."""
+    from .evaluation import speech_test_set
+    from .metrics import error_counts
+    from .transcriber import Transcriber
+
+    if len(args.run_dir) > 1 or args.test or args.src or args.ref:
+        raise UserError("a speech_to_text run is evaluated alone, on --manifest FILE (or its own test set)")
+    search = _search_flags(args)
+    test = speech_test_set(Path(args.run_dir[0]), args.manifest)
+    recogniser = Transcriber.load(args.run_dir[0], which=args.checkpoint, device=args.device)
+    hyps = [t.text for t in recogniser.transcribe(test.audio, batch_size=args.batch_size, **search)]
+    if args.output:
+        _write_lines(args.output, hyps)
+    counts = {unit: error_counts(hyps, test.references, unit) for unit in ("word", "char")}
+    if args.json:
+        print(json.dumps({"run_dir": args.run_dir[0], "checkpoint": args.checkpoint, "test": test.origin,
+                          "clips": len(hyps), "wer": counts["word"].rate, "cer": counts["char"].rate,
+                          **{f"{unit}_{k}": v for unit, c in counts.items() for k, v in vars(c).items()}}))
+        return 0
+    print(f"{test.origin}: {len(hyps):,} clips")
+    for name, unit in (("WER", "word"), ("CER", "char")):
+        c = counts[unit]
+        print(f"{name} = {c.rate:.2f}%   ({c.substitutions:,} substitutions, {c.deletions:,} deletions, "
+              f"{c.insertions:,} insertions in {c.reference_length:,} reference {unit}s)")
     return 0
 
 

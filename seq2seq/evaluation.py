@@ -1,10 +1,12 @@
 """What `seq2seq evaluate` scores: the run's own test set by default, as `train` names corpora (a prefix with the
-run's languages, or a `.tsv`), or explicit --src/--ref files."""
+run's languages, or a `.tsv`), or explicit --src/--ref files; for a speech_to_text run, a manifest (`--manifest`,
+else the run's `data.test`) or, for spoken digits, strings built from `data.digits.test_indices`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import checkpoint as ckpt
 from .data.text import Corpus, read_corpus, read_lines
@@ -40,3 +42,33 @@ def _files(src: Optional[str], ref: Optional[str], test: Optional[str]) -> Corpu
     if len(sources) != len(refs):
         raise UserError(f"--src {src} has {len(sources)} lines but --ref {ref} has {len(refs)}")
     return Corpus(sources, refs, f"{src} + {ref}")
+
+
+@dataclass
+class SpeechTestSet:
+    audio: list[Any]             # WAV paths or `Audio` clips
+    references: list[str]
+    origin: str
+
+
+def speech_test_set(run_dir: Path, manifest: Optional[str] = None) -> SpeechTestSet:
+    """The clips and transcripts `evaluate` scores a speech_to_text run on."""
+    from .data.audio import Audio
+    from .data.speech import read_manifest
+    from .data.spoken_digits import generate, shared_recordings
+
+    data = ckpt.read_config(run_dir).data
+    if manifest is not None or data.test is not None:
+        root = Path(".") if manifest is not None else Path(data.root or ".")
+        listed = read_manifest(root, manifest or data.test)
+        return SpeechTestSet(list(listed.tgt), list(listed.src), listed.origin)
+    digits = data.digits
+    if digits is None or digits.test_indices is None:
+        raise UserError(f"{run_dir} has no test set (data.test, or data.digits.test_indices): give --manifest "
+                        f"FILE.tsv (path<TAB>transcript)")
+    low, high = digits.test_indices
+    folder = Path(digits.recordings) if digits.recordings else shared_recordings()
+    utterances = generate(folder, digits.test_size, range(low, high + 1), digits.seed + 2, digits.min_digits,
+                          digits.max_digits, tuple(digits.pause_ms))
+    return SpeechTestSet([Audio(u.samples, u.sample_rate, "+".join(u.clips)) for u in utterances],
+                         [u.text for u in utterances], f"{len(utterances):,} digit strings from clips {low}-{high}")

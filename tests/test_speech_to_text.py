@@ -17,11 +17,11 @@ from seq2seq.train import train
 RATE = 8000
 
 
-def tone(digit: int, index: int) -> np.ndarray:
-    """0.1 s of a pitch per digit (with a little per-clip variation), a fade at both ends."""
-    t = np.arange(800) / RATE
-    wave_ = 0.4 * np.sin(2 * np.pi * (300 + 300 * digit + 7 * index) * t)
-    return wave_ * np.minimum(1, np.minimum(np.arange(800), np.arange(800)[::-1]) / 80)
+def tone(digit: int, index: int, rate: int = RATE) -> np.ndarray:
+    """0.1 s of a pitch per digit (with a little per-clip variation), a 10 ms fade at both ends."""
+    n = rate // 10
+    wave_ = 0.4 * np.sin(2 * np.pi * (300 + 300 * digit + 7 * index) * np.arange(n) / rate)
+    return wave_ * np.minimum(1, np.minimum(np.arange(n), np.arange(n)[::-1]) / (n / 10))
 
 
 def write_wav16(path, samples, rate=RATE):
@@ -124,3 +124,33 @@ def test_attention_draws_the_spectrogram_over_each_tokens_attention_on_one_time_
     assert record["tokens"] == t.tokens and record["frames"] == t.frames and record["reduction"] == 4
     assert np.allclose(record["attention"], t.attention, atol=1e-6)
     assert (tmp_path / "out" / "attention-001.png").stat().st_size > 5_000
+
+
+def test_evaluate_a_manifest_prints_wer_and_cer_with_edit_counts(run_dir, tmp_path, capsys):
+    rows = []
+    for number, ds in enumerate([[1, 2], [6], [0, 8, 3]]):
+        write_wav16(tmp_path / f"c{number}.wav", np.concatenate(
+            [np.zeros(300)] + [np.concatenate([tone(d, 8), np.zeros(300)]) for d in ds]))
+        rows.append(f"c{number}.wav\t{' '.join(WORDS[d] for d in ds)}")
+    (tmp_path / "test.tsv").write_text("\n".join(rows) + "\n")
+    capsys.readouterr()
+    assert main(["evaluate", str(run_dir), "--manifest", str(tmp_path / "test.tsv"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    hyps = [t.text for t in load(run_dir).transcribe([tmp_path / f"c{n}.wav" for n in range(3)])]
+    from seq2seq.metrics import word_error_rate
+    assert report["clips"] == 3 and report["wer"] == word_error_rate(hyps, [r.split("\t")[1] for r in rows])
+    assert report["word_reference_length"] == 6
+    edits = report["word_substitutions"] + report["word_deletions"] + report["word_insertions"]
+    assert report["wer"] == round(100 * edits / 6, 2)
+    (tmp_path / "broken.tsv").write_text("missing.wav\tone\n")
+    assert main(["evaluate", str(run_dir), "--manifest", str(tmp_path / "broken.tsv")]) == 2
+    assert "line 1: audio file not found" in capsys.readouterr().err
+
+
+def test_a_16_khz_recording_is_featurised_at_its_own_rate_and_transcribed_alike(run_dir, tmp_path):
+    for rate in (8000, 16000):
+        gap = np.zeros(rate // 25)
+        write_wav16(tmp_path / f"{rate}.wav", np.concatenate([gap, tone(4, 8, rate), gap, tone(9, 8, rate), gap]),
+                    rate)
+    low, high = load(run_dir).transcribe([tmp_path / "8000.wav", tmp_path / "16000.wav"])
+    assert low.frames == high.frames and low.text == high.text

@@ -1,15 +1,21 @@
-"""Serving: a FastAPI app that translates over HTTP, merging concurrent requests into batches.
+"""Serving: a FastAPI app that translates (or transcribes) over HTTP, merging concurrent requests into batches.
 
     seq2seq serve runs/m30k_ref --port 8000
     curl -s localhost:8000/translate -H 'content-type: application/json' \\
          -d '{"texts": ["Ein Mann fährt Fahrrad."], "beam_size": 5, "attention": true}'
 
+A speech_to_text run is served at `POST /transcribe` instead, the body a WAV file (multipart uploads are refused:
+python-multipart is not a dependency):
+
+    curl -s 'localhost:8000/transcribe?beam_size=5&attention=true' -H 'content-type: audio/wav' --data-binary @a.wav
+
 Requests wait in one queue. The batcher takes the first, then keeps collecting until `max_batch_size` sentences
-are waiting or `max_wait_ms` have passed since that first one, and decodes requests with the same search options
-together (search results do not depend on the batch: tests/test_search.py). Translation runs on one worker thread,
-so the event loop keeps accepting requests meanwhile. `GET /` is the attention web page (seq2seq/web/), `GET /docs`
-the OpenAPI docs, with every asset served by the package (no CDN). `seq2seq serve` says on stderr where it
-listens once it does, then logs one line per request there (`--quiet`: neither).
+(or recordings) are waiting or `max_wait_ms` have passed since that first one, and decodes requests with the same
+search options together (search results do not depend on the batch: tests/test_search.py). Decoding runs on one
+worker thread (a recording's features are computed on another first), so the event loop keeps accepting requests
+meanwhile. `GET /` is the attention web page (seq2seq/web/), `GET /docs` the OpenAPI docs, with every asset served
+by the package (no CDN). `seq2seq serve` says on stderr where it listens once it does, then logs one line per
+request there (`--quiet`: neither).
 """
 
 from __future__ import annotations
@@ -23,19 +29,24 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .api import Translation, Translator
-from .checkpoint import FORMAT_VERSION
+from .checkpoint import FORMAT_VERSION, read_config
 from .config import ServeSettings
+from .data.audio import Audio, read_audio_bytes
 from .errors import UserError
+from .transcriber import Transcriber, Transcript
 
 WEB = Path(__file__).parent / "web"
+UPLOAD = "request body"                 # how messages about an uploaded recording name it
+WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream")
+SPECTROGRAM_ROWS = 800                  # a longer recording's spectrogram is averaged down to this many rows
 
 
 class TranslateRequest(BaseModel):
@@ -69,19 +80,40 @@ class TranslateResponse(BaseModel):
     batched_with: int = Field(description="sentences decoded in the same batch as this request's (itself included)")
 
 
+class TranscriptionOut(BaseModel):
+    text: str = Field(description="the transcript")
+    score: float = Field(description="log-probability of the output, EOS included")
+    tokens: list[str] = Field(description="output pieces; ends with </s> when the model stopped by itself")
+    attention: Optional[list[list[float]]] = Field(
+        None, description="one row per token, one column per encoder state (each covers `reduction` frames)")
+    reduction: int = Field(description="feature frames per encoder state")
+    frames: int = Field(description="feature frames of the audio (one per hop_ms)")
+    seconds: float = Field(description="length of the audio")
+    spectrogram: Optional[list[list[float]]] = Field(
+        None, description="with attention: the log-mel features, one row per `spectrogram_step` frames (averaged), "
+                          "one column per mel band, lowest first")
+    spectrogram_step: Optional[int] = None
+    beam_size: int
+    batched_with: int = Field(description="recordings decoded in the same batch as this one (itself included)")
+
+
+Decode = Callable[[list, tuple], list]     # (items, search options) → one result per item, in order
+
+
 @dataclass
 class Job:
-    texts: list[str]
-    options: tuple[int, int, bool]                      # beam_size, n_best, attention: what may share a batch
+    items: list                                         # texts, or the feature frames of one recording
+    options: tuple                                      # search options: only jobs with equal ones share a batch
     future: asyncio.Future
     queued: float = field(default_factory=time.perf_counter)
 
 
 class Batcher:
-    """One queue, one decoding thread. `submit` returns the job's n-best lists and the size of the batch it rode in."""
+    """One queue, one decoding thread. `submit` returns the job's results (from `decode`) and the size of the batch
+    it rode in."""
 
-    def __init__(self, translator: Translator, settings: ServeSettings):
-        self.translator, self.settings = translator, settings
+    def __init__(self, decode: Decode, settings: ServeSettings):
+        self.decode, self.settings = decode, settings
         self.queue: Optional[asyncio.Queue[Job]] = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seq2seq-decode")
         self.task: Optional[asyncio.Task] = None
@@ -95,18 +127,18 @@ class Batcher:
             self.task.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
-    async def submit(self, texts: list[str], options: tuple[int, int, bool]) -> tuple[list[list[Translation]], int]:
-        job = Job(texts, options, asyncio.get_running_loop().create_future())
+    async def submit(self, items: list, options: tuple) -> tuple[list, int]:
+        job = Job(items, options, asyncio.get_running_loop().create_future())
         await self.queue.put(job)
         return await job.future
 
     async def _collect(self) -> list[Job]:
         first = await self.queue.get()
-        jobs, sentences = [first], len(first.texts)
+        jobs, count = [first], len(first.items)
         if not self.settings.batching:
             return jobs
         deadline = first.queued + self.settings.max_wait_ms / 1000
-        while sentences < self.settings.max_batch_size:
+        while count < self.settings.max_batch_size:
             try:
                 job = self.queue.get_nowait()
             except asyncio.QueueEmpty:
@@ -118,20 +150,20 @@ class Batcher:
                 except asyncio.TimeoutError:
                     break
             jobs.append(job)
-            sentences += len(job.texts)
+            count += len(job.items)
         return jobs
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             jobs = await self._collect()
-            groups: dict[tuple[int, int, bool], list[Job]] = {}
+            groups: dict[tuple, list[Job]] = {}
             for job in jobs:
                 groups.setdefault(job.options, []).append(job)
-            for (beam, n_best, attention), members in groups.items():
-                texts = [t for job in members for t in job.texts]
+            for options, members in groups.items():
+                items = [item for job in members for item in job.items]
                 try:
-                    results = await loop.run_in_executor(self.executor, self._decode, texts, beam, n_best, attention)
+                    results = await loop.run_in_executor(self.executor, self._decode, items, options)
                 except Exception as exc:          # a bug: fail these requests, keep serving
                     for job in members:
                         if not job.future.done():
@@ -140,14 +172,27 @@ class Batcher:
                 start = 0
                 for job in members:
                     if not job.future.done():     # (a request that timed out has stopped waiting)
-                        job.future.set_result((results[start: start + len(job.texts)], len(texts)))
-                    start += len(job.texts)
+                        job.future.set_result((results[start: start + len(job.items)], len(items)))
+                    start += len(job.items)
 
-    def _decode(self, texts: list[str], beam: int, n_best: int, attention: bool) -> list[list[Translation]]:
-        if not texts:
-            return []
-        return self.translator.translate_n_best(texts, n_best, batch_size=max(len(texts), 1), beam_size=beam,
-                                                attention=attention)
+    def _decode(self, items: list, options: tuple) -> list:
+        return self.decode(items, options) if items else []
+
+
+def translating(translator: Translator) -> Decode:
+    """Decode texts with options (beam_size, n_best, attention) into n-best lists of `Translation`s."""
+    def decode(texts: list[str], options: tuple[int, int, bool]) -> list[list[Translation]]:
+        beam, n_best, attention = options
+        return translator.translate_n_best(texts, n_best, batch_size=len(texts), beam_size=beam, attention=attention)
+    return decode
+
+
+def transcribing(transcriber: Transcriber) -> Decode:
+    """Decode normalised feature frames with options (beam_size,) into `Transcript`s (attention always kept)."""
+    def decode(frames: list, options: tuple[int]) -> list[Transcript]:
+        return transcriber.transcribe_features(frames, [UPLOAD] * len(frames), beam_size=options[0],
+                                               batch_size=len(frames))
+    return decode
 
 
 class BodyLimit:
@@ -189,8 +234,8 @@ class BodyLimit:
 
 class RequestLog:
     """ASGI middleware: one line per HTTP request on stderr once it is answered, e.g.
-    `2026-11-29 14:03:01 POST /translate 200 12.3 ms 3 texts` (the texts as the endpoint noted them in the request's
-    state)."""
+    `2026-11-29 14:03:01 POST /translate 200 12.3 ms 3 texts` (the texts, or a recording's seconds, as the endpoint
+    noted them in the request's state)."""
 
     def __init__(self, app):
         self.app = app
@@ -208,8 +253,9 @@ class RequestLog:
         try:
             await self.app(scope, receive, noting_status)
         finally:
-            texts = state.get("texts")
+            texts, seconds = state.get("texts"), state.get("seconds")
             count = "" if texts is None else f" {texts} text{'s' if texts != 1 else ''}"
+            count += "" if seconds is None else f" {seconds:.1f} s audio"
             say(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {scope['method']} {scope['path']} {status[0]} "
                 f"{(time.perf_counter() - start) * 1000:.1f} ms{count}")
 
@@ -227,13 +273,14 @@ def _replay(messages: list[dict], then):
 
 def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings] = None, device: str = "cpu",
                log_requests: bool = False):
-    """The FastAPI app serving the run (or ensemble of runs) in `run_dir`; `log_requests`: one line per request on
-    stderr. `app.state.serving` names what it serves, e.g. "runs/m30k_ref (translation, cpu)"."""
+    """The FastAPI app serving the run (or ensemble of runs) in `run_dir`: `POST /translate` for a translation run,
+    `POST /transcribe` for a speech_to_text run; `log_requests`: one line per request on stderr.
+    `app.state.serving` names what it serves, e.g. "runs/m30k_ref (translation, cpu)"."""
     settings = settings or ServeSettings()
-    translator = Translator.load(run_dir, device=device)
-    batcher = Batcher(translator, settings)
-    default_beam = translator.config.decode.beam_size
     runs = [str(run_dir)] if isinstance(run_dir, (str, Path)) else [str(r) for r in run_dir]
+    model = _load(run_dir, runs, device)
+    speech = isinstance(model, Transcriber)
+    batcher = Batcher(transcribing(model) if speech else translating(model), settings)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -242,15 +289,53 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
         await batcher.stop()
 
     app = FastAPI(title="seq2seq", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Translate with a trained seq2seq run. Concurrent requests are decoded together.")
-    app.state.serving = f"{' + '.join(runs)} ({translator.config.task}, {translator.device})"
+                  description="Translate or transcribe with a trained seq2seq run. Concurrent requests are decoded "
+                              "together.")
+    app.state.serving = f"{' + '.join(runs)} ({model.config.task}, {model.device})"
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if log_requests:
         app.add_middleware(RequestLog)                   # outermost: refusals by BodyLimit are logged too
+    if speech:
+        _transcription_routes(app, model, batcher, settings, runs)
+        _refuse(app, "/translate", f"this server serves a speech_to_text run ({' + '.join(runs)}): POST a WAV file "
+                                   f"to /transcribe; /translate needs a translation run")
+    else:
+        _translation_routes(app, model, batcher, settings, runs)
+        _refuse(app, "/transcribe", f"this server serves a translation run ({' + '.join(runs)}): POST JSON texts "
+                                    f"to /translate; /transcribe needs a speech_to_text run")
 
-    @app.post("/translate", response_model=TranslateResponse, response_model_exclude_none=True,
-              responses={413: {"description": "request body too large"}, 422: {"description": "a limit or a field "
-                         "is wrong (the detail says which)"}, 504: {"description": "timed out"}})
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _add_pages(app)
+    return app
+
+
+def _load(run_dir, runs: list[str], device: str) -> Translator | Transcriber:
+    """A Transcriber for one speech_to_text run, else a Translator (which names a run it cannot translate with)."""
+    if len(runs) == 1 and read_config(Path(runs[0])).task == "speech_to_text":
+        return Transcriber.load(runs[0], device=device)
+    return Translator.load(run_dir, device=device)
+
+
+def _refuse(app, path: str, detail: str) -> None:
+    """`POST path` answers 404 saying what this server serves instead."""
+    @app.post(path, include_in_schema=False)
+    async def refuse() -> None:
+        raise HTTPException(status_code=404, detail=detail)
+
+
+ERRORS = {413: {"description": "request body too large"},
+          422: {"description": "a limit or a field is wrong (the detail says which)"},
+          504: {"description": "timed out"}}
+
+
+def _translation_routes(app, translator: Translator, batcher: Batcher, settings: ServeSettings,
+                        runs: list[str]) -> None:
+    default_beam = translator.config.decode.beam_size
+
+    @app.post("/translate", response_model=TranslateResponse, response_model_exclude_none=True, responses=ERRORS)
     async def translate(request: TranslateRequest, http: Request) -> dict[str, Any]:
         http.state.texts = len(request.texts)            # for the request log
         beam = request.beam_size or default_beam
@@ -270,20 +355,100 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
         out = [_reply_item(hyps, request.attention, wants_attention) for hyps in results]
         return {"translations": out, "beam_size": beam, "batched_with": batched}
 
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
     @app.get("/info")
     async def info() -> dict[str, Any]:
         config = translator.config
-        return {"runs": runs, "format_version": FORMAT_VERSION, "seq2seq": __version__,
+        return {"runs": runs, "task": config.task, "format_version": FORMAT_VERSION, "seq2seq": __version__,
                 "vocab": {"source": translator.src_tokenizer.vocab_size, "target": translator.tgt_tokenizer.vocab_size},
                 "attention": translator.has_attention, "model": config.model.model_dump(mode="json"),
                 "decode": config.decode.model_dump(mode="json"), "serve": settings.model_dump(mode="json")}
 
-    _add_pages(app)
-    return app
+
+WAV_BODY = {"requestBody": {"required": True, "description": "a WAV file (PCM 8/16/24/32-bit or float, any rate)",
+                            "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                                        for kind in WAV_TYPES[:2] + WAV_TYPES[-1:]}}}
+
+
+def _transcription_routes(app, transcriber: Transcriber, batcher: Batcher, settings: ServeSettings,
+                          runs: list[str]) -> None:
+    config = transcriber.config
+    has_attention = transcriber.model.decoder.has_attention
+
+    @app.post("/transcribe", response_model=TranscriptionOut, response_model_exclude_none=True, openapi_extra=WAV_BODY,
+              responses={**ERRORS, 415: {"description": "the body is not a WAV file (multipart is not supported)"}})
+    async def transcribe(http: Request, beam_size: Optional[int] = Query(None, ge=1, description="1 = greedy; "
+                         "default: the run's decode.beam_size"), attention: bool = Query(False, description="also "
+                         "return the attention and the spectrogram")) -> dict[str, Any]:
+        beam = beam_size or config.decode.beam_size
+        if beam > settings.max_beam:
+            raise HTTPException(status_code=422, detail=f"beam_size: {beam}; at most {settings.max_beam} (--max-beam)")
+        body = await _wav_body(http)
+        try:
+            audio, mel, transcript, batched = await asyncio.wait_for(
+                asyncio.shield(_transcribe(transcriber, batcher, body, beam, http)), settings.timeout_s)
+        except asyncio.TimeoutError:
+            raise HTTPException(status_code=504, detail=f"transcription took longer than this server's limit of "
+                                                        f"{settings.timeout_s:g} s (--timeout)") from None
+        except UserError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        reply = _transcript_reply(transcript, audio, mel, attention and has_attention)
+        return {**reply, "beam_size": beam, "batched_with": batched}
+
+    @app.get("/info")
+    async def info() -> dict[str, Any]:
+        return {"runs": runs, "task": config.task, "format_version": FORMAT_VERSION, "seq2seq": __version__,
+                "vocab": {"target": transcriber.vocab.text.vocab_size}, "attention": has_attention,
+                "audio": {"max_seconds": config.data.max_seconds, "reduction": transcriber.model.encoder.reduction,
+                          "features": config.data.features.model_dump(mode="json")},
+                "model": config.model.model_dump(mode="json"), "decode": config.decode.model_dump(mode="json"),
+                "serve": settings.model_dump(mode="json")}
+
+
+async def _wav_body(http: Request) -> bytes:
+    """The request's body, refused with 415 unless it is sent as a WAV file (or untyped bytes)."""
+    kind = http.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind.startswith("multipart/"):
+        raise HTTPException(status_code=415, detail="multipart uploads are not supported: send the WAV file itself "
+                                                    "as the body, e.g. curl --data-binary @a.wav -H 'content-type: "
+                                                    "audio/wav' …/transcribe")
+    if kind and kind not in WAV_TYPES:
+        raise HTTPException(status_code=415, detail=f"the body must be a WAV file (content-type audio/wav, "
+                                                    f"audio/x-wav or application/octet-stream), not {kind}")
+    return await http.body()
+
+
+async def _transcribe(transcriber: Transcriber, batcher: Batcher, body: bytes, beam: int,
+                      http: Request) -> tuple[Audio, Any, Transcript, int]:
+    """Read and featurise the recording on a worker thread, then decode it in the batcher's queue."""
+    audio, mel, frames = await asyncio.get_running_loop().run_in_executor(None, _features, transcriber, body)
+    http.state.seconds = audio.seconds                   # for the request log
+    [transcript], batched = await batcher.submit([frames], (beam,))
+    return audio, mel, transcript, batched
+
+
+def _features(transcriber: Transcriber, body: bytes) -> tuple[Audio, Any, Any]:
+    """The recording in `body` (within the run's data.max_seconds), its (frames, n_mels) log-mel features, and
+    those normalised (what the model reads)."""
+    audio = read_audio_bytes(body, UPLOAD, transcriber.config.data.max_seconds)
+    mel = transcriber.log_mel(audio)
+    return audio, mel, transcriber.vocab.normalise(mel)
+
+
+def _transcript_reply(t: Transcript, audio: Audio, mel, attention: bool) -> dict[str, Any]:
+    """The reply for one recording; with `attention`, the weights and the spectrogram to draw them under."""
+    reply = {"text": t.text, "score": round(t.score, 6), "tokens": t.tokens, "reduction": t.reduction,
+             "frames": t.frames, "seconds": round(audio.seconds, 4)}
+    if attention and t.attention is not None:
+        step = -(-len(mel) // SPECTROGRAM_ROWS) or 1     # frames averaged into one row
+        reply["attention"] = [[round(float(w), 5) for w in row] for row in t.attention]
+        reply["spectrogram"], reply["spectrogram_step"] = _downsampled(mel, step), step
+    return reply
+
+
+def _downsampled(mel, step: int) -> list[list[float]]:
+    """(ceil(frames / step), n_mels) means of `step` consecutive frames (the last row: of those left), rounded."""
+    rows = [mel[i: i + step].mean(0) for i in range(0, len(mel), step)]
+    return [[round(float(v), 2) for v in row] for row in rows]
 
 
 def _over_limits(request: TranslateRequest, beam: int, settings: ServeSettings) -> list[str]:

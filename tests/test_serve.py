@@ -172,6 +172,15 @@ def test_info_docs_and_page_are_served_without_a_cdn(server, run_dir):
     assert "cdn" not in docs.text.lower()
 
 
+def test_transcribe_is_refused_on_a_translation_run(server, run_dir):
+    reply = httpx.post(f"{server.url}/transcribe", content=b"RIFF", headers={"content-type": "audio/wav"})
+    assert reply.status_code == 404
+    assert reply.json()["detail"] == (f"this server serves a translation run ({run_dir}): POST JSON texts to "
+                                      f"/translate; /transcribe needs a speech_to_text run")
+    assert httpx.get(f"{server.url}/info").json()["task"] == "translation"
+    assert "/transcribe" not in httpx.get(f"{server.url}/openapi.json").json()["paths"]
+
+
 def test_serve_command_line_errors(run_dir, capsys):
     for args, needle in ((["--port", "0"], "--port 0"), (["--max-batch-size", "0"], "--max-batch-size 0"),
                          (["--workers", "0"], "--workers 0"), (["--timeout", "-1"], "--timeout -1.0")):

@@ -138,11 +138,17 @@ def _add_evaluate(sub) -> None:
 
 
 def _add_demo(sub) -> None:
-    d = sub.add_parser("demo", help="generate a date-normalisation task, train a Bahdanau model, show results",
+    d = sub.add_parser("demo", help="train a built-in job and show results: dates (default) or speech",
                        description="The built-in default: human-written dates ('Thursday, 25th of June 2009', "
                                    "'06/25/09', ...) to ISO 2009-06-25. Generated in-process from a seed, trained on "
-                                   "the CPU in a few minutes.")
-    d.add_argument("--run-dir", default="runs/demo", help="where the run is written (replaced if it is a demo run)")
+                                   "the CPU in a few minutes. `demo speech`: connected spoken digits → words from "
+                                   "FSDD clips, a Listen-Attend-Spell recogniser, WER on new strings.")
+    d.add_argument("job", nargs="?", choices=["dates", "speech"], default="dates",
+                   help="dates (default): normalise written dates; speech: recognise spoken digit strings (FSDD "
+                        "clips from the shared data, or --data)")
+    d.add_argument("--data", metavar="DIR", help="speech: the FSDD recordings folder ({digit}_{speaker}_{index}.wav)")
+    d.add_argument("--run-dir", help="where the run is written (default runs/demo or runs/demo-speech; replaced if "
+                                     "it is a demo run)")
     d.add_argument("--seed", type=int, default=1, help="training seed")
     d.add_argument("--quiet", action="store_true")
 
@@ -160,7 +166,8 @@ def _add_average(sub) -> None:
 
 def _add_serve(sub) -> None:
     sv = sub.add_parser("serve", help="serve a run over HTTP: JSON API with dynamic batching, attention web page",
-                        description="Start a FastAPI/uvicorn server: POST /translate, GET /health, GET /info, "
+                        description="Start a FastAPI/uvicorn server: POST /translate (POST /transcribe with a WAV "
+                                    "body for a speech_to_text run), GET /health, GET /info, "
                                     "OpenAPI docs at /docs, and the attention web page at /. Concurrent requests "
                                     "are merged into batches.")
     sv.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="a run directory (several: an ensemble)")
@@ -500,9 +507,16 @@ def _evaluate_speech(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.job == "speech":
+        from .demo_speech import run_speech_demo
+
+        run_speech_demo(Path(args.run_dir or "runs/demo-speech"), args.data, seed=args.seed, verbose=not args.quiet)
+        return 0
     from .demo import run_demo
 
-    run_demo(Path(args.run_dir), seed=args.seed, verbose=not args.quiet)
+    if args.data:
+        raise UserError("--data is for `seq2seq demo speech`; the dates demo generates its data")
+    run_demo(Path(args.run_dir or "runs/demo"), seed=args.seed, verbose=not args.quiet)
     return 0
 
 

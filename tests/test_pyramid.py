@@ -47,3 +47,29 @@ def test_the_final_state_comes_from_the_top_pyramid_layer_for_gru_and_lstm():
         hidden = 4
         assert torch.allclose(memory.final[0, :hidden], memory.states[0, -1, :hidden])    # forward: last state
         assert torch.allclose(memory.final[0, hidden:], memory.states[0, 0, hidden:])     # backward: first state
+
+
+def test_attention_is_exactly_zero_beyond_each_utterances_reduced_length_and_padding_changes_nothing():
+    from seq2seq.config import validate
+    from seq2seq.data.batching import make_batch
+    from seq2seq.tasks import get_task
+    from seq2seq.tasks.frames import FramesVocab
+
+    config = validate({"task": "speech_to_text", "data": {"synthetic": {"feature_size": 5}},
+                       "model": {"embedding_size": 8, "frontend": {"stack": 2},
+                                 "encoder": {"hidden_size": 6, "pyramid": 1, "dropout": 0.0},
+                                 "decoder": {"attention": "bahdanau", "score": "location", "hidden_size": 8,
+                                             "dropout": 0.0}}})
+    torch.manual_seed(0)
+    model = get_task(config).build_model(FramesVocab(type("T", (), {"vocab_size": 9})())).eval()
+    frames = [torch.randn(n, 5) for n in (23, 9, 4)]
+    targets = [[4, 5, 6], [7, 4], [5]]
+    with torch.no_grad():
+        logits, attention = model.teacher_forced(make_batch(frames, targets))
+        for i, (f, t) in enumerate(zip(frames, targets)):
+            reduced = -(-len(f) // 4)                                          # stack 2 × one halving
+            assert (attention[i, :, reduced:] == 0).all()
+            assert torch.allclose(attention[i, : len(t) + 1, :reduced].sum(-1), torch.ones(len(t) + 1))
+            alone_logits, alone = model.teacher_forced(make_batch([f], [t]))
+            assert torch.allclose(alone[0, :, :reduced], attention[i, : len(t) + 1, :reduced], atol=1e-6)
+            assert torch.allclose(alone_logits[0], logits[i, : len(t) + 1], atol=1e-5)

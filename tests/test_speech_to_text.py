@@ -154,3 +154,16 @@ def test_a_16_khz_recording_is_featurised_at_its_own_rate_and_transcribed_alike(
                     rate)
     low, high = load(run_dir).transcribe([tmp_path / "8000.wav", tmp_path / "16000.wav"])
     assert low.frames == high.frames and low.text == high.text
+
+
+def test_a_saved_speech_run_loads_to_exactly_the_trained_weights_and_normaliser(run_dir):
+    import torch
+
+    from seq2seq.checkpoint import load_run, load_weights
+
+    state = torch.load(run_dir / "train_state.pt", weights_only=True)["model"]
+    run = load_run(run_dir, "last")
+    assert all(torch.equal(run.model.state_dict()[k].cpu(), v) for k, v in state.items())
+    assert all(torch.equal(load_weights(run_dir / "last.safetensors")[k], v) for k, v in state.items())
+    again = load_run(run_dir, "last").vocab.frames
+    assert torch.equal(again.mean, run.vocab.frames.mean) and torch.equal(again.std, run.vocab.frames.std)

@@ -101,7 +101,8 @@ def _add_attention(sub) -> None:
                                     "along x, generated pieces along y, attention weights as colour (with --beam-size "
                                     "K, the best hypothesis). Also writes the matrix as JSON beside each image.")
     at.add_argument("run_dir", metavar="RUN_DIR")
-    at.add_argument("text", nargs="*", help="sentences to translate, or WAV files for a speech_to_text run (or --input)")
+    at.add_argument("text", nargs="*",
+                    help="sentences to translate, or WAV files for a speech_to_text run (or --input)")
     at.add_argument("--input", "-i", help="read sentences from this file, one per line")
     at.add_argument("--limit", type=int, help="only the first N lines of --input")
     at.add_argument("--format", nargs="+", choices=["png", "svg"], default=["png"], help="image format(s)")

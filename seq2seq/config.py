@@ -466,6 +466,8 @@ class FrameHeadConfig(_Strict):
 
 class SpeechToTextModelConfig(ModelConfig):
     frontend: FrameFrontendConfig = FrameFrontendConfig()
+    ctc_weight: float = Field(0.0, ge=0, lt=1, description="joint CTC loss on the encoder states, weight λ: "
+                                                            "λ·CTC + (1 − λ)·attention (0 = off; training only)")
 
 
 class TextToSpeechModelConfig(ModelConfig):
@@ -710,7 +712,8 @@ def _absolute(path: str, base: Path) -> str:
     return str(resolved if resolved.is_absolute() else (base / resolved).resolve())
 
 
-PATH_KEYS = ("data.root", "data.digits.recordings", "tokenizer.from_run")   # relative to the config file, or to the current folder for --set
+# relative to the config file, or to the current folder for --set
+PATH_KEYS = ("data.root", "data.digits.recordings", "tokenizer.from_run")
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:

@@ -167,3 +167,12 @@ def test_a_saved_speech_run_loads_to_exactly_the_trained_weights_and_normaliser(
     assert all(torch.equal(load_weights(run_dir / "last.safetensors")[k], v) for k, v in state.items())
     again = load_run(run_dir, "last").vocab.frames
     assert torch.equal(again.mean, run.vocab.frames.mean) and torch.equal(again.std, run.vocab.frames.std)
+
+
+def test_with_joint_ctc_the_recogniser_still_learns(clips, tmp_path):
+    config = speech_config(clips, max_steps=360)
+    config.model.ctc_weight = 0.3
+    train(config, tmp_path / "ctc", verbose=False)
+    wers = [m["wer"] for m in read_metrics(tmp_path / "ctc") if m["event"] == "valid"]
+    assert min(wers) <= 5.0, wers
+    assert any(name.startswith("ctc.") for name in load(tmp_path / "ctc").model.state_dict())

@@ -16,19 +16,22 @@ from torch import Tensor, nn
 
 from ..config import ModelConfig
 from ..data.batching import Batch
+from .ctc import CTCHead
 from .decoder import FAMILIES, Decoder
 from .encoder import Encoder, Memory
 from .frontends import TokenFrontend
 from .heads import TokenHead
 
 class Seq2Seq(nn.Module):
-    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module):
+    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module, ctc_weight: float = 0.0):
         super().__init__()
         enc, dec = config.encoder, config.decoder
         self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout,
                                enc.pyramid)
         self.decoder: Decoder = FAMILIES[dec.attention](dec, head, self.encoder.output_size,
                                                         config.decoder_output_size, config.bridge)
+        self.ctc_weight = ctc_weight              # > 0: joint CTC on the encoder states (training loss only)
+        self.ctc = CTCHead(self.encoder.output_size, head.vocab_size) if ctc_weight > 0 else None
 
     @classmethod
     def for_text(cls, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> "Seq2Seq":
@@ -57,7 +60,10 @@ class Seq2Seq(nn.Module):
         a data-parallel wrapper syncs gradients through it. teacher_prob < 1: scheduled sampling."""
         memory = self.encode(batch.src, batch.src_lengths)
         out, _ = self.decoder(batch.tgt_in, memory, teacher_prob)            # (batch, tgt_len, output_size)
-        return self.head.loss(out, batch, label_smoothing)
+        loss = self.head.loss(out, batch, label_smoothing)
+        if self.ctc is None:
+            return loss
+        return (1 - self.ctc_weight) * loss + self.ctc_weight * self.ctc.loss(memory, batch)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

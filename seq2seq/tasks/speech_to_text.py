@@ -48,7 +48,7 @@ class SpeechToTextTask(FramesTask):
                                  m.frontend.dropout)
         head = TokenHead(vocab.text.vocab_size, m.embedding_size, m.decoder_output_size, m.decoder.dropout,
                          m.tie_embeddings)
-        return Seq2Seq(m, frontend, head)
+        return Seq2Seq(m, frontend, head, m.ctc_weight)
 
     def describe_model(self, model: Seq2Seq) -> str:
         m = self.config.model

@@ -462,6 +462,10 @@ class FrameHeadConfig(_Strict):
     stop_weight: float = Field(5.0, gt=0, description="positive-class weight of the stop flag's BCE")
     mse: bool = Field(True, description="add MSE to the L1 frame loss")
     max_steps: int = Field(1000, gt=0, description="generation always ends after this many decoder steps")
+    guided_attention: float = Field(0.0, ge=0, description="weight of the guided attention loss (Tachibana et al. "
+                                                           "2017: attention far from the diagonal costs; 0 = off)")
+    guided_width: float = Field(0.2, gt=0, description="how far from the diagonal attention may stray for free "
+                                                       "(g, as a share of the lengths)")
 
 
 class SpeechToTextModelConfig(ModelConfig):

@@ -17,13 +17,15 @@ from torch import Tensor, nn
 from ..config import ModelConfig
 from ..data.batching import Batch
 from .ctc import CTCHead
+from .guided_attention import guided_attention_loss
 from .decoder import FAMILIES, Decoder
 from .encoder import Encoder, Memory
 from .frontends import TokenFrontend
 from .heads import TokenHead
 
 class Seq2Seq(nn.Module):
-    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module, ctc_weight: float = 0.0):
+    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module, ctc_weight: float = 0.0,
+                 guided_attention: float = 0.0, guided_width: float = 0.2):
         super().__init__()
         enc, dec = config.encoder, config.decoder
         self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout,
@@ -32,6 +34,7 @@ class Seq2Seq(nn.Module):
                                                         config.decoder_output_size, config.bridge)
         self.ctc_weight = ctc_weight              # > 0: joint CTC on the encoder states (training loss only)
         self.ctc = CTCHead(self.encoder.output_size, head.vocab_size) if ctc_weight > 0 else None
+        self.guided_attention, self.guided_width = guided_attention, guided_width   # > 0: training loss only
 
     @classmethod
     def for_text(cls, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> "Seq2Seq":
@@ -59,8 +62,11 @@ class Seq2Seq(nn.Module):
         loss (label-smoothed cross-entropy for tokens; L1/MSE + stop BCE for frames). Computed in `forward` so that
         a data-parallel wrapper syncs gradients through it. teacher_prob < 1: scheduled sampling."""
         memory = self.encode(batch.src, batch.src_lengths)
-        out, _ = self.decoder(batch.tgt_in, memory, teacher_prob)            # (batch, tgt_len, output_size)
+        out, attention = self.decoder(batch.tgt_in, memory, teacher_prob)    # (batch, tgt_len, output_size)
         loss = self.head.loss(out, batch, label_smoothing)
+        if self.guided_attention > 0 and attention is not None:                # attention (batch, tgt_len, mem)
+            loss = loss + self.guided_attention * guided_attention_loss(attention, batch.tgt_mask, memory.lengths,
+                                                                        self.guided_width)
         if self.ctc is None:
             return loss
         return (1 - self.ctc_weight) * loss + self.ctc_weight * self.ctc.loss(memory, batch)

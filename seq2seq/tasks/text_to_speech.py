@@ -31,7 +31,7 @@ class TextToSpeechTask(FramesTask):
         frontend = TokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout)
         head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
                          h.prenet_dropout, h.stop_weight, h.mse)
-        return Seq2Seq(m, frontend, head)
+        return Seq2Seq(m, frontend, head, guided_attention=h.guided_attention, guided_width=h.guided_width)
 
     def describe_model(self, model: Seq2Seq) -> str:
         m = self.config.model

@@ -371,11 +371,14 @@ class SpokenDigitsConfig(_Strict):
     min_digits: int = Field(1, gt=0, description="shortest string")
     max_digits: int = Field(7, gt=0, description="longest string")
     pause_ms: tuple[int, int] = Field((50, 250), description="pause between digits, uniform in this range")
+    edge_ms: tuple[int, int] = Field((20, 100), description="silence before the first digit and after the last")
+    speakers: Optional[list[str]] = Field(None, description="only these speakers (default: every speaker with all "
+                                                            "ten digits in the index range)")
     seed: int = Field(1234, description="generator seed (independent of train.seed)")
 
     @model_validator(mode="after")
     def _ranges(self) -> "SpokenDigitsConfig":
-        for name in ("train_indices", "valid_indices", "test_indices", "pause_ms"):
+        for name in ("train_indices", "valid_indices", "test_indices", "pause_ms", "edge_ms"):
             low_high = getattr(self, name)
             if low_high is not None and not 0 <= low_high[0] <= low_high[1]:
                 raise ValueError(f"{name}={list(low_high)}: expected [low, high] with 0 <= low <= high")

@@ -69,6 +69,6 @@ def speech_test_set(run_dir: Path, manifest: Optional[str] = None) -> SpeechTest
     low, high = digits.test_indices
     folder = Path(digits.recordings) if digits.recordings else shared_recordings()
     utterances = generate(folder, digits.test_size, range(low, high + 1), digits.seed + 2, digits.min_digits,
-                          digits.max_digits, tuple(digits.pause_ms))
+                          digits.max_digits, tuple(digits.pause_ms), digits.speakers, tuple(digits.edge_ms))
     return SpeechTestSet([Audio(u.samples, u.sample_rate, "+".join(u.clips)) for u in utterances],
                          [u.text for u in utterances], f"{len(utterances):,} digit strings from clips {low}-{high}")

@@ -125,6 +125,7 @@ def _digits(digits, split: str, settings: FeatureSettings) -> SpeechSplit:
     seed = digits.seed + {"train": 0, "valid": 1, "test": 2}[split]     # each split its own draw
     utterances = spoken_digits.generate(folder, getattr(digits, f"{split}_size"),
                                         range(indices[0], indices[1] + 1), seed, digits.min_digits,
-                                        digits.max_digits, tuple(digits.pause_ms))
+                                        digits.max_digits, tuple(digits.pause_ms), digits.speakers,
+                                        tuple(digits.edge_ms))
     frames = [features_of(Audio(u.samples, u.sample_rate, "+".join(u.clips)), settings) for u in utterances]
     return SpeechSplit(frames, [u.text for u in utterances], ["+".join(u.clips) for u in utterances])

@@ -197,6 +197,10 @@ class Normalizer:
                             f"{frames.shape[-1]}")
         return ((frames.double() - self.mean) / self.std).to(frames.dtype)
 
+    def inverse(self, frames: torch.Tensor) -> torch.Tensor:
+        """Normalised frames back to features: frames * std + mean, in the input's dtype."""
+        return (frames.double() * self.std + self.mean).to(frames.dtype)
+
     def to_dict(self) -> dict[str, list[float]]:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 

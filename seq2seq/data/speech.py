@@ -31,6 +31,7 @@ class SpeechSplit:
     frames: list[torch.Tensor]                        # each (n_frames, n_mels)
     texts: list[str]
     names: list[str] = field(default_factory=list)    # the audio file (or the digit clips) of each example
+    sample_rates: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -108,8 +109,9 @@ def _audio_path(manifest: Path, number: int, name: str) -> Path:
 
 
 def _featurise(corpus: Corpus, settings: FeatureSettings, max_seconds: float) -> SpeechSplit:
-    frames = [features_of(read_wav(path, max_seconds), settings) for path in corpus.tgt]
-    return SpeechSplit(frames, list(corpus.src), list(corpus.tgt))
+    clips = [read_wav(path, max_seconds) for path in corpus.tgt]
+    return SpeechSplit([features_of(clip, settings) for clip in clips], list(corpus.src), list(corpus.tgt),
+                       [clip.sample_rate for clip in clips])
 
 
 # ---- spoken digits ------------------------------------------------------------------------------------------
@@ -128,4 +130,5 @@ def _digits(digits, split: str, settings: FeatureSettings) -> SpeechSplit:
                                         digits.max_digits, tuple(digits.pause_ms), digits.speakers,
                                         tuple(digits.edge_ms))
     frames = [features_of(Audio(u.samples, u.sample_rate, "+".join(u.clips)), settings) for u in utterances]
-    return SpeechSplit(frames, [u.text for u in utterances], ["+".join(u.clips) for u in utterances])
+    return SpeechSplit(frames, [u.text for u in utterances], ["+".join(u.clips) for u in utterances],
+                       [u.sample_rate for u in utterances])

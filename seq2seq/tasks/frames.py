@@ -9,6 +9,7 @@ normalised by, in training and at inference alike.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -22,6 +23,7 @@ from ..data.speech import read_speech
 from ..data.synthetic_frames import generate
 from ..data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
 from ..errors import UserError, warn
+from ..files import write_atomic
 from .base import Splits, Task
 
 
@@ -32,9 +34,29 @@ FEATURES = "features.json"     # in the run directory: the audio features' norma
 class FramesVocab:
     text: Tokenizer
     frames: Optional[Normalizer] = None     # audio: mean/std of the training frames; None for the synthetic task
+    sample_rate: Optional[int] = None       # audio: the training clips' (most common) rate, what synthesis writes
 
     def normalise(self, frames: torch.Tensor) -> torch.Tensor:
         return self.frames(frames) if self.frames is not None else frames
+
+    def denormalise(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.frames.inverse(frames) if self.frames is not None else frames
+
+    def save(self, run_dir: Path) -> None:
+        save_tokenizers(run_dir / ckpt.TOKENIZER, self.text, self.text)
+        if self.frames is not None:
+            record = {**self.frames.to_dict(), "sample_rate": self.sample_rate}
+            write_atomic(run_dir / FEATURES, (json.dumps(record, indent=1) + "\n").encode("utf-8"))
+
+    @classmethod
+    def load(cls, run_dir: Path, audio: bool) -> "FramesVocab":
+        path = run_dir / FEATURES
+        if audio and not path.is_file():
+            raise UserError(f"{run_dir}: {FEATURES} missing (the audio features' normaliser of the run)")
+        if not path.is_file():
+            return cls(ckpt.tokenizers_of(run_dir)[1])
+        rate = json.loads(path.read_text(encoding="utf-8")).get("sample_rate")
+        return cls(ckpt.tokenizers_of(run_dir)[1], Normalizer.load(path), rate if isinstance(rate, int) else None)
 
 
 @dataclass
@@ -84,19 +106,16 @@ class FramesTask(Task):
         text = train_tokenizer(tok.type, data["train"].texts, model_type=tok.model_type, vocab_size=tok.vocab_size,
                                character_coverage=tok.character_coverage, min_freq=tok.min_freq,
                                seed=self.config.train.seed)
-        frames = Normalizer.fit(list(data["train"].frames)) if self.config.data.is_audio else None
-        return FramesVocab(text, frames)
+        if not self.config.data.is_audio:
+            return FramesVocab(text)
+        rates = data["train"].sample_rates
+        return FramesVocab(text, Normalizer.fit(list(data["train"].frames)), max(set(rates), key=rates.count))
 
     def save_vocab(self, run_dir: Path, vocab: FramesVocab) -> None:
-        save_tokenizers(run_dir / ckpt.TOKENIZER, vocab.text, vocab.text)
-        if vocab.frames is not None:
-            vocab.frames.save(run_dir / FEATURES)
+        vocab.save(run_dir)
 
     def load_vocab(self, run_dir: Path) -> FramesVocab:
-        path = run_dir / FEATURES
-        if self.config.data.is_audio and not path.is_file():
-            raise UserError(f"{run_dir}: {FEATURES} missing (the audio features' normaliser of the run)")
-        return FramesVocab(ckpt.tokenizers_of(run_dir)[1], Normalizer.load(path) if path.is_file() else None)
+        return FramesVocab.load(run_dir, self.config.data.is_audio)
 
     def pairs(self, split, vocab: FramesVocab) -> tuple[list[torch.Tensor], list[list[int]]]:
         return [vocab.normalise(f) for f in split.frames], [vocab.text.encode(t) for t in split.texts]

@@ -12,16 +12,23 @@ __version__ = "0.1.0"
 
 def load(run_dir, which: str = "best", device: str = "cpu"):
     """Load a run directory: a `seq2seq.api.Translator` for a translation run, a
-    `seq2seq.transcriber.Transcriber` for a speech_to_text run."""
+    `seq2seq.transcriber.Transcriber` for a speech_to_text run, a `seq2seq.synthesizer.Synthesizer` for a
+    text_to_speech run."""
     from pathlib import Path
 
     from .api import Translator
     from .checkpoint import read_config
-    from .transcriber import Transcriber
 
-    if not isinstance(run_dir, (str, Path)) or read_config(Path(run_dir)).task != "speech_to_text":
-        return Translator.load(run_dir, which=which, device=device)
-    return Transcriber.load(run_dir, which=which, device=device)
+    task = read_config(Path(run_dir)).task if isinstance(run_dir, (str, Path)) else "translation"
+    if task == "speech_to_text":
+        from .transcriber import Transcriber
+
+        return Transcriber.load(run_dir, which=which, device=device)
+    if task == "text_to_speech":
+        from .synthesizer import Synthesizer
+
+        return Synthesizer.load(run_dir, which=which, device=device)
+    return Translator.load(run_dir, which=which, device=device)
 
 
 __all__ = ["load", "__version__"]

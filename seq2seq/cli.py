@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_translate(sub)
     _add_transcribe(sub)
+    _add_synthesize(sub)
     _add_attention(sub)
     _add_report(sub)
     _add_evaluate(sub)
@@ -93,6 +94,25 @@ def _add_transcribe(sub) -> None:
     tr.add_argument("--jsonl", action="store_true",
                     help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
     _decode_options(tr)
+
+
+def _add_synthesize(sub) -> None:
+    sy = sub.add_parser("synthesize", help="speak texts with a text_to_speech run: one WAV file per text",
+                        description="Frames from the model until its stop flag, then Griffin-Lim to a 16-bit WAV at "
+                                    "the training clips' sample rate. One text: -o FILE; several (arguments or "
+                                    "--input, one per line): --output-dir DIR gets 0001.wav, 0002.wav, ... by line "
+                                    "number. Existing files are not overwritten without --force.")
+    sy.add_argument("run_dir", metavar="RUN_DIR", help="a text_to_speech run directory")
+    sy.add_argument("text", nargs="*", help="texts to speak (or --input)")
+    sy.add_argument("--input", "-i", help="a file of texts, one per line")
+    sy.add_argument("--output", "-o", help="the WAV file (one text)")
+    sy.add_argument("--output-dir", help="folder for several texts: 0001.wav, 0002.wav, ...")
+    sy.add_argument("--griffin-lim-iters", type=int, default=60, metavar="N", help="phase iterations (default 60)")
+    sy.add_argument("--mel", action="store_true", help="also write the log-mel frames as .npy beside each WAV")
+    sy.add_argument("--force", action="store_true", help="overwrite existing files")
+    sy.add_argument("--checkpoint", default="best", help="best (default), last, or a .safetensors path")
+    sy.add_argument("--device", default="auto", help=DEVICE_HELP)
+    sy.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
 
 
 def _add_attention(sub) -> None:
@@ -385,6 +405,58 @@ def torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    from .data.audio import write_wav
+    from .data.text import read_input
+    from .synthesizer import Synthesizer
+
+    if bool(args.text) == bool(args.input):
+        raise UserError("give the texts as arguments or with --input FILE (one of the two)")
+    texts = list(args.text) if args.text else read_input(args.input)
+    paths = _synthesis_paths(args, len(texts))
+    if args.griffin_lim_iters < 1:
+        raise UserError(f"--griffin-lim-iters {args.griffin_lim_iters}: must be >= 1")
+    if args.threads:
+        torch_threads(args.threads)
+    voice = Synthesizer.load(args.run_dir, which=args.checkpoint, device=args.device)
+    for path, result in zip(paths, voice.synthesize(texts, iterations=args.griffin_lim_iters)):
+        write_wav(path, result.samples, result.sample_rate)
+        if args.mel:
+            _write_npy(path.with_suffix(".npy"), result.mel)
+        if not result.stopped:
+            _warn(f"{path}: the model never raised its stop flag; cut at model.head.max_steps")
+        print(path)
+    return 0
+
+
+def _synthesis_paths(args: argparse.Namespace, count: int) -> list[Path]:
+    """Where each text's WAV goes, refusing to overwrite without --force (checked before any work)."""
+    if count == 1 and args.output and not args.output_dir:
+        paths = [Path(args.output)]
+    elif args.output_dir and not args.output:
+        paths = [Path(args.output_dir) / f"{n:04d}.wav" for n in range(1, count + 1)]
+    else:
+        raise UserError("one text: --output FILE.wav; several: --output-dir DIR")
+    existing = [p for p in paths if p.exists()] if not args.force else []
+    if existing:
+        raise UserError(f"{existing[0]} exists ({len(existing)} of the outputs do): use --force to overwrite")
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return paths
+
+
+def _write_npy(path: Path, array) -> None:
+    import io
+
+    import numpy as np
+
+    from .files import write_atomic
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    write_atomic(path, buffer.getvalue())
+
+
 def cmd_attention(args: argparse.Namespace) -> int:
     from .checkpoint import read_config
     from .data.text import read_input
@@ -588,7 +660,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "translate": cmd_translate, "transcribe": cmd_transcribe, "evaluate": cmd_evaluate,
+COMMANDS = {"train": cmd_train, "translate": cmd_translate, "transcribe": cmd_transcribe,
+            "synthesize": cmd_synthesize, "evaluate": cmd_evaluate,
             "demo": cmd_demo, "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
             "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab}
 

@@ -1,0 +1,90 @@
+"""Python API for text → speech: load a text_to_speech run trained on audio and synthesise WAV-ready waveforms.
+
+    from seq2seq import load
+    voice = load("runs/fsdd_tts")
+    [s] = voice.synthesize(["three five seven"])
+    s.samples, s.sample_rate, s.mel, s.attention, s.stopped     # float32 waveform, its rate, log-mel frames, ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from .checkpoint import Run, load_run
+from .data.speech import feature_settings
+from .data.tokenizers import UNK
+from .data.vocoder import mel_to_audio
+from .errors import UserError, warn
+
+MAX_CHARS = 400            # longer texts are refused: one utterance, generated in bounded time
+
+
+@dataclass
+class Synthesis:
+    text: str
+    samples: np.ndarray               # (n,) float32 in [-1, 1]
+    sample_rate: int
+    mel: np.ndarray                   # (frames, n_mels) log-mel the model wrote (denormalised)
+    attention: Optional[np.ndarray]   # (decoder steps, input tokens) or None (vanilla)
+    stopped: bool                     # the stop flag ended it (False: it ran to model.head.max_steps)
+
+
+class Synthesizer:
+    """A text_to_speech run: text → tokens → frames (the frame head, until its stop flag) → denormalised log-mel →
+    Griffin-Lim → waveform at the training clips' sample rate."""
+
+    def __init__(self, run: Run, device: torch.device | str = "cpu"):
+        self.run, self.config, self.model, self.vocab = run, run.config, run.model, run.vocab
+        self.device = device
+        if self.vocab.frames is None:
+            raise UserError("the run was trained on the synthetic frames task, not audio: nothing to synthesise")
+        if self.vocab.sample_rate is None:
+            raise UserError("the run's features.json does not say the training sample rate (a run from before it "
+                            "was recorded): train it again")
+
+    @classmethod
+    def load(cls, run_dir: str | Path, which: str = "best", device: str = "cpu") -> "Synthesizer":
+        from .devices import resolve_device
+        from .tasks import TextToSpeechTask
+
+        resolved = resolve_device(device)
+        run = load_run(run_dir, which, resolved)
+        if not isinstance(run.task, TextToSpeechTask):
+            raise UserError(f"{run_dir} is a {run.config.task} run: synthesis needs a text_to_speech run")
+        return cls(run, resolved)
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text; empty and over-long texts are refused, unknown symbols dropped with a warning."""
+        out = []
+        for number, text in enumerate(texts, start=1):
+            if not text.strip():
+                raise UserError(f"text {number} is empty: nothing to say")
+            if len(text) > MAX_CHARS:
+                raise UserError(f"text {number} has {len(text):,} characters, more than the limit of {MAX_CHARS}: "
+                                f"split it into sentences")
+            ids = self.vocab.text.encode(text)
+            if UNK in ids:
+                warn(f"text {number}: {' '.join(map(repr, self.vocab.text.unknown(text)))} not in the model's "
+                     f"vocabulary: skipped")
+                ids = [i for i in ids if i != UNK]
+            if not ids:
+                raise UserError(f"text {number} holds nothing the model knows")
+            out.append(ids)
+        return out
+
+    def synthesize(self, texts: Sequence[str], iterations: int = 60, seed: int = 0) -> list[Synthesis]:
+        """One `Synthesis` per text, in order. iterations: Griffin-Lim's (more: cleaner phase, slower)."""
+        outputs = self.run.task.synthesize(self.model, self.encode(texts))
+        settings = feature_settings(self.config.data)
+        results = []
+        for text, out in zip(texts, outputs):
+            mel = self.vocab.denormalise(out.frames.float().cpu())                      # (frames, n_mels)
+            samples = mel_to_audio(mel, self.vocab.sample_rate, settings, iterations=iterations, seed=seed)
+            attention = None if out.attention is None else out.attention.cpu().numpy()
+            results.append(Synthesis(text, samples, self.vocab.sample_rate, mel.numpy(), attention, out.stopped))
+        return results

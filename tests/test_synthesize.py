@@ -1,0 +1,72 @@
+"""Text → speech end to end: `seq2seq synthesize` writes valid WAV files at the training rate (that the audio
+reader and a recogniser's featuriser read), one per text, never overwriting without --force; bad texts are named."""
+
+import numpy as np
+import pytest
+
+from seq2seq import load
+from seq2seq.cli import main
+from seq2seq.config import validate
+from seq2seq.data.audio import read_wav
+from seq2seq.data.features import feature_frames
+from seq2seq.data.speech import feature_settings
+from seq2seq.train import train
+from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
+
+
+@pytest.fixture(scope="module")
+def voice(clips, tmp_path_factory):  # noqa: F811
+    run = tmp_path_factory.mktemp("tts") / "run"
+    config = validate({
+        "task": "text_to_speech",
+        "data": {"digits": {"recordings": str(clips), "train_indices": [1, 3], "valid_indices": [8, 8],
+                            "train_size": 60, "valid_size": 6, "min_digits": 1, "max_digits": 2,
+                            "pause_ms": [20, 40], "edge_ms": [10, 20], "seed": 3},
+                 "features": {"n_mels": 20, "f_max": 3800}},
+        "tokenizer": {"type": "whitespace"},
+        "model": {"embedding_size": 16, "encoder": {"hidden_size": 16, "dropout": 0.0},
+                  "decoder": {"attention": "bahdanau", "score": "location", "hidden_size": 32, "dropout": 0.0},
+                  "head": {"reduction": 2, "prenet_size": 16, "max_steps": 40, "guided_attention": 1.0}},
+        "train": {"max_steps": 6, "batch_sentences": 8, "valid_every": 6, "attention_plots": 0, "threads": 1},
+        "decode": {"batch_size": 8},
+    })
+    train(config, run, verbose=False)
+    return run
+
+
+def test_synthesize_writes_one_valid_wav_per_text_at_the_training_rate(voice, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["synthesize", str(voice), "three", "one four", "--output-dir", str(tmp_path / "out"), "--mel",
+                 "--griffin-lim-iters", "8", "--threads", "1"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(tmp_path / "out" / "0001.wav"), str(tmp_path / "out" / "0002.wav")]
+    settings = feature_settings(load(voice).config.data)
+    for path in printed:
+        audio = read_wav(path)
+        mel = np.load(path.replace(".wav", ".npy"), allow_pickle=False)
+        assert audio.sample_rate == 8000 and np.isfinite(audio.samples).all()
+        assert len(mel) >= 2 and feature_frames(len(audio.samples), 8000, settings) == len(mel)
+
+
+def test_the_api_gives_waveform_mel_attention_and_the_stop_decision(voice):
+    [s] = load(voice).synthesize(["five"], iterations=4)
+    assert s.sample_rate == 8000 and s.samples.dtype == np.float32 and np.abs(s.samples).max() <= 1
+    assert s.attention.shape[1] == 1 and s.mel.shape[1] == 20 and isinstance(s.stopped, bool)
+    assert s.attention.shape[0] * 2 >= len(s.mel)                  # r = 2 frames per decoder step
+
+
+def test_outputs_are_not_overwritten_and_bad_texts_are_named(voice, tmp_path, capsys):
+    out = tmp_path / "a.wav"
+    out.write_bytes(b"keep me")
+    capsys.readouterr()
+    assert main(["synthesize", str(voice), "two", "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+    assert main(["synthesize", str(voice), "two", "-o", str(out), "--force", "--griffin-lim-iters", "2"]) == 0
+    assert read_wav(out).sample_rate == 8000
+    assert main(["synthesize", str(voice), "  ", "-o", str(tmp_path / "b.wav")]) == 2
+    assert "text 1 is empty" in capsys.readouterr().err
+    assert main(["synthesize", str(voice), "x" * 401, "-o", str(tmp_path / "c.wav")]) == 2
+    assert "more than the limit of 400" in capsys.readouterr().err
+    assert main(["synthesize", str(voice), "two zebra", "-o", str(tmp_path / "d.wav"), "--griffin-lim-iters",
+                 "2"]) == 0
+    assert "'zebra' not in the model's vocabulary: skipped" in capsys.readouterr().err

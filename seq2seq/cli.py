@@ -468,8 +468,11 @@ def cmd_attention(args: argparse.Namespace) -> int:
         raise UserError("give the sentences as arguments or with --input FILE (one of the two)")
     lines = list(args.text) if args.text else read_input(args.input)[: args.limit]
     out_dir = Path(args.output_dir) if args.output_dir else Path(args.run_dir) / "attention"
-    if read_config(Path(args.run_dir)).task == "speech_to_text":
+    task = read_config(Path(args.run_dir)).task
+    if task == "speech_to_text":
         return _speech_attention(args, lines, out_dir)
+    if task == "text_to_speech":
+        return _synthesis_attention(args, lines, out_dir)
     results = _translate_lines(args, lines, attention=True)
     for number, hyps in enumerate(results, start=1):
         t = hyps[0]
@@ -499,6 +502,23 @@ def _speech_attention(args: argparse.Namespace, files: list[str], out_dir: Path)
             raise UserError(f"{args.run_dir} has a vanilla decoder: there is no attention to plot")
         for path in save_speech_alignment(out_dir / f"attention-{number:03d}", spectrogram.numpy(), t.tokens,
                                           t.attention, t.reduction, hop_ms, args.format, title=f"{name}: {t.text}"):
+            print(path)
+    return 0
+
+
+def _synthesis_attention(args: argparse.Namespace, texts: list[str], out_dir: Path) -> int:
+    """Per text: the generated spectrogram above each input token's attention over the decoder steps."""
+    from .plot import save_speech_alignment
+    from .synthesizer import Synthesizer
+
+    voice = Synthesizer.load(args.run_dir, which=args.checkpoint, device=args.device)
+    hop_ms, r = voice.config.data.features.hop_ms, voice.config.model.head.reduction
+    for number, (ids, result) in enumerate(zip(voice.encode(texts), voice.synthesize(texts, iterations=1)), 1):
+        if result.attention is None:
+            raise UserError(f"{args.run_dir} has a vanilla decoder: there is no attention to plot")
+        tokens = voice.vocab.text.pieces(ids)
+        for path in save_speech_alignment(out_dir / f"attention-{number:03d}", result.mel, tokens,
+                                          result.attention.T, r, hop_ms, args.format, title=result.text):
             print(path)
     return 0
 

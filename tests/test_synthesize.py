@@ -70,3 +70,15 @@ def test_outputs_are_not_overwritten_and_bad_texts_are_named(voice, tmp_path, ca
     assert main(["synthesize", str(voice), "two zebra", "-o", str(tmp_path / "d.wav"), "--griffin-lim-iters",
                  "2"]) == 0
     assert "'zebra' not in the model's vocabulary: skipped" in capsys.readouterr().err
+
+
+def test_attention_draws_the_generated_spectrogram_over_each_input_tokens_attention(voice, tmp_path, capsys):
+    import json
+
+    capsys.readouterr()
+    assert main(["attention", str(voice), "one four", "-o", str(tmp_path / "att")]) == 0
+    assert capsys.readouterr().out.split() == [str(tmp_path / "att" / "attention-001.png")]
+    record = json.loads((tmp_path / "att" / "attention-001.json").read_text())
+    steps = len(record["attention"][0])
+    assert record["tokens"] == ["one", "four"] and record["reduction"] == 2 and len(record["attention"]) == 2
+    assert record["frames"] <= 2 * steps and np.allclose(np.sum(record["attention"], axis=0), 1, atol=1e-4)

@@ -1,4 +1,5 @@
-"""Serving: a FastAPI app that translates (or transcribes) over HTTP, merging concurrent requests into batches.
+"""Serving: a FastAPI app that translates (transcribes, synthesises) over HTTP, merging concurrent requests into
+batches.
 
     seq2seq serve runs/m30k_ref --port 8000
     curl -s localhost:8000/translate -H 'content-type: application/json' \\
@@ -9,18 +10,25 @@ python-multipart is not a dependency):
 
     curl -s 'localhost:8000/transcribe?beam_size=5&attention=true' -H 'content-type: audio/wav' --data-binary @a.wav
 
+A text_to_speech run is served at `POST /synthesize`: the reply is the WAV file itself, or with `"alignment": true`
+JSON holding it (base64) with the mel spectrogram and the attention that the page draws:
+
+    curl -s localhost:8000/synthesize -H 'content-type: application/json' -d '{"text": "three five"}' -o out.wav
+
 Requests wait in one queue. The batcher takes the first, then keeps collecting until `max_batch_size` sentences
-(or recordings) are waiting or `max_wait_ms` have passed since that first one, and decodes requests with the same
-search options together (search results do not depend on the batch: tests/test_search.py). Decoding runs on one
-worker thread (a recording's features are computed on another first), so the event loop keeps accepting requests
-meanwhile. `GET /` is the attention web page (seq2seq/web/), `GET /docs` the OpenAPI docs, with every asset served
-by the package (no CDN). `seq2seq serve` says on stderr where it listens once it does, then logs one line per
-request there (`--quiet`: neither).
+(recordings, texts to say) are waiting or `max_wait_ms` have passed since that first one, and decodes requests with
+the same search options together (search results do not depend on the batch: tests/test_search.py). Decoding runs
+on one worker thread (a recording's features are computed on another first; a synthesis's Griffin-Lim and WAV
+encoding run on the decoding thread too), so the event loop keeps accepting requests meanwhile. `GET /` is the
+attention web page (seq2seq/web/), `GET /docs` the OpenAPI docs, with every asset served by the package (no CDN).
+`seq2seq serve` says on stderr where it listens once it does, then logs one line per request there (`--quiet`:
+neither).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -32,21 +40,24 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .api import Translation, Translator
 from .checkpoint import FORMAT_VERSION, read_config
 from .config import ServeSettings
-from .data.audio import Audio, read_audio_bytes
+from .data.audio import Audio, read_audio_bytes, wav_bytes
 from .errors import UserError
+from .synthesizer import MAX_CHARS as SYNTHESIS_MAX_CHARS, Synthesis, Synthesizer
 from .transcriber import Transcriber, Transcript
 
 WEB = Path(__file__).parent / "web"
 UPLOAD = "request body"                 # how messages about an uploaded recording name it
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream")
 SPECTROGRAM_ROWS = 800                  # a longer recording's spectrogram is averaged down to this many rows
+GRIFFIN_LIM_ITERS, MAX_GRIFFIN_LIM_ITERS = 60, 200      # a synthesis's phase iterations: default (the CLI's), most
 
 
 class TranslateRequest(BaseModel):
@@ -95,6 +106,37 @@ class TranscriptionOut(BaseModel):
     spectrogram_step: Optional[int] = None
     beam_size: int
     batched_with: int = Field(description="recordings decoded in the same batch as this one (itself included)")
+
+
+class SynthesizeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="what to say: one utterance")
+    griffin_lim_iters: int = Field(GRIFFIN_LIM_ITERS, ge=1, le=MAX_GRIFFIN_LIM_ITERS,
+                                   description="Griffin-Lim phase iterations (more: cleaner, slower)")
+    seed: int = Field(0, ge=0, description="Griffin-Lim's random initial phase (the frames vary from call to call "
+                                           "all the same: the decoder's prenet keeps its dropout at inference)")
+    alignment: bool = Field(False, description="reply with JSON (the WAV in base64, the mel spectrogram and the "
+                                               "attention) instead of the WAV file itself")
+
+
+class SynthesisOut(BaseModel):
+    text: str
+    sample_rate: int
+    seconds: float = Field(description="length of the audio")
+    stopped: bool = Field(description="the model's stop flag ended it (false: it ran to model.head.max_steps)")
+    wav_base64: str = Field(description="the 16-bit PCM WAV file, base64")
+    tokens: list[str] = Field(description="the input pieces the model read (unknown symbols dropped)")
+    reduction: int = Field(description="mel frames per decoder step")
+    frames: int = Field(description="mel frames generated (decoder steps × reduction)")
+    mel: list[list[float]] = Field(description="the generated log-mel, one row per `mel_step` frames (averaged), one "
+                                               "column per mel band, lowest first")
+    mel_step: int
+    attention: Optional[list[list[float]]] = Field(
+        None, description="one row per decoder step, one column per input token; rows sum to 1 (absent: the model "
+                          "has no attention)")
+    griffin_lim_iters: int
+    batched_with: int = Field(description="texts synthesised in the same batch as this one (itself included)")
 
 
 Decode = Callable[[list, tuple], list]     # (items, search options) → one result per item, in order
@@ -195,6 +237,15 @@ def transcribing(transcriber: Transcriber) -> Decode:
     return decode
 
 
+def synthesizing(synthesizer: Synthesizer) -> Decode:
+    """Synthesise texts with options (griffin_lim_iters, seed) into (`Synthesis`, its WAV bytes) pairs."""
+    def decode(texts: list[str], options: tuple[int, int]) -> list[tuple[Synthesis, bytes]]:
+        iterations, seed = options
+        return [(s, wav_bytes(s.samples, s.sample_rate))
+                for s in synthesizer.synthesize(texts, iterations=iterations, seed=seed)]
+    return decode
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `limit` bytes gets 413, judged by Content-Length or, for a body sent
     without one (chunked), while it arrives: the body is read here, up to the limit, and handed on whole."""
@@ -274,13 +325,15 @@ def _replay(messages: list[dict], then):
 def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings] = None, device: str = "cpu",
                log_requests: bool = False):
     """The FastAPI app serving the run (or ensemble of runs) in `run_dir`: `POST /translate` for a translation run,
-    `POST /transcribe` for a speech_to_text run; `log_requests`: one line per request on stderr.
+    `POST /transcribe` for a speech_to_text run, `POST /synthesize` for a text_to_speech run (the other two answer
+    404 saying so); `log_requests`: one line per request on stderr.
     `app.state.serving` names what it serves, e.g. "runs/m30k_ref (translation, cpu)"."""
     settings = settings or ServeSettings()
     runs = [str(run_dir)] if isinstance(run_dir, (str, Path)) else [str(r) for r in run_dir]
     model = _load(run_dir, runs, device)
-    speech = isinstance(model, Transcriber)
-    batcher = Batcher(transcribing(model) if speech else translating(model), settings)
+    task = model.config.task
+    routes, decoding = TASKS[task]
+    batcher = Batcher(decoding(model), settings)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -289,20 +342,14 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
         await batcher.stop()
 
     app = FastAPI(title="seq2seq", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Translate or transcribe with a trained seq2seq run. Concurrent requests are decoded "
-                              "together.")
-    app.state.serving = f"{' + '.join(runs)} ({model.config.task}, {model.device})"
+                  description="Translate, transcribe or synthesise with a trained seq2seq run. Concurrent requests "
+                              "are decoded together.")
+    app.state.serving = f"{' + '.join(runs)} ({task}, {model.device})"
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if log_requests:
         app.add_middleware(RequestLog)                   # outermost: refusals by BodyLimit are logged too
-    if speech:
-        _transcription_routes(app, model, batcher, settings, runs)
-        _refuse(app, "/translate", f"this server serves a speech_to_text run ({' + '.join(runs)}): POST a WAV file "
-                                   f"to /transcribe; /translate needs a translation run")
-    else:
-        _translation_routes(app, model, batcher, settings, runs)
-        _refuse(app, "/transcribe", f"this server serves a translation run ({' + '.join(runs)}): POST JSON texts "
-                                    f"to /translate; /transcribe needs a speech_to_text run")
+    routes(app, model, batcher, settings, runs)
+    _refuse_other_tasks(app, task, runs)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -312,15 +359,33 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
     return app
 
 
-def _load(run_dir, runs: list[str], device: str) -> Translator | Transcriber:
-    """A Transcriber for one speech_to_text run, else a Translator (which names a run it cannot translate with)."""
-    if len(runs) == 1 and read_config(Path(runs[0])).task == "speech_to_text":
+def _load(run_dir, runs: list[str], device: str) -> Translator | Transcriber | Synthesizer:
+    """A Transcriber for one speech_to_text run, a Synthesizer for one text_to_speech run, else a Translator (which
+    names a run it cannot translate with)."""
+    task = read_config(Path(runs[0])).task if len(runs) == 1 else "translation"
+    if task == "speech_to_text":
         return Transcriber.load(runs[0], device=device)
+    if task == "text_to_speech":
+        return Synthesizer.load(runs[0], device=device)
     return Translator.load(run_dir, device=device)
 
 
+ENDPOINTS = {"translation": ("/translate", "POST JSON texts to /translate"),     # task: (its endpoint, how to call it)
+             "speech_to_text": ("/transcribe", "POST a WAV file to /transcribe"),
+             "text_to_speech": ("/synthesize", "POST JSON text to /synthesize")}
+
+
+def _refuse_other_tasks(app, task: str, runs: list[str]) -> None:
+    """Every other task's endpoint answers 404 saying what this server serves instead."""
+    how = ENDPOINTS[task][1]
+    for other, (path, _) in ENDPOINTS.items():
+        if other != task:
+            _refuse(app, path, f"this server serves a {task} run ({' + '.join(runs)}): {how}; {path} needs a "
+                               f"{other} run")
+
+
 def _refuse(app, path: str, detail: str) -> None:
-    """`POST path` answers 404 saying what this server serves instead."""
+    """`POST path` answers 404 with `detail`."""
     @app.post(path, include_in_schema=False)
     async def refuse() -> None:
         raise HTTPException(status_code=404, detail=detail)
@@ -449,6 +514,81 @@ def _downsampled(mel, step: int) -> list[list[float]]:
     """(ceil(frames / step), n_mels) means of `step` consecutive frames (the last row: of those left), rounded."""
     rows = [mel[i: i + step].mean(0) for i in range(0, len(mel), step)]
     return [[round(float(v), 2) for v in row] for row in rows]
+
+
+SYNTHESIS_RESPONSES = {**ERRORS, 200: {
+    "model": SynthesisOut, "description": "the WAV file (16-bit PCM at the run's sample rate); JSON with `alignment`",
+    "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+    "headers": {"x-stopped": {"description": "with the WAV: true where the model's stop flag ended it, false where "
+                                             "it ran to model.head.max_steps", "schema": {"type": "string"}}}}}
+
+
+def _synthesis_routes(app, synthesizer: Synthesizer, batcher: Batcher, settings: ServeSettings,
+                      runs: list[str]) -> None:
+    config = synthesizer.config
+    max_chars = min(settings.max_chars, SYNTHESIS_MAX_CHARS)
+
+    @app.post("/synthesize", response_class=Response, responses=SYNTHESIS_RESPONSES)
+    async def synthesize(request: SynthesizeRequest, http: Request) -> Response:
+        tokens = _synthesis_tokens(synthesizer, request.text, settings)
+        options = (request.griffin_lim_iters, request.seed)
+        try:
+            [(synthesis, wav)], batched = await asyncio.wait_for(
+                asyncio.shield(batcher.submit([request.text], options)), settings.timeout_s)
+        except asyncio.TimeoutError:
+            raise HTTPException(status_code=504, detail=f"synthesis took longer than this server's limit of "
+                                                        f"{settings.timeout_s:g} s (--timeout)") from None
+        except UserError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        http.state.seconds = len(synthesis.samples) / synthesis.sample_rate       # for the request log
+        if not request.alignment:
+            return Response(wav, media_type="audio/wav", headers={"x-stopped": str(synthesis.stopped).lower()})
+        reply = _synthesis_reply(synthesis, wav, tokens, config.model.head.reduction)
+        body = {**reply, "griffin_lim_iters": request.griffin_lim_iters, "batched_with": batched}
+        return JSONResponse(body)
+
+    @app.get("/info")
+    async def info() -> dict[str, Any]:
+        return {"runs": runs, "task": config.task, "format_version": FORMAT_VERSION, "seq2seq": __version__,
+                "vocab": {"source": synthesizer.vocab.text.vocab_size},
+                "attention": synthesizer.model.decoder.has_attention,
+                "audio": {"sample_rate": synthesizer.vocab.sample_rate, "reduction": config.model.head.reduction,
+                          "max_steps": config.model.head.max_steps,
+                          "features": config.data.features.model_dump(mode="json")},
+                "synthesis": {"max_chars": max_chars, "griffin_lim_iters": GRIFFIN_LIM_ITERS,
+                              "max_griffin_lim_iters": MAX_GRIFFIN_LIM_ITERS},
+                "model": config.model.model_dump(mode="json"), "decode": config.decode.model_dump(mode="json"),
+                "serve": settings.model_dump(mode="json")}
+
+
+def _synthesis_tokens(synthesizer: Synthesizer, text: str, settings: ServeSettings) -> list[str]:
+    """The pieces the model will read for `text`; 422 for a text over the limits, empty, or all unknown (checked
+    here, before the batch, so that one bad text fails only its own request)."""
+    if len(text) > settings.max_chars:
+        raise HTTPException(status_code=422, detail=f"text: {len(text):,} characters; at most "
+                                                    f"{settings.max_chars:,} (--max-chars)")
+    try:
+        [ids] = synthesizer.encode([text])
+    except UserError as exc:
+        raise HTTPException(status_code=422, detail=str(exc).replace("text 1 ", "text ", 1)) from None
+    return synthesizer.vocab.text.pieces(ids)
+
+
+def _synthesis_reply(s: Synthesis, wav: bytes, tokens: list[str], reduction: int) -> dict[str, Any]:
+    """The JSON reply for one synthesis: the WAV in base64, the mel spectrogram (averaged down when long) and the
+    attention, all on one time axis (decoder step t made frames t·reduction … (t+1)·reduction − 1)."""
+    step = -(-len(s.mel) // SPECTROGRAM_ROWS) or 1
+    reply = {"text": s.text, "sample_rate": s.sample_rate, "seconds": round(len(s.samples) / s.sample_rate, 4),
+             "stopped": s.stopped, "wav_base64": base64.b64encode(wav).decode("ascii"), "tokens": tokens,
+             "reduction": reduction, "frames": len(s.mel), "mel": _downsampled(s.mel, step), "mel_step": step}
+    if s.attention is not None:
+        reply["attention"] = [[round(float(w), 5) for w in row] for row in s.attention]
+    return reply
+
+
+TASKS = {"translation": (_translation_routes, translating),       # task: (its routes, its decode function)
+         "speech_to_text": (_transcription_routes, transcribing),
+         "text_to_speech": (_synthesis_routes, synthesizing)}
 
 
 def _over_limits(request: TranslateRequest, beam: int, settings: ServeSettings) -> list[str]:

@@ -78,8 +78,13 @@ class Synthesizer:
         return out
 
     def synthesize(self, texts: Sequence[str], iterations: int = 60, seed: int = 0) -> list[Synthesis]:
-        """One `Synthesis` per text, in order. iterations: Griffin-Lim's (more: cleaner phase, slower)."""
-        outputs = self.run.task.synthesize(self.model, self.encode(texts))
+        """One `Synthesis` per text, in order. iterations: Griffin-Lim's (more: cleaner phase, slower). The seed fixes
+        both random parts — the prenet's dropout, on at inference as in Tacotron, and Griffin-Lim's first phase —
+        so the same texts and seed give the same samples."""
+        ids = self.encode(texts)
+        with torch.random.fork_rng(devices=[]):               # the caller's random state is left as it was
+            torch.manual_seed(seed)
+            outputs = self.run.task.synthesize(self.model, ids)
         settings = feature_settings(self.config.data)
         results = []
         for text, out in zip(texts, outputs):

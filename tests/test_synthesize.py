@@ -82,3 +82,14 @@ def test_attention_draws_the_generated_spectrogram_over_each_input_tokens_attent
     steps = len(record["attention"][0])
     assert record["tokens"] == ["one", "four"] and record["reduction"] == 2 and len(record["attention"]) == 2
     assert record["frames"] <= 2 * steps and np.allclose(np.sum(record["attention"], axis=0), 1, atol=1e-4)
+
+
+def test_the_same_seed_gives_the_same_samples_and_another_seed_other_ones(voice):
+    import torch
+
+    synthesizer = load(voice)
+    state = torch.get_rng_state()
+    a, b, c = (synthesizer.synthesize(["two five"], iterations=3, seed=s)[0] for s in (7, 7, 8))
+    assert np.array_equal(a.samples, b.samples) and np.array_equal(a.mel, b.mel)
+    assert not np.array_equal(a.mel, c.mel)                   # the prenet's dropout draws differ
+    assert torch.equal(torch.get_rng_state(), state)          # the caller's random state is untouched

@@ -188,7 +188,7 @@ def _add_average(sub) -> None:
 def _add_serve(sub) -> None:
     sv = sub.add_parser("serve", help="serve a run over HTTP: JSON API with dynamic batching, attention web page",
                         description="Start a FastAPI/uvicorn server: POST /translate (POST /transcribe with a WAV "
-                                    "body for a speech_to_text run), GET /health, GET /info, "
+                                    "body for a speech_to_text run, POST /synthesize for a text_to_speech run), GET /health, GET /info, "
                                     "OpenAPI docs at /docs, and the attention web page at /. Concurrent requests "
                                     "are merged into batches.")
     sv.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="a run directory (several: an ensemble)")

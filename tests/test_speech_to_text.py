@@ -176,3 +176,17 @@ def test_with_joint_ctc_the_recogniser_still_learns(clips, tmp_path):
     wers = [m["wer"] for m in read_metrics(tmp_path / "ctc") if m["event"] == "valid"]
     assert min(wers) <= 5.0, wers
     assert any(name.startswith("ctc.") for name in load(tmp_path / "ctc").model.state_dict())
+
+
+def test_a_manifest_without_valid_holds_out_clips_written_as_a_manifest_evaluate_reads(clips, tmp_path, capsys):
+    rows = [f"{clips}/{d}_tina_{i}.wav\t{WORDS[d]}" for d in range(10) for i in (1, 2, 3, 8)]
+    (tmp_path / "all.tsv").write_text("\n".join(rows) + "\n")
+    raw = speech_config(clips, max_steps=2, valid_every=2).to_dict()
+    raw["data"] = {"root": str(tmp_path), "train": "all.tsv", "valid_split": 8, "features": raw["data"]["features"]}
+    train(validate(raw), tmp_path / "run", verbose=False)
+    held = (tmp_path / "run" / "data" / "valid.tsv").read_text().splitlines()
+    assert len(held) >= 8 and set(held) <= set(rows)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "run"), "--manifest", str(tmp_path / "run" / "data" / "valid.tsv"),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clips"] == len(held)

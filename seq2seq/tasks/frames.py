@@ -117,6 +117,15 @@ class FramesTask(Task):
     def load_vocab(self, run_dir: Path) -> FramesVocab:
         return FramesVocab.load(run_dir, self.config.data.is_audio)
 
+    def save_data(self, run_dir: Path, data: Splits) -> None:
+        """A validation split held out of a training manifest is written as RUN/data/valid.tsv (path<TAB>text), so
+        `seq2seq evaluate RUN --manifest RUN/data/valid.tsv` scores it and a user sees what was held out."""
+        d = self.config.data
+        if d.is_audio and d.train is not None and d.valid is None:
+            split = data["valid"]
+            rows = "".join(f"{Path(name).resolve()}\t{text}\n" for name, text in zip(split.names, split.texts))
+            write_atomic(run_dir / ckpt.DATA / "valid.tsv", rows.encode("utf-8"))
+
     def pairs(self, split, vocab: FramesVocab) -> tuple[list[torch.Tensor], list[list[int]]]:
         return [vocab.normalise(f) for f in split.frames], [vocab.text.encode(t) for t in split.texts]
 

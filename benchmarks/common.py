@@ -13,9 +13,11 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -134,3 +136,133 @@ def save(name: str, payload: dict[str, Any], text: Optional[str] = None) -> Path
         print(text)
     print(f"\nwritten {path.relative_to(REPO)}")
     return path
+
+
+# ---- training throughput (speech_throughput.py, tts_throughput.py) -----------------------------------------------
+
+Update = tuple[float, int, int, int, int]      # (time after it, frames, padded frames, utterances, tokens)
+
+
+@dataclass
+class TimedTraining:
+    """What `timed_training` saw: one `Update` per update, the batch-assembly seconds per update (None when not
+    timed), the loop's result, the model's parameter count, the training examples kept and the set-up seconds."""
+    updates: list[Update]
+    assembly: Optional[list[float]]
+    result: Any
+    parameters: int
+    kept: int
+    prepare_s: float
+
+
+def train_config(run: Path, steps: int, threads: int, size: int):
+    """The run's config for a training benchmark: `steps` updates on the CPU with the run's vocabulary and feature
+    normaliser (tokenizer.from_run), `size` training strings, no validation, checkpoint or plots inside the loop."""
+    from seq2seq import checkpoint as ckpt
+    from seq2seq.config import load_config
+
+    return load_config(run / ckpt.CONFIG, [
+        f"tokenizer.from_run={run}", f"train.max_steps={steps}", f"train.threads={threads}", "train.device=cpu",
+        f"train.valid_every={10**9}", "train.save_every=null", "train.save_minutes=null", "train.tensorboard=false",
+        "train.attention_plots=0", f"data.digits.train_size={size}", "data.digits.valid_size=8"])
+
+
+def _timed_batches(train_batch: Callable, assembly: list[float]) -> Callable:
+    def timed_batch(ids):           # batch assembly (+ SpecAugment), inside the update
+        t0 = time.perf_counter()
+        batch = train_batch(ids)
+        assembly.append(time.perf_counter() - t0)
+        return batch
+
+    return timed_batch
+
+
+def timed_training(config, measure: Callable, time_batches: bool = False) -> TimedTraining:
+    """Train `config` from fresh weights by the real loop (`training.trainer.Trainer`) in a temporary folder; the
+    on_step callback timestamps each update. measure(data, ids) → (frames, padded frames, utterances, tokens) of the
+    batch an update trained on; time_batches: also time the batch assembly (data.train_batch) of each update."""
+    from seq2seq.training.trainer import Trainer
+
+    updates: list[Update] = []
+    prepared = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        trainer = Trainer(config, Path(folder) / "run", verbose=False)
+        prepare_s = time.perf_counter() - prepared
+        data, assembly = trainer.data, ([] if time_batches else None)
+        if assembly is not None:
+            data.train_batch = _timed_batches(data.train_batch, assembly)
+
+        def on_step(step: int, loss: float) -> None:
+            now = time.perf_counter()
+            ids = trainer.plan[trainer.state.batch_in_epoch - 1]      # the batch this update trained on
+            updates.append((now, *measure(data, ids)))
+
+        trainer.on_step = on_step
+        result = trainer.run()
+        return TimedTraining(updates, assembly, result, trainer.model.num_parameters(), len(data.train_src),
+                             prepare_s)
+
+
+def train_windows(updates: Sequence[Update], window: int, steps: int) -> list[dict[str, Any]]:
+    """The updates in windows of `window` (update 1 only starts the clock); exits with fewer than two windows."""
+    windows = []
+    for start in range(0, len(updates) - window, window):           # update 1 (index 0) only starts the clock
+        part = updates[start + 1 : start + window + 1]
+        seconds = part[-1][0] - updates[start][0]
+        frames, padded, utts, tokens = (sum(u[k] for u in part) for k in (1, 2, 3, 4))
+        windows.append({"updates": len(part), "s": round(seconds, 4), "frames_per_s": round(frames / seconds, 1),
+                        "utterances_per_s": round(utts / seconds, 2), "tokens_per_s": round(tokens / seconds, 1),
+                        "padded_ratio": round(padded / frames, 3)})
+    if len(windows) < 2:
+        sys.exit(f"--steps {steps} with --window {window}: need at least 1 + 2 windows of updates")
+    return windows
+
+
+def window_medians(windows: Sequence[dict[str, Any]], window: int, hop_s: float) -> dict[str, Any]:
+    """The first window is warm-up; the figures are medians of the others (hop_s: seconds of audio per frame)."""
+    timed = windows[1:]
+    frames_s = median([w["frames_per_s"] for w in timed])
+    return {"window": window, "windows": timed, "warmup_window": windows[0],
+            "frames_per_s": round(frames_s, 1), "audio_s_per_s": round(frames_s * hop_s, 2),
+            "utterances_per_s": round(median([w["utterances_per_s"] for w in timed]), 2),
+            "tokens_per_s": round(median([w["tokens_per_s"] for w in timed]), 1),
+            "s_per_update": round(median([w["s"] / w["updates"] for w in timed]), 4)}
+
+
+def training_record(config, run: TimedTraining, size: int, steps: int, window: int,
+                    task_fields: dict[str, Any]) -> dict[str, Any]:
+    """A training child's result: the config's figures, `task_fields`, the window medians, the shares."""
+    import torch
+
+    updates, after_warmup = run.updates, run.updates[window + 1 :]
+    record = {"part": "train", "threads": torch.get_num_threads(), "parameters": run.parameters,
+              "batch_sentences": config.train.batch_sentences, "batch_tokens": config.train.batch_tokens,
+              "precision": config.train.precision, **task_fields, "train_size": size, "train_kept": run.kept,
+              "updates": run.result.steps, "skipped_nonfinite": run.result.skipped_nonfinite,
+              **window_medians(train_windows(updates, window, steps), window, config.data.features.hop_ms / 1000)}
+    if run.assembly is not None:
+        record["batch_and_augment_share"] = round(
+            sum(run.assembly[window + 1 :]) / max(1e-9, updates[-1][0] - updates[window][0]), 3)
+    record["padded_ratio"] = round(sum(u[2] for u in after_warmup) / sum(u[1] for u in after_warmup), 3)
+    record["prepare_s"] = round(run.prepare_s, 1)
+    return record
+
+
+def run_train_child(script: str, args) -> dict[str, Any]:
+    """The training child of SCRIPT with the parent's --threads, --steps, --window and --train-size."""
+    train = run_child(script, ["train", args.run_dir, "--threads", str(args.threads), "--steps", str(args.steps),
+                               "--window", str(args.window),
+                               *(["--train-size", str(args.train_size)] if args.train_size else [])])
+    print(f"training: {train['frames_per_s']:,.0f} frames/s", file=sys.stderr, flush=True)
+    return train
+
+
+def train_budget(train: dict[str, Any]) -> str:
+    """The batch budget of a training result: sentences, else tokens."""
+    return f"{train['batch_sentences']}" if train["batch_sentences"] else f"{train['batch_tokens']} tokens"
+
+
+def window_range(train: dict[str, Any]) -> str:
+    """The spread of frames/s over a training result's timed windows: 'lowest–highest'."""
+    frames_all = [w["frames_per_s"] for w in train["windows"]]
+    return f"{min(frames_all):,.0f}–{max(frames_all):,.0f}"

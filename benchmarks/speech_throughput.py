@@ -145,84 +145,40 @@ def child_features(run_dir: str, threads: int, count: int, repeat: int) -> None:
         "memory_audio_s_per_s": round(audio_s / memory_s, 1)})
 
 
-def child_train(run_dir: str, threads: int, steps: int, window: int, train_size: int | None) -> None:
-    import torch
+def train_run(run_dir: str):
+    """The run's folder and config; exits with one line when it is not a speech_to_text run on the spoken digits."""
     from seq2seq import checkpoint as ckpt
-    from seq2seq.config import load_config
-    from seq2seq.training.trainer import Trainer
 
     run = Path(run_dir).resolve()
     run_config = ckpt.read_config(run)
     if run_config.task != "speech_to_text":
         sys.exit(f"{run_dir} is a {run_config.task} run: this benchmark needs a speech_to_text run")
-    digits = run_config.data.digits
-    if digits is None:
+    if run_config.data.digits is None:
         sys.exit(f"{run_dir} does not train on the spoken digits (data.digits): this benchmark needs them")
     recordings(run_config)
-    size = train_size or digits.train_size
-    config = load_config(run / ckpt.CONFIG, [
-        f"tokenizer.from_run={run}", f"train.max_steps={steps}", f"train.threads={threads}", "train.device=cpu",
-        f"train.valid_every={10**9}", "train.save_every=null", "train.save_minutes=null", "train.tensorboard=false",
-        "train.attention_plots=0", f"data.digits.train_size={size}", "data.digits.valid_size=8"])
-    hop_s = config.data.features.hop_ms / 1000
-    updates: list[tuple[float, int, int, int, int]] = []   # (time after it, frames, padded frames, utterances, tokens)
-    prepared = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder:
-        trainer = Trainer(config, Path(folder) / "run", verbose=False)
-        prepare_s = time.perf_counter() - prepared
-        data, assembly = trainer.data, []
-        train_batch = data.train_batch
+    return run, run_config
 
-        def timed_batch(ids):           # batch assembly + SpecAugment, inside the update
-            t0 = time.perf_counter()
-            batch = train_batch(ids)
-            assembly.append(time.perf_counter() - t0)
-            return batch
 
-        def on_step(step: int, loss: float) -> None:
-            now = time.perf_counter()
-            ids = trainer.plan[trainer.state.batch_in_epoch - 1]      # the batch this update trained on
-            lengths = [len(data.train_src[i]) for i in ids]
-            updates.append((now, sum(lengths), max(lengths) * len(ids), len(ids),
-                            sum(len(data.train_tgt[i]) + 1 for i in ids)))
+def speech_batch(data, ids) -> tuple[int, int, int, int]:
+    """(frames, padded frames, utterances, target tokens) of one training batch; EOS counted in the tokens."""
+    lengths = [len(data.train_src[i]) for i in ids]                 # speech_to_text: sources are the frames
+    return (sum(lengths), max(lengths) * len(ids), len(ids), sum(len(data.train_tgt[i]) + 1 for i in ids))
 
-        data.train_batch = timed_batch
-        trainer.on_step = on_step
-        result = trainer.run()
-        parameters = trainer.model.num_parameters()
-        kept = len(data.train_src)
-    windows = []
-    for start in range(0, len(updates) - window, window):           # update 1 (index 0) only starts the clock
-        part = updates[start + 1 : start + window + 1]
-        seconds = part[-1][0] - updates[start][0]
-        frames, padded, utts, tokens = (sum(u[k] for u in part) for k in (1, 2, 3, 4))
-        windows.append({"updates": len(part), "s": round(seconds, 4), "frames_per_s": round(frames / seconds, 1),
-                        "utterances_per_s": round(utts / seconds, 2), "tokens_per_s": round(tokens / seconds, 1),
-                        "padded_ratio": round(padded / frames, 3)})
-    if len(windows) < 2:
-        sys.exit(f"--steps {steps} with --window {window}: need at least 1 + 2 windows of updates")
-    timed = windows[1:]                                              # the first window is warm-up
-    frames_s = common.median([w["frames_per_s"] for w in timed])
+
+def child_train(run_dir: str, threads: int, steps: int, window: int, train_size: int | None) -> None:
+    run, run_config = train_run(run_dir)
+    size = train_size or run_config.data.digits.train_size
+    config = common.train_config(run, steps, threads, size)
+    training = common.timed_training(config, speech_batch, time_batches=True)   # batch assembly + SpecAugment timed
     spec = config.data.spec_augment
-    common.child_result({
-        "part": "train", "threads": torch.get_num_threads(), "parameters": parameters,
-        "batch_sentences": config.train.batch_sentences, "batch_tokens": config.train.batch_tokens,
-        "precision": config.train.precision, "spec_augment": spec.model_dump() if spec is not None else None,
-        "train_size": size, "train_kept": kept, "updates": result.steps, "skipped_nonfinite": result.skipped_nonfinite,
-        "window": window, "windows": timed, "warmup_window": windows[0],
-        "frames_per_s": round(frames_s, 1), "audio_s_per_s": round(frames_s * hop_s, 2),
-        "utterances_per_s": round(common.median([w["utterances_per_s"] for w in timed]), 2),
-        "tokens_per_s": round(common.median([w["tokens_per_s"] for w in timed]), 1),
-        "s_per_update": round(common.median([w["s"] / w["updates"] for w in timed]), 4),
-        "batch_and_augment_share": round(sum(assembly[window + 1 :]) / max(1e-9, updates[-1][0] - updates[window][0]),
-                                         3),
-        "padded_ratio": round(sum(u[2] for u in updates[window + 1 :]) / sum(u[1] for u in updates[window + 1 :]), 3),
-        "prepare_s": round(prepare_s, 1)})
+    common.child_result(common.training_record(
+        config, training, size, steps, window, {"spec_augment": spec.model_dump() if spec is not None else None}))
 
 
 # ---- the table ----------------------------------------------------------------------------------------------
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line, with the defaults (or --quick's) filled in."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir")
     ap.add_argument("--child", choices=["transcribe", "features", "train"], help=argparse.SUPPRESS)
@@ -242,54 +198,74 @@ def main() -> None:
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    return args
+
+
+def run_as_child(args: argparse.Namespace) -> None:
+    """One measurement, in this process (`--child PART`)."""
     if args.child == "transcribe":
         return child_transcribe(args.run_dir, args.beam[0], args.batch[0], args.threads, args.utterances,
                                 args.repeat)
     if args.child == "features":
         return child_features(args.run_dir, args.threads, args.utterances, args.repeat)
-    if args.child == "train":
-        return child_train(args.run_dir, args.threads, args.steps, args.window, args.train_size)
-    check_run(args.run_dir)
-    script = f"{NAME}.py"            # common.run_child runs `python benchmarks/SCRIPT --child ARGS`
-    common_args = [args.run_dir, "--threads", str(args.threads), "--utterances", str(args.utterances), "--repeat",
-                   str(args.repeat)]
-    rows, transcription = [], []
+    return child_train(args.run_dir, args.threads, args.steps, args.window, args.train_size)
+
+
+def measure_transcription(script: str, args: argparse.Namespace, common_args: list[str]) -> list[dict]:
+    """One transcription child per (beam, batch size)."""
+    transcription = []
     for beam in args.beam:
         for batch in args.batch:
             r = common.run_child(script, ["transcribe", *common_args, "--beam", str(beam), "--batch", str(batch)])
             transcription.append(r)
-            rows.append(["greedy" if beam == 1 else f"beam {beam}", batch, r["audio_s_per_s"], f"{r['rtf']:.2g}",
-                         r["utterances_per_s"], r["output_tokens_per_s"], r["wer"], r["peak_rss_mib"]])
             print(f"beam {beam} batch {batch}: {r['audio_s_per_s']}× real time", file=sys.stderr, flush=True)
-    features = common.run_child(script, ["features", *common_args])
-    print(f"features: {features['wav_audio_s_per_s']}× real time", file=sys.stderr, flush=True)
-    train = common.run_child(script, ["train", args.run_dir, "--threads", str(args.threads), "--steps",
-                                      str(args.steps), "--window", str(args.window),
-                                      *(["--train-size", str(args.train_size)] if args.train_size else [])])
-    print(f"training: {train['frames_per_s']:,.0f} frames/s", file=sys.stderr, flush=True)
+    return transcription
+
+
+def transcription_table(transcription: list[dict], repeat: int) -> str:
+    rows = [["greedy" if r["beam"] == 1 else f"beam {r['beam']}", r["batch"], r["audio_s_per_s"], f"{r['rtf']:.2g}",
+             r["utterances_per_s"], r["output_tokens_per_s"], r["wer"], r["peak_rss_mib"]] for r in transcription]
     first = transcription[0]
     text = (f"Transcription: {first['utterances']} utterances, {first['audio_s']:.1f} s of audio "
-            f"({first['frames']:,} frames), features computed beforehand; median of {args.repeat} passes\n\n")
-    text += common.table(["search", "batch", "audio s / s (×real time)", "RTF", "utterances/s", "output tok/s",
-                          "WER % (check)", "peak RSS MiB"], rows)
-    text += "\n\nFeature extraction (audio s / s):\n\n" + common.table(
+            f"({first['frames']:,} frames), features computed beforehand; median of {repeat} passes\n\n")
+    return text + common.table(["search", "batch", "audio s / s (×real time)", "RTF", "utterances/s", "output tok/s",
+                                "WER % (check)", "peak RSS MiB"], rows)
+
+
+def features_table(features: dict) -> str:
+    return "\n\nFeature extraction (audio s / s):\n\n" + common.table(
         ["input", "audio s / s", "s per pass", "peak RSS MiB"],
         [["WAV file → read + log-mel + normalise", features["wav_audio_s_per_s"], f"{features['wav_s']:.3f}",
           features["peak_rss_mib"]],
          ["samples in memory → log-mel + normalise", features["memory_audio_s_per_s"], f"{features['memory_s']:.3f}",
           ""]])
+
+
+def training_table(train: dict) -> str:
     spec = "SpecAugment on" if train["spec_augment"] else "no SpecAugment"
-    budget = f"{train['batch_sentences']}" if train["batch_sentences"] else f"{train['batch_tokens']} tokens"
-    text += (f"\n\nTraining ({train['parameters']:,} parameters, batch {budget}, {train['precision']}, {spec}; "
-             f"median of "
-             f"{len(train['windows'])} window(s) of {train['window']} updates after a warm-up one):\n\n")
-    frames_all = [w["frames_per_s"] for w in train["windows"]]
-    text += common.table(["frames/s", "windows", "audio s / s", "utterances/s", "target tok/s", "s / update",
-                          "batch+SpecAugment share", "padded/real frames", "peak RSS MiB"],
-                         [[train["frames_per_s"], f"{min(frames_all):,.0f}–{max(frames_all):,.0f}",
-                           train["audio_s_per_s"], train["utterances_per_s"], train["tokens_per_s"],
-                           train["s_per_update"], train["batch_and_augment_share"], train["padded_ratio"],
-                           train["peak_rss_mib"]]])
+    text = (f"\n\nTraining ({train['parameters']:,} parameters, batch {common.train_budget(train)}, "
+            f"{train['precision']}, {spec}; median of "
+            f"{len(train['windows'])} window(s) of {train['window']} updates after a warm-up one):\n\n")
+    return text + common.table(["frames/s", "windows", "audio s / s", "utterances/s", "target tok/s", "s / update",
+                                "batch+SpecAugment share", "padded/real frames", "peak RSS MiB"],
+                               [[train["frames_per_s"], common.window_range(train), train["audio_s_per_s"],
+                                 train["utterances_per_s"], train["tokens_per_s"], train["s_per_update"],
+                                 train["batch_and_augment_share"], train["padded_ratio"], train["peak_rss_mib"]]])
+
+
+def main() -> None:
+    args = parse_args()
+    if args.child:
+        return run_as_child(args)
+    check_run(args.run_dir)
+    script = f"{NAME}.py"            # common.run_child runs `python benchmarks/SCRIPT --child ARGS`
+    common_args = [args.run_dir, "--threads", str(args.threads), "--utterances", str(args.utterances), "--repeat",
+                   str(args.repeat)]
+    transcription = measure_transcription(script, args, common_args)
+    features = common.run_child(script, ["features", *common_args])
+    print(f"features: {features['wav_audio_s_per_s']}× real time", file=sys.stderr, flush=True)
+    train = common.run_train_child(script, args)
+    text = transcription_table(transcription, args.repeat) + features_table(features) + training_table(train)
     text += f"\n\n{args.threads} threads" + (" (--quick: a smoke test, not a measurement)" if args.quick else "")
     common.save(NAME, {"run_dir": args.run_dir, "threads": args.threads, "quick": args.quick, "seed": SEED,
                        "clip_indices": [INDICES.start, INDICES.stop - 1], "utterances": args.utterances,

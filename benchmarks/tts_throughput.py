@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -161,69 +160,28 @@ def child_vocoder(run_dir: str, iters: int, threads: int, count: int, repeat: in
         "sample_rate": mels[0][1]})
 
 
-def child_train(run_dir: str, threads: int, steps: int, window: int, train_size: int | None) -> None:
-    import torch
-    from seq2seq import checkpoint as ckpt
-    from seq2seq.config import load_config
-    from seq2seq.training.trainer import Trainer
+def tts_batch(data, ids) -> tuple[int, int, int, int]:
+    """(frames, padded frames, utterances, input tokens) of one training batch."""
+    frames = [len(data.train_tgt[i]) for i in ids]                  # text_to_speech: targets are the frames
+    return (sum(frames), max(frames) * len(ids), len(ids), sum(len(data.train_src[i]) for i in ids))
 
+
+def child_train(run_dir: str, threads: int, steps: int, window: int, train_size: int | None) -> None:
     run = Path(run_dir).resolve()
     run_config = check_run(str(run))
     recordings(run_config)
     size = train_size or run_config.data.digits.train_size
-    config = load_config(run / ckpt.CONFIG, [
-        f"tokenizer.from_run={run}", f"train.max_steps={steps}", f"train.threads={threads}", "train.device=cpu",
-        f"train.valid_every={10**9}", "train.save_every=null", "train.save_minutes=null", "train.tensorboard=false",
-        "train.attention_plots=0", f"data.digits.train_size={size}", "data.digits.valid_size=8"])
-    hop_s = config.data.features.hop_ms / 1000
-    updates: list[tuple[float, int, int, int, int]] = []   # (time after it, frames, padded frames, utterances, tokens)
-    prepared = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder:
-        trainer = Trainer(config, Path(folder) / "run", verbose=False)
-        prepare_s = time.perf_counter() - prepared
-        data = trainer.data
-
-        def on_step(step: int, loss: float) -> None:
-            now = time.perf_counter()
-            ids = trainer.plan[trainer.state.batch_in_epoch - 1]      # the batch this update trained on
-            frames = [len(data.train_tgt[i]) for i in ids]            # text_to_speech: targets are the frames
-            updates.append((now, sum(frames), max(frames) * len(ids), len(ids),
-                            sum(len(data.train_src[i]) for i in ids)))
-
-        trainer.on_step = on_step
-        result = trainer.run()
-        parameters = trainer.model.num_parameters()
-        kept = len(data.train_src)
-    windows = []
-    for start in range(0, len(updates) - window, window):           # update 1 (index 0) only starts the clock
-        part = updates[start + 1 : start + window + 1]
-        seconds = part[-1][0] - updates[start][0]
-        frames, padded, utts, tokens = (sum(u[k] for u in part) for k in (1, 2, 3, 4))
-        windows.append({"updates": len(part), "s": round(seconds, 4), "frames_per_s": round(frames / seconds, 1),
-                        "utterances_per_s": round(utts / seconds, 2), "tokens_per_s": round(tokens / seconds, 1),
-                        "padded_ratio": round(padded / frames, 3)})
-    if len(windows) < 2:
-        sys.exit(f"--steps {steps} with --window {window}: need at least 1 + 2 windows of updates")
-    timed = windows[1:]                                              # the first window is warm-up
-    frames_s = common.median([w["frames_per_s"] for w in timed])
+    config = common.train_config(run, steps, threads, size)
+    training = common.timed_training(config, tts_batch)
     head = config.model.head
-    common.child_result({
-        "part": "train", "threads": torch.get_num_threads(), "parameters": parameters,
-        "batch_sentences": config.train.batch_sentences, "batch_tokens": config.train.batch_tokens,
-        "precision": config.train.precision, "reduction": head.reduction, "guided_attention": head.guided_attention,
-        "train_size": size, "train_kept": kept, "updates": result.steps, "skipped_nonfinite": result.skipped_nonfinite,
-        "window": window, "windows": timed, "warmup_window": windows[0],
-        "frames_per_s": round(frames_s, 1), "audio_s_per_s": round(frames_s * hop_s, 2),
-        "utterances_per_s": round(common.median([w["utterances_per_s"] for w in timed]), 2),
-        "tokens_per_s": round(common.median([w["tokens_per_s"] for w in timed]), 1),
-        "s_per_update": round(common.median([w["s"] / w["updates"] for w in timed]), 4),
-        "padded_ratio": round(sum(u[2] for u in updates[window + 1 :]) / sum(u[1] for u in updates[window + 1 :]), 3),
-        "prepare_s": round(prepare_s, 1)})
+    task_fields = {"reduction": head.reduction, "guided_attention": head.guided_attention}
+    common.child_result(common.training_record(config, training, size, steps, window, task_fields))
 
 
 # ---- the table ----------------------------------------------------------------------------------------------
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line, with the defaults (or --quick's) filled in."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir")
     ap.add_argument("--child", choices=["model", "vocoder", "train"], help=argparse.SUPPRESS)
@@ -241,15 +199,20 @@ def main() -> None:
     for key, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    return args
+
+
+def run_as_child(args: argparse.Namespace) -> None:
+    """One measurement, in this process (`--child PART`)."""
     if args.child == "model":
         return child_model(args.run_dir, args.batch[0], args.threads, args.texts, args.repeat)
     if args.child == "vocoder":
         return child_vocoder(args.run_dir, args.iters[0], args.threads, args.texts, args.repeat)
-    if args.child == "train":
-        return child_train(args.run_dir, args.threads, args.steps, args.window, args.train_size)
-    config = check_run(args.run_dir)
-    recordings(config)
-    script = f"{NAME}.py"            # common.run_child runs `python benchmarks/SCRIPT --child ARGS`
+    return child_train(args.run_dir, args.threads, args.steps, args.window, args.train_size)
+
+
+def measure_synthesis(script: str, args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    """One model child per batch size, one vocoder child per iteration count."""
     shared = [args.run_dir, "--threads", str(args.threads), "--texts", str(args.texts), "--repeat", str(args.repeat)]
     models, vocoders = [], []
     for batch in args.batch:
@@ -260,11 +223,11 @@ def main() -> None:
         r = common.run_child(script, ["vocoder", *shared, "--iters", str(iters)])
         vocoders.append(r)
         print(f"Griffin-Lim {iters} iterations: {r['audio_s_per_s']}× real time", file=sys.stderr, flush=True)
-    train = common.run_child(script, ["train", args.run_dir, "--threads", str(args.threads), "--steps",
-                                      str(args.steps), "--window", str(args.window),
-                                      *(["--train-size", str(args.train_size)] if args.train_size else [])])
-    print(f"training: {train['frames_per_s']:,.0f} frames/s", file=sys.stderr, flush=True)
+    return models, vocoders
 
+
+def synthesis_rows(models: list[dict], vocoders: list[dict]) -> tuple[list[list], list[dict]]:
+    """The synthesis table's rows (model, Griffin-Lim, derived model + Griffin-Lim) and the derived speeds."""
     rows = []
     for r in models:
         rows.append([f"model (frames, no vocoder), batch {r['batch']}", r["audio_s_per_s"], f"{r['rtf']:.2g}",
@@ -281,23 +244,41 @@ def main() -> None:
             combined.append({"batch": r["batch"], "iterations": v["iterations"], "audio_s_per_s": round(speed, 2)})
             rows.append([f"model batch {r['batch']} + Griffin-Lim {v['iterations']} (derived)", round(speed, 2),
                          f"{1 / speed:.2g}", "", "", "", ""])
+    return rows, combined
+
+
+def synthesis_table(models: list[dict], vocoders: list[dict], rows: list[list], repeat: int) -> str:
     first = models[0]
-    text = (f"Synthesis: {first['texts']} texts ({first['input_tokens']} words), median of {args.repeat} pass(es); "
+    text = (f"Synthesis: {first['texts']} texts ({first['input_tokens']} words), median of {repeat} pass(es); "
             f"model audio = the frames it wrote ({first['frames']:,} at batch {first['batch']}, max_steps "
             f"{first['max_steps']} × r {first['reduction']}); Griffin-Lim on the real strings' log-mel "
             f"({vocoders[0]['audio_s']:.1f} s of audio)\n\n")
-    text += common.table(["what", "audio s / s (×real time)", "RTF", "frames/s", "texts/s", "stopped",
-                          "peak RSS MiB"], rows)
-    budget = f"{train['batch_sentences']}" if train["batch_sentences"] else f"{train['batch_tokens']} tokens"
-    text += (f"\n\nTraining ({train['parameters']:,} parameters, batch {budget}, {train['precision']}, r = "
-             f"{train['reduction']}, guided attention {train['guided_attention']}; median of {len(train['windows'])} "
-             f"window(s) of {train['window']} updates after a warm-up one):\n\n")
-    frames_all = [w["frames_per_s"] for w in train["windows"]]
-    text += common.table(["frames/s", "windows", "audio s / s", "utterances/s", "input tok/s", "s / update",
-                          "padded/real frames", "peak RSS MiB"],
-                         [[train["frames_per_s"], f"{min(frames_all):,.0f}–{max(frames_all):,.0f}",
-                           train["audio_s_per_s"], train["utterances_per_s"], train["tokens_per_s"],
-                           train["s_per_update"], train["padded_ratio"], train["peak_rss_mib"]]])
+    return text + common.table(["what", "audio s / s (×real time)", "RTF", "frames/s", "texts/s", "stopped",
+                                "peak RSS MiB"], rows)
+
+
+def training_table(train: dict) -> str:
+    text = (f"\n\nTraining ({train['parameters']:,} parameters, batch {common.train_budget(train)}, "
+            f"{train['precision']}, r = {train['reduction']}, guided attention {train['guided_attention']}; median "
+            f"of {len(train['windows'])} window(s) of {train['window']} updates after a warm-up one):\n\n")
+    return text + common.table(["frames/s", "windows", "audio s / s", "utterances/s", "input tok/s", "s / update",
+                                "padded/real frames", "peak RSS MiB"],
+                               [[train["frames_per_s"], common.window_range(train), train["audio_s_per_s"],
+                                 train["utterances_per_s"], train["tokens_per_s"], train["s_per_update"],
+                                 train["padded_ratio"], train["peak_rss_mib"]]])
+
+
+def main() -> None:
+    args = parse_args()
+    if args.child:
+        return run_as_child(args)
+    config = check_run(args.run_dir)
+    recordings(config)
+    script = f"{NAME}.py"            # common.run_child runs `python benchmarks/SCRIPT --child ARGS`
+    models, vocoders = measure_synthesis(script, args)
+    train = common.run_train_child(script, args)
+    rows, combined = synthesis_rows(models, vocoders)
+    text = synthesis_table(models, vocoders, rows, args.repeat) + training_table(train)
     text += f"\n\n{args.threads} threads" + (" (--quick: a smoke test, not a measurement)" if args.quick else "")
     common.save(NAME, {"run_dir": args.run_dir, "threads": args.threads, "quick": args.quick, "seed": SEED,
                        "texts": args.texts, "repeat": args.repeat, "model": models, "vocoder": vocoders,

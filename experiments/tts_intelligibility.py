@@ -58,6 +58,7 @@ are a smoke test only.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import statistics
 import sys
@@ -205,22 +206,33 @@ def fmt(value: float, digits: int = 2) -> str:
 
 def report(args, tts_config, asr_config, strings, wer, counts, accuracy, mcd, stops, attention, isolated,
            real_isolated, heard, seconds) -> str:
-    from seq2seq.data.spoken_digits import WORDS
+    lines = _header_lines(args, tts_config, asr_config, len(strings), seconds)
+    lines += _strings_lines(wer, counts, accuracy, mcd)
+    lines += _length_lines(stops, attention)
+    lines += _isolated_lines(args, tts_config.data.digits, isolated, real_isolated, heard)
+    lines += _how_lines(tts_config)
+    return "\n".join(lines)
 
+
+def _header_lines(args, tts_config, asr_config, count: int, seconds: float) -> list[str]:
+    """The title and what was measured: the runs, the strings' draw, the vocoder, the time taken."""
     d = tts_config.data.digits
-    lines = [
+    return [
         "# Intelligibility of synthesised speech (TTS → ASR)", "",
         f"TTS run `{args.tts_run}` ({tts_config.task}); ASR run `{args.asr_run}` ({asr_config.task}, trained on real "
-        f"recordings only: clip indices {_indices(asr_config.data.digits, 'train')}). {len(strings)} validation-style "
+        f"recordings only: clip indices {_indices(asr_config.data.digits, 'train')}). {count} validation-style "
         f"strings of speaker(s) {', '.join(d.speakers) if d.speakers else 'all'}, clip indices "
         f"{d.valid_indices[0]}–{d.valid_indices[1]}, {d.min_digits}–{d.max_digits} digits, pauses "
         f"{d.pause_ms[0]}–{d.pause_ms[1]} ms, edges {d.edge_ms[0]}–{d.edge_ms[1]} ms, seed {args.seed}; "
-        f"Griffin-Lim {args.iters} iterations (momentum 0.99, power 1.5). {seconds:.0f} s.", "",
-        "## Strings", "",
-        "| audio | WER % | S / D / I | strings exactly right % | MCD-DTW dB vs real (frames) | "
-        "MCD-DTW dB vs real (audio re-featurised) |",
-        "|---|---|---|---|---|---|",
-    ]
+        f"Griffin-Lim {args.iters} iterations (momentum 0.99, power 1.5). {seconds:.0f} s.", ""]
+
+
+def _strings_lines(wer, counts, accuracy, mcd) -> list[str]:
+    """The strings table (real, Griffin-Lim, TTS: WER, edits, exact strings, MCD) and the WER target."""
+    lines = ["## Strings", "",
+             "| audio | WER % | S / D / I | strings exactly right % | MCD-DTW dB vs real (frames) | "
+             "MCD-DTW dB vs real (audio re-featurised) |",
+             "|---|---|---|---|---|---|"]
     names = {"real": "real recording", "griffin_lim": "real → log-mel → Griffin-Lim (vocoder ceiling)",
              "tts": "TTS (synthesised)"}
     frames_mcd = {"real": None, "griffin_lim": None, "tts": mcd["tts_frames"]}    # None: the reference frames
@@ -230,38 +242,51 @@ def report(args, tts_config, asr_config, strings, wer, counts, accuracy, mcd, st
         lines.append(f"| {name} | {wer[key]:.2f} | {c.substitutions} / {c.deletions} / {c.insertions} | "
                      f"{accuracy[key]:.1f} | {fmt(frames_mcd[key])} | {fmt(audio_mcd[key])} |")
     met = "met" if wer["tts"] <= WER_TARGET else "not met"
-    lines += ["", "— : the reference itself (the vocoder's input is the real log-mel). For scale: the exact vocoder "
-                  f"round trip of the real strings (Griffin-Lim at power 1.0 instead of 1.5, re-featurised) gives "
-                  f"MCD-DTW {fmt(mcd['griffin_lim_exact'])} dB.", "",
-              f"Target WER ≤ {WER_TARGET:g} % on the synthesised strings: **{met}** ({wer['tts']:.2f} %).", "",
-              "## Length and attention of the syntheses", "",
-              "| stop-length error mean % | median % | never stopped % | attention monotonic % | "
-              "attention coverage % | guided-attention cost / step |",
-              "|---|---|---|---|---|---|",
-              f"| {100 * stops['mean']:.1f} | {100 * stops['median']:.1f} | {100 * stops['never']:.1f} | "
-              f"{fmt(100 * attention['monotonic'], 1)} | {fmt(100 * attention['coverage'], 1)} | "
-              f"{fmt(attention['cost'], 3)} |", "",
-              "## Isolated digits", "",
-              f"Each word synthesised alone {args.repeats} times (torch and Griffin-Lim seeds {args.seed}…"
-              f"{args.seed + args.repeats - 1}); the real column is the same recogniser on the speaker's real clips "
-              f"of that word (clip indices {d.valid_indices[0]}–{d.valid_indices[1]}).", "",
-              "| word | TTS recognised | heard as (TTS) | real clips recognised |", "|---|---|---|---|"]
+    return lines + ["", "— : the reference itself (the vocoder's input is the real log-mel). For scale: the exact "
+                        f"vocoder round trip of the real strings (Griffin-Lim at power 1.0 instead of 1.5, "
+                        f"re-featurised) gives MCD-DTW {fmt(mcd['griffin_lim_exact'])} dB.", "",
+                    f"Target WER ≤ {WER_TARGET:g} % on the synthesised strings: **{met}** ({wer['tts']:.2f} %).", ""]
+
+
+def _length_lines(stops, attention) -> list[str]:
+    """The stop-length errors and attention measures of the syntheses."""
+    return ["## Length and attention of the syntheses", "",
+            "| stop-length error mean % | median % | never stopped % | attention monotonic % | "
+            "attention coverage % | guided-attention cost / step |",
+            "|---|---|---|---|---|---|",
+            f"| {100 * stops['mean']:.1f} | {100 * stops['median']:.1f} | {100 * stops['never']:.1f} | "
+            f"{fmt(100 * attention['monotonic'], 1)} | {fmt(100 * attention['coverage'], 1)} | "
+            f"{fmt(attention['cost'], 3)} |", ""]
+
+
+def _isolated_lines(args, d, isolated, real_isolated, heard) -> list[str]:
+    """The isolated-digits table (TTS recognised, heard as, real clips recognised) and its target."""
+    from seq2seq.data.spoken_digits import WORDS
+
+    lines = ["## Isolated digits", "",
+             f"Each word synthesised alone {args.repeats} times (torch and Griffin-Lim seeds {args.seed}…"
+             f"{args.seed + args.repeats - 1}); the real column is the same recogniser on the speaker's real clips "
+             f"of that word (clip indices {d.valid_indices[0]}–{d.valid_indices[1]}).", "",
+             "| word | TTS recognised | heard as (TTS) | real clips recognised |", "|---|---|---|---|"]
     for word, correct, texts, (real_ok, real_n) in zip(WORDS, isolated, heard, real_isolated):
         wrong = sorted({t for t in texts if t != word}, key=lambda t: (-texts.count(t), t))
         shown = ", ".join(f"“{_short(t)}” ×{texts.count(t)}" for t in wrong[:3]) or "—"
         shown += f", {len(wrong) - 3} other(s)" if len(wrong) > 3 else ""
         lines.append(f"| {word} | {correct}/{args.repeats} | {shown} | {real_ok}/{real_n} |")
     ok = all(c >= ISOLATED_TARGET * args.repeats / 10 for c in isolated)
-    lines += ["", f"Target every word ≥ {ISOLATED_TARGET} of 10: **{'met' if ok else 'not met'}** "
-                  f"({sum(c >= ISOLATED_TARGET * args.repeats / 10 for c in isolated)}/10 words).", "",
-              "How: WER = (S + D + I) / reference words over the set. MCD-DTW = (10/ln 10)·√2 · mean over the DTW "
-              "path of ‖c − c′‖₂, c = coefficients 1–13 of the orthonormal DCT-II of the log-mel (natural log of "
-              "power; on log amplitude the values would halve); 'frames' compares the model's log-mel as written, "
-              "'audio' the log-mel of the waveform. Stop-length error = |frames_TTS − frames_real| / frames_real. "
-              "Monotonic = share of decoder steps whose argmax input token does not move back; coverage = share of "
-              "input tokens that are some step's argmax; guided-attention cost = Σ A·(1 − exp(−(n/N − t/T)²/2g²)) "
-              f"per step, g = {tts_config.model.head.guided_width}. See the script's docstring.", ""]
-    return "\n".join(lines)
+    return lines + ["", f"Target every word ≥ {ISOLATED_TARGET} of 10: **{'met' if ok else 'not met'}** "
+                        f"({sum(c >= ISOLATED_TARGET * args.repeats / 10 for c in isolated)}/10 words).", ""]
+
+
+def _how_lines(tts_config) -> list[str]:
+    """How each figure is computed, in one paragraph."""
+    return ["How: WER = (S + D + I) / reference words over the set. MCD-DTW = (10/ln 10)·√2 · mean over the DTW "
+            "path of ‖c − c′‖₂, c = coefficients 1–13 of the orthonormal DCT-II of the log-mel (natural log of "
+            "power; on log amplitude the values would halve); 'frames' compares the model's log-mel as written, "
+            "'audio' the log-mel of the waveform. Stop-length error = |frames_TTS − frames_real| / frames_real. "
+            "Monotonic = share of decoder steps whose argmax input token does not move back; coverage = share of "
+            "input tokens that are some step's argmax; guided-attention cost = Σ A·(1 − exp(−(n/N − t/T)²/2g²)) "
+            f"per step, g = {tts_config.model.head.guided_width}. See the script's docstring.", ""]
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -296,7 +321,7 @@ def _indices(digits, split: str) -> str:
     return f"{low}–{high}"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tts_run", help="a text_to_speech run trained on the spoken digits")
     parser.add_argument("asr_run", help="a speech_to_text run trained on real recordings")
@@ -308,24 +333,28 @@ def main() -> None:
     args = parser.parse_args()
     if min(args.strings, args.iters, args.repeats) < 1:
         parser.error("--strings, --iters and --repeats must be at least 1")
-    import torch
+    return args
 
-    torch.set_num_threads(args.threads)
-    from seq2seq.data.audio import Audio
-    from seq2seq.data.speech import feature_settings, features_of
-    from seq2seq.data.spoken_digits import generate
-    from seq2seq.data.vocoder import mel_to_audio
+
+def import_modules() -> None:
+    """Import what the measurement uses before the clock starts: the reported seconds leave the imports out."""
+    for module in ("seq2seq.data.audio", "seq2seq.data.speech", "seq2seq.data.spoken_digits", "seq2seq.data.vocoder",
+                   "seq2seq.errors", "seq2seq.metrics", "seq2seq.synthesizer", "seq2seq.transcriber"):
+        importlib.import_module(module)
+
+
+def load_runs(args):
+    """(Synthesizer, Transcriber) of the two runs; exits when the TTS run has no spoken digits, warns when the ASR
+    run trained on clip indices the strings are drawn from."""
     from seq2seq.errors import UserError
-    from seq2seq.metrics import error_counts, exact_match
     from seq2seq.synthesizer import Synthesizer
     from seq2seq.transcriber import Transcriber
 
-    started = time.perf_counter()
     try:
         voice, recogniser = Synthesizer.load(args.tts_run), Transcriber.load(args.asr_run)
     except UserError as exc:
         raise SystemExit(str(exc)) from None
-    config, digits = voice.config, voice.config.data.digits
+    digits = voice.config.data.digits
     if digits is None:
         raise SystemExit(f"{args.tts_run} was not trained on the spoken digits (data.digits): no strings to draw")
     asr_digits = recogniser.config.data.digits
@@ -334,21 +363,32 @@ def main() -> None:
         if not (high < digits.valid_indices[0] or low > digits.valid_indices[1]):
             print(f"warning: the ASR run trained on clip indices {low}–{high}, which overlap the strings' "
                   f"{digits.valid_indices[0]}–{digits.valid_indices[1]}", file=sys.stderr)
-    settings = feature_settings(config.data)
-    folder = recordings_folder(digits)
+    return voice, recogniser
+
+
+def draw_strings(args, digits, folder: Path, settings):
+    """The strings, their real log-mels ((frames, M) each) and their Griffin-Lim resynthesis (samples each)."""
+    import torch
+
+    from seq2seq.data.audio import Audio
+    from seq2seq.data.speech import features_of
+    from seq2seq.data.spoken_digits import generate
+    from seq2seq.data.vocoder import mel_to_audio
 
     strings = generate(folder, args.strings, range(digits.valid_indices[0], digits.valid_indices[1] + 1), args.seed,
                        digits.min_digits, digits.max_digits, tuple(digits.pause_ms), digits.speakers,
                        tuple(digits.edge_ms))
-    texts = [u.text for u in strings]
     real_mels = [features_of(Audio(u.samples, u.sample_rate, "+".join(u.clips)), settings).numpy() for u in strings]
     resynth = [mel_to_audio(torch.from_numpy(mel), u.sample_rate, settings, iterations=args.iters, seed=args.seed)
                for mel, u in zip(real_mels, strings)]
-    print(f"{len(strings)} strings drawn and resynthesised ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    torch.manual_seed(args.seed)                        # the prenet's dropout is on at inference
-    said = voice.synthesize(texts, iterations=args.iters, seed=args.seed)
-    print(f"synthesised ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return strings, real_mels, resynth
 
+
+def recognise(recogniser, strings, resynth, said) -> tuple[dict, dict, dict]:
+    """(error counts, WER %, exact-string accuracy %) of the real, Griffin-Lim and TTS audio, by key."""
+    from seq2seq.metrics import error_counts, exact_match
+
+    texts = [u.text for u in strings]
     audios = {"real": [(u.samples, u.sample_rate) for u in strings],
               "griffin_lim": [(s, u.sample_rate) for s, u in zip(resynth, strings)],
               "tts": [(s.samples, s.sample_rate) for s in said]}
@@ -356,35 +396,79 @@ def main() -> None:
     counts = {key: error_counts(hyps, texts) for key, hyps in heard.items()}
     wer = {key: c.rate for key, c in counts.items()}
     accuracy = {key: exact_match(hyps, texts) for key, hyps in heard.items()}
-    print(f"transcribed ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return counts, wer, accuracy
 
-    mcd = {"tts_frames": mean([mcd_dtw(s.mel, real) for s, real in zip(said, real_mels)]),
-           "tts_audio": mean([mcd_dtw(log_mel_of(s.samples, s.sample_rate, settings), real)
-                              for s, real in zip(said, real_mels)]),
-           "griffin_lim_audio": mean([mcd_dtw(log_mel_of(r, u.sample_rate, settings), real)
-                                      for r, u, real in zip(resynth, strings, real_mels)]),
-           "griffin_lim_exact": mean([mcd_dtw(log_mel_of(mel_to_audio(torch.from_numpy(real), u.sample_rate, settings,
-                                                                      iterations=args.iters, power=1.0,
-                                                                      seed=args.seed), u.sample_rate, settings), real)
-                                      for u, real in zip(strings, real_mels)])}
+
+def distortions(args, strings, real_mels, resynth, said, settings) -> dict[str, float]:
+    """Mean MCD-DTW (dB) against the real log-mel: TTS frames, TTS audio, Griffin-Lim audio, exact round trip."""
+    import torch
+
+    from seq2seq.data.vocoder import mel_to_audio
+
+    def exact(u, real):             # the real log-mel through Griffin-Lim at power 1.0, re-featurised
+        samples = mel_to_audio(torch.from_numpy(real), u.sample_rate, settings, iterations=args.iters, power=1.0,
+                               seed=args.seed)
+        return log_mel_of(samples, u.sample_rate, settings)
+
+    return {"tts_frames": mean([mcd_dtw(s.mel, real) for s, real in zip(said, real_mels)]),
+            "tts_audio": mean([mcd_dtw(log_mel_of(s.samples, s.sample_rate, settings), real)
+                               for s, real in zip(said, real_mels)]),
+            "griffin_lim_audio": mean([mcd_dtw(log_mel_of(r, u.sample_rate, settings), real)
+                                       for r, u, real in zip(resynth, strings, real_mels)]),
+            "griffin_lim_exact": mean([mcd_dtw(exact(u, real), real) for u, real in zip(strings, real_mels)])}
+
+
+def stop_lengths(said, real_mels) -> dict[str, float]:
+    """Stop-length error |frames_TTS − frames_real| / frames_real: mean, median; share never stopped."""
     errors = [abs(len(s.mel) - len(real)) / len(real) for s, real in zip(said, real_mels)]
-    stops = {"mean": mean(errors), "median": statistics.median(errors),
-             "never": sum(not s.stopped for s in said) / len(said)}
-    g = config.model.head.guided_width
-    maps = [attention_measures(s.attention, g) for s in said if s.attention is not None]
-    attention = {name: mean([m[k] for m in maps]) if maps else math.nan
-                 for k, name in enumerate(("monotonic", "coverage", "cost"))}
-    print(f"measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return {"mean": mean(errors), "median": statistics.median(errors),
+            "never": sum(not s.stopped for s in said) / len(said)}
 
+
+def attention_summary(said, g: float) -> dict[str, float]:
+    """Means over the syntheses with an attention map: monotonic share, coverage, guided-attention cost / step."""
+    maps = [attention_measures(s.attention, g) for s in said if s.attention is not None]
+    return {name: mean([m[k] for m in maps]) if maps else math.nan
+            for k, name in enumerate(("monotonic", "coverage", "cost"))}
+
+
+def write(text: str, real_mel: np.ndarray, synthesis) -> None:
+    """The markdown and the figure into experiments/results, and the markdown on stdout."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "tts_intelligibility.md").write_text(text)
+    figure(real_mel, synthesis, RESULTS / "tts_intelligibility.png")
+    print(text)
+    print(f"written {(RESULTS / 'tts_intelligibility.md').relative_to(ROOT)}", file=sys.stderr)
+
+
+def main() -> None:
+    args = parse_args()
+    import torch
+
+    from seq2seq.data.speech import feature_settings
+
+    torch.set_num_threads(args.threads)
+    import_modules()
+    started = time.perf_counter()
+    voice, recogniser = load_runs(args)
+    config, digits = voice.config, voice.config.data.digits
+    settings = feature_settings(config.data)
+    folder = recordings_folder(digits)
+    strings, real_mels, resynth = draw_strings(args, digits, folder, settings)
+    print(f"{len(strings)} strings drawn and resynthesised ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    torch.manual_seed(args.seed)                        # the prenet's dropout is on at inference
+    said = voice.synthesize([u.text for u in strings], iterations=args.iters, seed=args.seed)
+    print(f"synthesised ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    counts, wer, accuracy = recognise(recogniser, strings, resynth, said)
+    print(f"transcribed ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    mcd = distortions(args, strings, real_mels, resynth, said, settings)
+    stops, attention = stop_lengths(said, real_mels), attention_summary(said, config.model.head.guided_width)
+    print(f"measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     isolated, heard_isolated = isolated_tts(voice, recogniser, args.repeats, args.iters, args.seed)
     real_isolated = isolated_real(folder, digits, recogniser)
     text = report(args, config, recogniser.config, strings, wer, counts, accuracy, mcd, stops, attention, isolated,
                   real_isolated, heard_isolated, time.perf_counter() - started)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "tts_intelligibility.md").write_text(text)
-    figure(real_mels[0], said[0], RESULTS / "tts_intelligibility.png")
-    print(text)
-    print(f"written {(RESULTS / 'tts_intelligibility.md').relative_to(ROOT)}", file=sys.stderr)
+    write(text, real_mels[0], said[0])
 
 
 if __name__ == "__main__":

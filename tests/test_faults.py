@@ -185,8 +185,8 @@ def wait_for_step(proc: subprocess.Popen, run_dir: Path, step: int) -> None:
 
 def test_ctrl_c_and_sigterm_save_a_resumable_checkpoint_that_ends_like_an_uninterrupted_run(tmp_path):
     # no validation and no periodic checkpoint before the signals: only the interrupt can save the updates
-    config = toy_config("copy", max_steps=120, log_every=5, valid_every=100, save_minutes=None, threads=1,
-                        keep_checkpoints=0)
+    config = toy_config("copy", max_steps=70, log_every=5, valid_every=100, save_minutes=None, threads=1,
+                        keep_checkpoints=0, train_size=800)
     path = tmp_path / "toy.yaml"
     path.write_text(yaml.safe_dump(config.to_dict()))
     reference, run_dir = tmp_path / "uninterrupted", tmp_path / "interrupted"
@@ -197,15 +197,15 @@ def test_ctrl_c_and_sigterm_save_a_resumable_checkpoint_that_ends_like_an_uninte
     saved = []
     for number, (args, sig) in enumerate([((str(path),), signal.SIGINT), (("--resume",), signal.SIGTERM)]):
         proc = child("train", *args, "--run-dir", str(run_dir))
-        wait_for_step(proc, run_dir, 25 + 35 * number)
+        wait_for_step(proc, run_dir, 20 + 25 * number)
         proc.send_signal(sig)
         stderr = proc.communicate(timeout=600)[1].decode()
         assert proc.returncode == 130, stderr
         assert "saved; continue with `seq2seq train --resume --run-dir" in stderr
         state = load_train_state(run_dir / "train_state.pt")
-        assert state["kind"] == "interrupt" and int(state["step"]) >= 25 + 35 * number
+        assert state["kind"] == "interrupt" and int(state["step"]) >= 20 + 25 * number
         saved.append(int(state["step"]))
-    assert saved[0] < saved[1] < 100                          # the second run resumed from the first interrupt
+    assert saved[0] < saved[1] < 70                           # the second run resumed from the first interrupt
     final = subprocess.run([sys.executable, "-m", "seq2seq", "train", "--resume", "--run-dir", str(run_dir), "--quiet"],
                            capture_output=True, timeout=600)
     assert final.returncode == 0, final.stderr.decode()

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from .checkpoint import Run, load_run
+from .checkpoint import Run, load_task_run
 from .config import Config
 from .data.tokenizers import UNK, Tokenizer
 from .ensemble import Ensemble
@@ -134,10 +134,7 @@ def _text_run(run_dir: str | Path, which: str, device) -> Run:
     """A run whose task reads and writes text (a translation run), or a one-line error naming its task."""
     from .tasks import TranslationTask
 
-    run = load_run(run_dir, which, device)
-    if not isinstance(run.task, TranslationTask):
-        raise UserError(f"{run_dir} is a {run.config.task} run: translating needs text in and text out")
-    return run
+    return load_task_run(run_dir, which, str(device), TranslationTask, "translating needs text in and text out")
 
 
 def same_vocabulary(a: Tokenizer, b: Tokenizer) -> bool:

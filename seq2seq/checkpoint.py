@@ -200,6 +200,17 @@ def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> R
     return Run(config, task, model.to(device).eval(), vocab)
 
 
+def load_task_run(run_dir: str | Path, which: str, device: str, task: type, needs: str) -> Run:
+    """`load_run` on the resolved `device`, refused in one line unless the run's task is a `task` ("RUN is a
+    translation run: NEEDS")."""
+    from .devices import resolve_device
+
+    run = load_run(run_dir, which, resolve_device(device))
+    if not isinstance(run.task, task):
+        raise UserError(f"{run_dir} is a {run.config.task} run: {needs}")
+    return run
+
+
 def weights_path(run_dir: Path, which: str) -> Path:
     """The weights file `which` (best, last, or a path) names. `best` before the first validation falls back to
     `last` with a warning saying which update it holds, and is refused while `last` holds untrained weights."""

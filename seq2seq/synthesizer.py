@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from .checkpoint import Run, load_run
+from .checkpoint import Run, load_task_run
 from .data.speech import feature_settings
 from .data.tokenizers import UNK
 from .data.vocoder import mel_to_audio
@@ -49,14 +49,10 @@ class Synthesizer:
 
     @classmethod
     def load(cls, run_dir: str | Path, which: str = "best", device: str = "cpu") -> "Synthesizer":
-        from .devices import resolve_device
         from .tasks import TextToSpeechTask
 
-        resolved = resolve_device(device)
-        run = load_run(run_dir, which, resolved)
-        if not isinstance(run.task, TextToSpeechTask):
-            raise UserError(f"{run_dir} is a {run.config.task} run: synthesis needs a text_to_speech run")
-        return cls(run, resolved)
+        run = load_task_run(run_dir, which, device, TextToSpeechTask, "synthesis needs a text_to_speech run")
+        return cls(run, next(run.model.parameters()).device)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text; empty and over-long texts are refused, unknown symbols dropped with a warning."""

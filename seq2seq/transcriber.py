@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .checkpoint import Run, load_run
+from .checkpoint import Run, load_task_run
 from .data.audio import Audio, read_wav
 from .data.batching import pad_frames
 from .data.speech import feature_settings, features_of
@@ -47,14 +47,10 @@ class Transcriber:
 
     @classmethod
     def load(cls, run_dir: str | Path, which: str = "best", device: str = "cpu") -> "Transcriber":
-        from .devices import resolve_device
         from .tasks import SpeechToTextTask
 
-        resolved = resolve_device(device)
-        run = load_run(run_dir, which, resolved)
-        if not isinstance(run.task, SpeechToTextTask):
-            raise UserError(f"{run_dir} is a {run.config.task} run: transcribing needs a speech_to_text run")
-        return cls(run, resolved)
+        run = load_task_run(run_dir, which, device, SpeechToTextTask, "transcribing needs a speech_to_text run")
+        return cls(run, next(run.model.parameters()).device)
 
     def features(self, item: AudioInput, number: int = 0) -> torch.Tensor:
         """(frames, n_mels) normalised features of one input: what the model reads."""

@@ -22,7 +22,7 @@ from seq2seq.data.speech import feature_settings
 from seq2seq.serve import create_app
 from seq2seq.train import train
 from helpers import toy_config
-from test_serve import Server, chromium, system_chromium        # noqa: F401 (chromium: a fixture)
+from test_serve import Server, chromium        # noqa: F401 (chromium: a fixture)
 from test_speech_to_text import clips                           # noqa: F401 (a fixture)
 from test_synthesize import voice                               # noqa: F401 (a fixture)
 

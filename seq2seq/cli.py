@@ -513,11 +513,10 @@ def _synthesis_attention(args: argparse.Namespace, texts: list[str], out_dir: Pa
 
     voice = Synthesizer.load(args.run_dir, which=args.checkpoint, device=args.device)
     hop_ms, r = voice.config.data.features.hop_ms, voice.config.model.head.reduction
-    for number, (ids, result) in enumerate(zip(voice.encode(texts), voice.synthesize(texts, iterations=1)), 1):
+    for number, result in enumerate(voice.synthesize(texts, iterations=1), start=1):
         if result.attention is None:
             raise UserError(f"{args.run_dir} has a vanilla decoder: there is no attention to plot")
-        tokens = voice.vocab.text.pieces(ids)
-        for path in save_speech_alignment(out_dir / f"attention-{number:03d}", result.mel, tokens,
+        for path in save_speech_alignment(out_dir / f"attention-{number:03d}", result.mel, result.tokens,
                                           result.attention.T, r, hop_ms, args.format, title=result.text):
             print(path)
     return 0

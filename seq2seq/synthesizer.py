@@ -29,6 +29,7 @@ class Synthesis:
     text: str
     samples: np.ndarray               # (n,) float32 in [-1, 1]
     sample_rate: int
+    tokens: list[str]                 # the input pieces the model read (unknown symbols dropped)
     mel: np.ndarray                   # (frames, n_mels) log-mel the model wrote (denormalised)
     attention: Optional[np.ndarray]   # (decoder steps, input tokens) or None (vanilla)
     stopped: bool                     # the stop flag ended it (False: it ran to model.head.max_steps)
@@ -83,9 +84,10 @@ class Synthesizer:
             outputs = self.run.task.synthesize(self.model, ids)
         settings = feature_settings(self.config.data)
         results = []
-        for text, out in zip(texts, outputs):
+        for text, out, text_ids in zip(texts, outputs, ids):
             mel = self.vocab.denormalise(out.frames.float().cpu())                      # (frames, n_mels)
             samples = mel_to_audio(mel, self.vocab.sample_rate, settings, iterations=iterations, seed=seed)
             attention = None if out.attention is None else out.attention.cpu().numpy()
-            results.append(Synthesis(text, samples, self.vocab.sample_rate, mel.numpy(), attention, out.stopped))
+            results.append(Synthesis(text, samples, self.vocab.sample_rate, self.vocab.text.pieces(text_ids),
+                                     mel.numpy(), attention, out.stopped))
         return results

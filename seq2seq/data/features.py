@@ -15,6 +15,7 @@ The mel filterbank is HTK's (mel = 2595·log10(1 + f/700)) with triangles of pea
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -111,6 +112,7 @@ def mel_centres(n_mels: int, f_min: float, f_max: float) -> torch.Tensor:
     return mel_to_hz(torch.linspace(float(ends[0]), float(ends[1]), n_mels + 2, dtype=torch.float64))
 
 
+@functools.lru_cache(maxsize=16)        # one per (rate, settings): every clip reuses it; callers never modify it
 def mel_filterbank(n_freqs: int, sample_rate: int, n_mels: int, f_min: float, f_max: float) -> torch.Tensor:
     """Triangular HTK mel filters over the `n_freqs` bins of a one-sided spectrum (bin k at k·rate / n_fft):
     filter m rises from 0 at point m to 1 at point m+1 and falls to 0 at point m+2 of `mel_centres`; 0 outside
@@ -220,16 +222,25 @@ class Normalizer:
 
     @classmethod
     def load(cls, path: Path) -> Normalizer:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UserError(f"cannot read feature normalizer {path}: {exc.strerror or exc}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"feature normalizer {path} is not valid JSON: {exc}") from None
+        return cls.from_file_record(cls.read_json(path), path)
+
+    @classmethod
+    def from_file_record(cls, data: dict, path: Path) -> Normalizer:
+        """`from_dict` of what `read_json(path)` gave, its errors naming the file."""
         try:
             return cls.from_dict(data)
         except UserError as exc:
             raise UserError(f"{path}: {exc}") from None
+
+    @staticmethod
+    def read_json(path: Path) -> dict:
+        """The JSON object of a normaliser file (it may hold more, e.g. a run's sample rate)."""
+        try:
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UserError(f"cannot read feature normalizer {path}: {exc.strerror or exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"feature normalizer {path} is not valid JSON: {exc}") from None
 
 
 def _merge(count: int, mean: torch.Tensor | None, m2: torch.Tensor | None,

@@ -55,8 +55,10 @@ class FramesVocab:
             raise UserError(f"{run_dir}: {FEATURES} missing (the audio features' normaliser of the run)")
         if not path.is_file():
             return cls(ckpt.tokenizers_of(run_dir)[1])
-        rate = json.loads(path.read_text(encoding="utf-8")).get("sample_rate")
-        return cls(ckpt.tokenizers_of(run_dir)[1], Normalizer.load(path), rate if isinstance(rate, int) else None)
+        record = Normalizer.read_json(path)                   # the normaliser and the training sample rate
+        rate = record.get("sample_rate") if isinstance(record, dict) else None
+        return cls(ckpt.tokenizers_of(run_dir)[1], Normalizer.from_file_record(record, path),
+                   rate if isinstance(rate, int) else None)
 
 
 @dataclass

@@ -74,20 +74,22 @@ class DataConfig(_Strict):
         if self.synthetic is None:
             if self.train is None:
                 raise ValueError("needs train (or `synthetic`)")
-            self._check_split()
+            _check_held_out(self.valid, self.valid_split)
             for name in (self.train, self.valid, self.test):
                 if name and not name.endswith(".tsv") and not (self.src_lang and self.tgt_lang):
                     raise ValueError(f"corpus {name!r} is a prefix, so src_lang and tgt_lang are required")
         return self
 
-    def _check_split(self) -> None:
-        share = self.valid_split
-        if share is not None and self.valid is not None:
-            raise ValueError("set valid or valid_split, not both (valid_split holds validation out of train)")
-        if isinstance(share, float) and not 0 < share < 1:
-            raise ValueError(f"valid_split={share}: a share must be between 0 and 1 (or give a count of pairs)")
-        if isinstance(share, int) and share < 1:
-            raise ValueError(f"valid_split={share}: a count of pairs must be >= 1")
+
+
+def _check_held_out(valid: Optional[str], share: Union[int, float, None]) -> None:
+    """`data.valid_split` (text and speech alike): a share in (0, 1) or a count >= 1, and not beside `valid`."""
+    if share is not None and valid is not None:
+        raise ValueError("set valid or valid_split, not both (valid_split holds validation out of train)")
+    if isinstance(share, float) and not 0 < share < 1:
+        raise ValueError(f"valid_split={share}: a share must be between 0 and 1 (or give a count of pairs)")
+    if isinstance(share, int) and share < 1:
+        raise ValueError(f"valid_split={share}: a count of pairs must be >= 1")
 
 
 class TokenizerConfig(_Strict):
@@ -439,8 +441,7 @@ class FramesDataConfig(_Strict):
         if len(given) != 1:
             raise ValueError(f"needs exactly one of train (a manifest), digits or synthetic (got "
                              f"{', '.join(given) or 'none'})")
-        if self.valid is not None and self.valid_split is not None:
-            raise ValueError("set valid or valid_split, not both (valid_split holds validation out of train)")
+        _check_held_out(self.valid, self.valid_split)
         return self
 
     @property

@@ -457,6 +457,19 @@ class FrameFrontendConfig(_Strict):
     dropout: float = Field(0.0, ge=0, lt=1, description="on the projected frames")
 
 
+class TextFrontendConfig(_Strict):
+    """Characters or words in: the token embedding, then optional 1-D convolutions (Tacotron 2's encoder)."""
+
+    conv_layers: int = Field(0, ge=0, description="convolutions over the embeddings before the RNN (0 = none)")
+    kernel: int = Field(5, ge=1, description="convolution width in tokens (odd)")
+
+    @model_validator(mode="after")
+    def _odd(self) -> "TextFrontendConfig":
+        if self.kernel % 2 == 0:
+            raise ValueError(f"kernel={self.kernel}: must be odd, so each position keeps its place")
+        return self
+
+
 class FrameHeadConfig(_Strict):
     """Feature frames out: `reduction` frames per decoder step plus a stop logit; prenet on the fed-back frame."""
 
@@ -466,6 +479,9 @@ class FrameHeadConfig(_Strict):
     stop_weight: float = Field(5.0, gt=0, description="positive-class weight of the stop flag's BCE")
     mse: bool = Field(True, description="add MSE to the L1 frame loss")
     max_steps: int = Field(1000, gt=0, description="generation always ends after this many decoder steps")
+    postnet_layers: int = Field(0, ge=0, description="residual convolutions refining the whole spectrogram "
+                                                     "(Tacotron 2 uses 5; 0 = no postnet)")
+    postnet_channels: int = Field(256, gt=0, description="channels of the postnet's inner layers")
     guided_attention: float = Field(0.0, ge=0, description="weight of the guided attention loss (Tachibana et al. "
                                                            "2017: attention far from the diagonal costs; 0 = off)")
     guided_width: float = Field(0.2, gt=0, description="how far from the diagonal attention may stray for free "
@@ -479,6 +495,7 @@ class SpeechToTextModelConfig(ModelConfig):
 
 
 class TextToSpeechModelConfig(ModelConfig):
+    frontend: TextFrontendConfig = TextFrontendConfig()
     head: FrameHeadConfig = FrameHeadConfig()
 
     @model_validator(mode="after")

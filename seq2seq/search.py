@@ -27,6 +27,7 @@ from .config import SearchSettings
 from .data.tokenizers import BOS, EOS
 from .devices import precision_context
 from .ensemble import Ensemble, State
+from .model.encoder import lengths_mask
 from .model.seq2seq import Seq2Seq
 
 
@@ -435,7 +436,10 @@ def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps:
         running &= ~stops
         if not bool(running.any()):
             break
-    every = torch.stack(frames, 1).cpu()                                     # (batch, steps, r, frame)
+    every = torch.stack(frames, 1)                                           # (batch, steps, r, frame)
+    n_frames = (last_step.to(every.device) + 1) * model.head.reduction       # (batch,)
+    every = model.head.refine(every.flatten(1, 2), lengths_mask(n_frames, every.size(1) * every.size(2),
+                                                                every.device)).view_as(every).cpu()
     maps = torch.stack(attention, 1).cpu() if attention[0] is not None else None   # (batch, steps, mem_len)
     lengths = memory.lengths.tolist()
     return [FrameOutput(every[i, : last_step[i] + 1].flatten(0, 1),

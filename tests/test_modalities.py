@@ -1,6 +1,7 @@
 """One core for every modality: frames in (speech_to_text), frames out (text_to_speech), location-aware attention
 and decoder state that beam search reorders field by field."""
 
+import pytest
 import torch
 
 from seq2seq.checkpoint import read_metrics
@@ -68,9 +69,14 @@ def test_frame_frontend_stacks_and_shortens_lengths():
     torch.testing.assert_close(out[0, 0], frontend.projection(frames[0, :2].reshape(-1)))
 
 
-def test_frame_batches_pad_without_changing_the_loss():
-    """A frame target alone or beside longer ones: the same summed loss (padding frames never count)."""
-    task = get_task(validate(frames_config("text_to_speech", {"head": {"reduction": 3, "prenet_dropout": 0.0}})))
+@pytest.mark.parametrize("tacotron2", [False, True], ids=["plain", "convs+postnet"])
+def test_frame_batches_pad_without_changing_the_loss(tacotron2):
+    """A frame target alone or beside longer ones: the same summed loss (padding frames never count) — also with
+    the encoder's convolutions and the postnet, which see neighbouring positions."""
+    extra = {"frontend": {"conv_layers": 2, "kernel": 3}} if tacotron2 else {}
+    head = {"postnet_layers": 3, "postnet_channels": 16} if tacotron2 else {}
+    task = get_task(validate(frames_config("text_to_speech", {"head": {"reduction": 3, "prenet_dropout": 0.0, **head},
+                                                              **extra})))
     torch.manual_seed(0)
     model = task.build_model(FramesVocab(type("T", (), {"vocab_size": 9})())).eval()
     src = [[4, 5, 6], [7, 8]]

@@ -3,6 +3,9 @@
     vectors, lengths = frontend(inputs, lengths)
 
 - `TokenFrontend`: token ids (batch, src_len) → embeddings (batch, src_len, embedding_size); lengths unchanged.
+- `ConvTokenFrontend`: token embeddings → `layers` 1-D convolutions over neighbouring positions (Tacotron 2's
+  encoder: each layer conv → LayerNorm → ReLU → dropout), so every position sees its `kernel`-wide context before
+  the RNN; padding is zeroed before each convolution, so a sequence reads the same alone or padded.
 - `FrameFrontend`: feature frames (batch, frames, feature_size) — e.g. log-mel spectrogram frames — optionally
   subsampled by stacking `stack` neighbouring frames into one vector (batch, ceil(frames / stack),
   stack * feature_size), then projected to `output_size`; the lengths shrink accordingly (ceil), so a clip keeps
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .encoder import lengths_mask
 
 from ..data.tokenizers import PAD
 
@@ -26,6 +31,24 @@ class TokenFrontend(nn.Module):
 
     def forward(self, ids: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         return self.dropout(self.embedding(ids)), lengths                    # (batch, src_len, embedding)
+
+
+class ConvTokenFrontend(TokenFrontend):
+    def __init__(self, vocab_size: int, embedding_size: int, dropout: float, layers: int = 3, kernel: int = 5):
+        super().__init__(vocab_size, embedding_size, dropout)
+        if kernel % 2 == 0:
+            raise ValueError(f"convolution kernel must be odd (same length out), got {kernel}")
+        self.convs = nn.ModuleList(nn.Conv1d(embedding_size, embedding_size, kernel, padding=kernel // 2)
+                                   for _ in range(layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(embedding_size) for _ in range(layers))
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        x, lengths = super().forward(ids, lengths)                            # (batch, src_len, embedding)
+        real = lengths_mask(lengths, x.size(1), x.device).unsqueeze(-1)       # (batch, src_len, 1)
+        for conv, norm in zip(self.convs, self.norms):
+            y = conv((x * real).transpose(1, 2)).transpose(1, 2)              # (batch, src_len, embedding)
+            x = self.dropout(F.relu(norm(y)))
+        return x * real, lengths
 
 
 class FrameFrontend(nn.Module):

@@ -10,7 +10,8 @@
 - `FrameHead`: feature frames (e.g. mel frames); the previous frame goes through a prenet (two ReLU layers whose
   dropout stays on at inference, as in Tacotron) and each decoder step writes `reduction` frames plus one stop
   logit; L1 (+ MSE) on real frames + BCE on the stop flag with a positive weight; the last predicted frame of a
-  step is fed back.
+  step is fed back. An optional residual postnet (Tacotron 2: 1-D convolutions over the whole predicted
+  spectrogram) refines the frames once they are all written — `refine`; its frames get the same L1 (+ MSE) loss.
 """
 
 from __future__ import annotations
@@ -68,11 +69,32 @@ class TokenHead(nn.Module):
                                label_smoothing=label_smoothing)
 
 
+class Postnet(nn.Module):
+    """Residual 1-D convolutions over a spectrogram: frames + conv stack(frames), padding zeroed before each layer
+    (so a clip refines the same alone or padded); LayerNorm over channels, tanh between layers."""
+
+    def __init__(self, frame_size: int, channels: int, layers: int, kernel: int = 5):
+        super().__init__()
+        sizes = [frame_size] + [channels] * (layers - 1) + [frame_size]
+        self.convs = nn.ModuleList(nn.Conv1d(a, b, kernel, padding=kernel // 2) for a, b in zip(sizes, sizes[1:]))
+        self.norms = nn.ModuleList(nn.LayerNorm(b) for b in sizes[1:-1])
+
+    def forward(self, frames: Tensor, real: Tensor) -> Tensor:
+        # frames (batch, n_frames, frame); real (batch, n_frames, 1) 1.0 on real frames
+        x = frames
+        for i, conv in enumerate(self.convs):
+            x = conv((x * real).transpose(1, 2)).transpose(1, 2)              # (batch, n_frames, channels)
+            if i < len(self.norms):
+                x = torch.tanh(self.norms[i](x))
+        return (frames + x) * real
+
+
 class FrameHead(nn.Module):
     kind = "frames"
 
     def __init__(self, frame_size: int, embedding_size: int, output_size: int, reduction: int = 2,
-                 prenet_size: int = 128, prenet_dropout: float = 0.5, stop_weight: float = 5.0, mse: bool = True):
+                 prenet_size: int = 128, prenet_dropout: float = 0.5, stop_weight: float = 5.0, mse: bool = True,
+                 postnet_layers: int = 0, postnet_channels: int = 256):
         super().__init__()
         if reduction < 1:
             raise ValueError(f"reduction factor must be >= 1, got {reduction}")
@@ -83,6 +105,7 @@ class FrameHead(nn.Module):
         self.stop = nn.Linear(output_size, 1)
         self.stop_weight, self.mse = stop_weight, mse
         self.embedding_size = embedding_size
+        self.postnet = Postnet(frame_size, postnet_channels, postnet_layers) if postnet_layers else None
 
     def embed(self, frame: Tensor) -> Tensor:
         # frame (..., frame_size) → (..., embedding); dropout on at inference too: it is what makes Tacotron's
@@ -100,17 +123,29 @@ class FrameHead(nn.Module):
     def feedback(self, out: Tensor) -> Tensor:
         return self.predict(out)[0][..., -1, :].detach()          # (batch, frame_size) the last frame of the step
 
+    def refine(self, frames: Tensor, frame_mask: Tensor) -> Tensor:
+        """The postnet's frames (unchanged without one): frames (batch, n_frames, frame), frame_mask (batch,
+        n_frames) True on real frames."""
+        if self.postnet is None:
+            return frames
+        return self.postnet(frames, frame_mask.unsqueeze(-1).to(frames.dtype))
+
     def loss(self, outputs: Tensor, batch: "Batch", label_smoothing: float = 0.0) -> Tensor:
         """Per real decoder step: mean |Δ| (+ mean Δ²) over its real frames, + BCE(stop) over every real step."""
         frames, stop = self.predict(outputs)                      # (batch, steps, r, frame), (batch, steps)
         target = batch.tgt_out.view_as(frames)                    # (batch, steps, r, frame)
         real = batch.frame_mask.view(frames.shape[:3]).unsqueeze(-1).to(frames.dtype)   # (batch, steps, r, 1)
-        error = (frames - target) * real
         per_step = real.sum((-2, -1)).clamp(min=1) * self.frame_size           # (batch, steps) real values
-        loss = error.abs().sum((-2, -1)) / per_step
-        if self.mse:
-            loss = loss + error.pow(2).sum((-2, -1)) / per_step
+        loss = self._frame_loss((frames - target) * real, per_step)
+        if self.postnet is not None:
+            refined = self.refine(frames.flatten(1, 2), batch.frame_mask).view_as(frames)
+            loss = loss + self._frame_loss((refined - target) * real, per_step)
         is_last = batch.stop_target.to(stop.dtype)               # (batch, steps) 1 on each sequence's last step
         bce = F.binary_cross_entropy_with_logits(stop, is_last, reduction="none",
                                                  pos_weight=stop.new_tensor(self.stop_weight))
         return ((loss + bce) * batch.tgt_mask).sum()
+
+    def _frame_loss(self, error: Tensor, per_step: Tensor) -> Tensor:
+        """(batch, steps) mean |error| (+ mean error²) per step; error (batch, steps, r, frame), 0 on padding."""
+        loss = error.abs().sum((-2, -1)) / per_step
+        return loss + error.pow(2).sum((-2, -1)) / per_step if self.mse else loss

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from ..data.batching import Batch, make_frame_batch, pad_sources
-from ..model.frontends import TokenFrontend
+from ..model.frontends import ConvTokenFrontend, TokenFrontend
 from ..model.heads import FrameHead
 from ..model.seq2seq import Seq2Seq
 from ..search import FrameOutput, generate_frames
@@ -28,14 +28,17 @@ class TextToSpeechTask(FramesTask):
     def build_model(self, vocab: FramesVocab) -> Seq2Seq:
         m = self.config.model
         h = m.head
-        frontend = TokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout)
+        frontend = (ConvTokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout,
+                                      m.frontend.conv_layers, m.frontend.kernel) if m.frontend.conv_layers
+                    else TokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout))
         head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
-                         h.prenet_dropout, h.stop_weight, h.mse)
+                         h.prenet_dropout, h.stop_weight, h.mse, h.postnet_layers, h.postnet_channels)
         return Seq2Seq(m, frontend, head, guided_attention=h.guided_attention, guided_width=h.guided_width)
 
     def describe_model(self, model: Seq2Seq) -> str:
         m = self.config.model
-        return (f"tokens → {m.decoder.family} decoder → frames (r = {m.head.reduction}) + stop, "
+        convs = f" → {m.frontend.conv_layers} convolutions" if m.frontend.conv_layers else ""
+        return (f"tokens{convs} → {m.decoder.family} decoder → frames (r = {m.head.reduction}) + stop, "
                 f"{m.encoder.rnn}/{m.decoder.rnn}, {model.num_parameters():,} parameters")
 
     @torch.no_grad()
@@ -75,9 +78,11 @@ class TextToSpeechTask(FramesTask):
 
     @staticmethod
     def _l1(head: FrameHead, out: torch.Tensor, batch) -> torch.Tensor:
-        """Summed |predicted − reference| over the real frames; out (batch, steps, output) teacher-forced."""
+        """Summed |predicted (after any postnet) − reference| over the real frames; out (batch, steps, output)
+        teacher-forced."""
         frames, _ = head.predict(out)                                        # (batch, steps, r, frame)
-        real = batch.frame_mask.view(frames.shape[:3]).unsqueeze(-1)        # (batch, steps, r, 1)
+        frames = head.refine(frames.flatten(1, 2), batch.frame_mask)         # (batch, steps * r, frame)
+        real = batch.frame_mask.unsqueeze(-1)                                # (batch, steps * r, 1)
         return ((frames - batch.tgt_out.view_as(frames)).abs() * real).sum()
 
     def summarize(self, result: dict[str, float]) -> str:

@@ -5,10 +5,11 @@ batches.
     curl -s localhost:8000/translate -H 'content-type: application/json' \\
          -d '{"texts": ["Ein Mann fährt Fahrrad."], "beam_size": 5, "attention": true}'
 
-A speech_to_text run is served at `POST /transcribe` instead, the body a WAV file (multipart uploads are refused:
-python-multipart is not a dependency):
+A speech_to_text run is served at `POST /transcribe` instead, the body a WAV file, or a multipart/form-data upload
+of one file (any field name; what `curl -F` and an HTML form send), read with the same limits and checks:
 
     curl -s 'localhost:8000/transcribe?beam_size=5&attention=true' -H 'content-type: audio/wav' --data-binary @a.wav
+    curl -s 'localhost:8000/transcribe?beam_size=5' -F file=@a.wav
 
 A text_to_speech run is served at `POST /synthesize`: the reply is the WAV file itself, or with `"alignment": true`
 JSON holding it (base64) with the mel spectrogram and the attention that the page draws:
@@ -43,6 +44,8 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .api import Translation, Translator
@@ -56,6 +59,7 @@ from .transcriber import Transcriber, Transcript
 WEB = Path(__file__).parent / "web"
 UPLOAD = "request body"                 # how messages about an uploaded recording name it
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream")
+MAX_FORM_FIELDS = 16                    # text fields a multipart upload may carry besides its file (ignored)
 SPECTROGRAM_ROWS = 800                  # a longer recording's spectrogram is averaged down to this many rows
 GRIFFIN_LIM_ITERS, MAX_GRIFFIN_LIM_ITERS = 60, 200      # a synthesis's phase iterations: default (the CLI's), most
 
@@ -429,9 +433,14 @@ def _translation_routes(app, translator: Translator, batcher: Batcher, settings:
                 "decode": config.decode.model_dump(mode="json"), "serve": settings.model_dump(mode="json")}
 
 
-WAV_BODY = {"requestBody": {"required": True, "description": "a WAV file (PCM 8/16/24/32-bit or float, any rate)",
-                            "content": {kind: {"schema": {"type": "string", "format": "binary"}}
-                                        for kind in WAV_TYPES[:2] + WAV_TYPES[-1:]}}}
+WAV_BODY = {"requestBody": {"required": True, "description": "a WAV file (PCM 8/16/24/32-bit or float, any rate): "
+                            "the body itself, or the one file of a multipart/form-data upload",
+                            "content": {**{kind: {"schema": {"type": "string", "format": "binary"}}
+                                           for kind in WAV_TYPES[:2] + WAV_TYPES[-1:]},
+                                        "multipart/form-data": {"schema": {
+                                            "type": "object", "required": ["file"], "properties": {"file": {
+                                                "type": "string", "format": "binary", "description": "the WAV file "
+                                                "(any field name is accepted; one file per request)"}}}}}}}
 
 
 def _transcription_routes(app, transcriber: Transcriber, batcher: Batcher, settings: ServeSettings,
@@ -440,7 +449,8 @@ def _transcription_routes(app, transcriber: Transcriber, batcher: Batcher, setti
     has_attention = transcriber.model.decoder.has_attention
 
     @app.post("/transcribe", response_model=TranscriptionOut, response_model_exclude_none=True, openapi_extra=WAV_BODY,
-              responses={**ERRORS, 415: {"description": "the body is not a WAV file (multipart is not supported)"}})
+              responses={**ERRORS, 415: {"description": "the body (or the uploaded file) is not typed as a WAV "
+                                                        "file, audio or untyped bytes"}})
     async def transcribe(http: Request, beam_size: Optional[int] = Query(None, ge=1, description="1 = greedy; "
                          "default: the run's decode.beam_size"), attention: bool = Query(False, description="also "
                          "return the attention and the spectrogram")) -> dict[str, Any]:
@@ -470,16 +480,48 @@ def _transcription_routes(app, transcriber: Transcriber, batcher: Batcher, setti
 
 
 async def _wav_body(http: Request) -> bytes:
-    """The request's body, refused with 415 unless it is sent as a WAV file (or untyped bytes)."""
+    """The request's body, refused with 415 unless it is sent as a WAV file (or untyped bytes); for a
+    multipart/form-data request, the bytes of its one uploaded file."""
     kind = http.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind.startswith("multipart/"):
-        raise HTTPException(status_code=415, detail="multipart uploads are not supported: send the WAV file itself "
-                                                    "as the body, e.g. curl --data-binary @a.wav -H 'content-type: "
-                                                    "audio/wav' …/transcribe")
+    if kind == "multipart/form-data":
+        return await _uploaded_wav(http)
     if kind and kind not in WAV_TYPES:
         raise HTTPException(status_code=415, detail=f"the body must be a WAV file (content-type audio/wav, "
-                                                    f"audio/x-wav or application/octet-stream), not {kind}")
+                                                    f"audio/x-wav or application/octet-stream) or a "
+                                                    f"multipart/form-data upload of one, not {kind}")
     return await http.body()
+
+
+async def _uploaded_wav(http: Request) -> bytes:
+    """The bytes of the one file in a multipart/form-data request (its other fields are ignored): 422 when the
+    form cannot be read, holds no file or more than one, 415 when the file is typed as something other than audio
+    (untyped or application/octet-stream is fine). The WAV reader then checks them as it checks a raw body."""
+    try:
+        form = await http.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    except StarletteHTTPException as exc:         # Starlette's 400 for a malformed form or one over the limits
+        detail = "one WAV file per request, not several" if str(exc.detail).startswith("Too many files") \
+            else f"the multipart upload could not be read: {exc.detail}"
+        raise HTTPException(status_code=422, detail=detail) from None
+    try:
+        upload = _one_file(form)
+        kind = (upload.content_type or "").split(";")[0].strip().lower()
+        if kind and not kind.startswith("audio/") and kind != "application/octet-stream":
+            raise HTTPException(status_code=415, detail=f"the uploaded file must be a WAV file (content-type "
+                                                        f"audio/wav or application/octet-stream), not {kind}")
+        return await upload.read()
+    finally:
+        await form.close()
+
+
+def _one_file(form: FormData) -> UploadFile:
+    """The form's file, whatever its field's name (the form was read with max_files=1): 422 without one. A file
+    input left empty (no name, no bytes, as a browser sends it) is no file."""
+    files = [value for _, value in form.multi_items()
+             if isinstance(value, UploadFile) and (value.filename or value.size)]
+    if not files:
+        raise HTTPException(status_code=422, detail="the multipart upload holds no file: send the WAV file as a "
+                                                    "file part, e.g. curl -F file=@a.wav …/transcribe")
+    return files[0]
 
 
 async def _transcribe(transcriber: Transcriber, batcher: Batcher, body: bytes, beam: int,

@@ -1,5 +1,5 @@
-"""`seq2seq serve` on a speech_to_text run: POST /transcribe with a WAV body, and the page's audio section, on a real
-server (a tiny tone-"digit" recogniser, as in test_speech_to_text.py)."""
+"""`seq2seq serve` on a speech_to_text run: POST /transcribe with a WAV body or a multipart upload of one, and the
+page's audio section, on a real server (a tiny tone-"digit" recogniser, as in test_speech_to_text.py)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,9 @@ def test_concurrent_uploads_each_get_their_own_transcript_and_are_batched(server
     ("long", "audio/wav", {}, 422, "2.5 s of audio, longer than the limit of 2 s"),
     ("short", "audio/wav", {"beam_size": 7}, 422, "beam_size: 7; at most 6 (--max-beam)"),
     ("short", "audio/wav", {"beam_size": 0}, 422, "greater than or equal to 1"),
-    ("short", "multipart/form-data; boundary=x", {}, 415, "multipart uploads are not supported"),
+    ("short", "multipart/form-data; boundary=x", {}, 422, "the multipart upload could not be read: Invalid multipart"),
+    (b"", "multipart/form-data; boundary=x", {}, 422, "the multipart upload holds no file"),
+    ("short", "multipart/mixed; boundary=x", {}, 415, "or a multipart/form-data upload of one, not multipart/mixed"),
     ("short", "application/json", {}, 415, "must be a WAV file (content-type audio/wav"),
     ("big", "audio/wav", {}, 413, "over this server's limit of 60,000 bytes (--max-body-bytes)"),
 ])
@@ -120,6 +122,56 @@ def test_bad_uploads_and_limits_get_4xx_naming_the_problem(server, body, kind, p
     assert reply.status_code == status, reply.text
     assert needle in json.dumps(reply.json()["detail"]), reply.json()
     assert transcribe(server, wav_bytes(utterance(4), RATE)).status_code == 200       # still serving
+
+
+def upload(server: Server, files, **params) -> httpx.Response:
+    return httpx.post(f"{server.url}/transcribe", files=files, params=params, timeout=60)
+
+
+def test_a_multipart_upload_gives_what_the_raw_body_gives(server, wavs):
+    data = wavs[2].read_bytes()
+    want = transcribe(server, data, beam_size=2, attention="true")
+    assert want.status_code == 200, want.text
+    for files in ({"file": ("a.wav", data, "audio/wav")}, {"recording": ("a.wav", data, "application/octet-stream")},
+                  [("note", (None, "ignored")), ("wav", ("a.wav", data))]):     # any field name, any order, untyped
+        got = upload(server, files, beam_size=2, attention="true")
+        assert got.status_code == 200, got.text
+        assert got.json() == {**want.json(), "batched_with": got.json()["batched_with"]}
+
+
+@pytest.mark.parametrize("case,status,needle", [
+    ("no file", 422, "the multipart upload holds no file: send the WAV file as a file part"),
+    ("two files", 422, "one WAV file per request, not several"),
+    ("text file", 415, "the uploaded file must be a WAV file (content-type audio/wav or application/octet-stream), "
+                       "not text/plain"),
+    ("big", 413, "over this server's limit of 60,000 bytes (--max-body-bytes)"),
+])
+def test_bad_multipart_uploads_get_4xx_naming_the_problem(server, case, status, needle):
+    short = wav_bytes(utterance(4), RATE)
+    files = {"no file": {"note": (None, "no file here")},
+             "two files": [("file", ("a.wav", short, "audio/wav")), ("more", ("b.wav", short, "audio/wav"))],
+             "text file": {"file": ("a.txt", short, "text/plain")},
+             "big": {"file": ("a.wav", wav_bytes(np.zeros(31_000), RATE), "audio/wav")}}[case]
+    reply = upload(server, files)
+    assert reply.status_code == status, reply.text
+    assert needle in reply.json()["detail"], reply.json()
+    assert upload(server, {"file": ("a.wav", short, "audio/wav")}).status_code == 200       # still serving
+
+
+@pytest.mark.parametrize("body", [b"hello", b"RIFF\0\0\0\0WAVEjunk", "long"])
+def test_a_bad_wav_in_a_multipart_upload_gets_what_the_raw_body_gets(server, body):
+    body = wav_bytes(np.zeros(int(2.5 * RATE)), RATE) if body == "long" else body
+    want = transcribe(server, body)
+    got = upload(server, {"file": ("a.wav", body, "audio/wav")})
+    assert want.status_code == got.status_code == 422, (want.text, got.text)
+    assert got.json() == want.json()
+
+
+def test_a_browser_form_with_no_file_chosen_is_told_so(server):
+    body = (b'--x\r\nContent-Disposition: form-data; name="file"; filename=""\r\n'
+            b'Content-Type: application/octet-stream\r\n\r\n\r\n--x--\r\n')
+    reply = transcribe(server, body, "multipart/form-data; boundary=x")
+    assert reply.status_code == 422 and "the multipart upload holds no file" in reply.json()["detail"], reply.text
 
 
 def test_translate_is_refused_on_a_speech_run_and_info_says_the_task(server, speech_run):
@@ -133,7 +185,10 @@ def test_translate_is_refused_on_a_speech_run_and_info_says_the_task(server, spe
     assert info["audio"]["features"]["n_mels"] == 20 and info["serve"]["max_beam"] == 6
     paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     assert "/transcribe" in paths and "/translate" not in paths
-    assert "audio/wav" in paths["/transcribe"]["post"]["requestBody"]["content"]
+    content = paths["/transcribe"]["post"]["requestBody"]["content"]
+    assert "audio/wav" in content
+    assert content["multipart/form-data"]["schema"]["properties"]["file"] == {
+        **content["multipart/form-data"]["schema"]["properties"]["file"], "type": "string", "format": "binary"}
 
 
 def test_timeout_gets_504_and_the_server_keeps_serving(speech_run, wavs):

@@ -1,12 +1,12 @@
-"""A self-contained HTML report of a run: training curves, sample translations, attention heatmaps.
+"""A self-contained HTML report of a run: training curves, sample outputs, attention over training.
 
     seq2seq report RUN_DIR -o report.html
 
 One file with everything inlined (images as data: URIs, no scripts, no external links), so it opens in any browser
 without a server and can be mailed or archived. Curves come from `metrics.jsonl`; the samples are the first
-validation sentences translated greedily by the best checkpoint; the heatmaps are those training wrote at each
-validation (`train.attention_plots`), the first and the last step of each sentence side by side, so one sees
-attention sharpen.
+validation sentences translated (or recordings transcribed) greedily by the best checkpoint; the pictures are those
+training wrote at each validation (`train.attention_plots`: heatmaps for text, the spectrogram over its alignment
+for speech in or out), the first and the last step of each example side by side, so one sees attention sharpen.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from typing import Any, Optional
 from . import checkpoint as ckpt
 from .config import dump_config
 from .errors import UserError
-from .metrics import METRICS, Metric, get_metric
+from .metrics import Metric, get_metric
 
-QUALITY = ("bleu", "chrf", "wer", "cer")   # plotted when the validations report them
+QUALITY = {"bleu": "BLEU", "chrf": "chrF", "wer": "WER", "cer": "CER",   # plotted when the validations report them
+           "length_match": "right length, free-running (%)"}
+ERRORS = {"ppl": ("validation perplexity", {"ppl": "perplexity"}),          # the middle panel: the first present
+          "l1": ("validation frame L1", {"l1": "teacher-forced", "free_l1": "free-running, right length"})}
 
 
 def _png_data_uri(data: bytes) -> str:
@@ -47,14 +50,14 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     if valid:
         steps = [m["step"] for m in valid]
         axes[0].plot(steps, [m["loss"] for m in valid], marker="o", label="validation loss")
-        if all("ppl" in m for m in valid):
-            axes[1].plot(steps, [m["ppl"] for m in valid], marker="o", color="tab:orange")
+        middle = _middle_panel(axes[1], steps, valid)
         for name, marker in zip(quality, "osd^"):
-            axes[2].plot(steps, [m[name] for m in valid], marker=marker, label=f"{METRICS[name].label} (greedy)")
+            axes[2].plot(steps, [m[name] for m in valid], marker=marker, label=f"{QUALITY[name]} (greedy)")
         if quality:
             axes[2].legend(fontsize=8)
     axes[0].legend(fontsize=8)
-    titles = ("loss per token", "validation perplexity", "validation " + " / ".join(METRICS[n].label for n in quality))
+    titles = ("loss per token (per decoder step)", middle if valid else "",
+              "validation " + " / ".join(QUALITY[n] for n in quality))
     for ax, title in zip(axes, titles):
         ax.set(title=title, xlabel="update")
         ax.grid(alpha=0.3)
@@ -66,21 +69,68 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     return buffer.getvalue()
 
 
-def _samples(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str]]:
-    """(source, reference, greedy translation) for the first `count` validation pairs."""
+SAMPLES = {"translation": ("Sample translations", ("source", "reference", "translation")),
+           "speech_to_text": ("Sample transcripts", ("recording", "reference", "transcript"))}
+
+
+def _middle_panel(ax, steps: list[int], valid: list[dict[str, Any]]) -> str:
+    """Perplexity (text out) or frame L1 (frames out), whichever the validations report; returns the title."""
+    for key, (title, curves) in ERRORS.items():
+        if all(key in m for m in valid):
+            for (name, label), color in zip(curves.items(), ("tab:orange", "tab:green")):
+                ax.plot(steps, [m.get(name, float("nan")) for m in valid], marker="o", color=color, label=label)
+            if len(curves) > 1:
+                ax.legend(fontsize=8)
+            return title
+    return ""
+
+
+def _samples(run_dir: Path, task: str, count: int, device: str) -> list[tuple[str, str, str]]:
+    """(source, reference, greedy output) for the first `count` validation examples; [] when the data is not
+    readable from here (the report still has curves and pictures) or the task writes audio (its pictures are
+    its samples)."""
+    if count == 0 or task not in SAMPLES:
+        return []
+    try:
+        return (_translations if task == "translation" else _transcripts)(run_dir, count, device)
+    except UserError:
+        return []
+
+
+def _translations(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str]]:
     from .api import Translator
     from .data.pipeline import load_corpora
 
-    if count == 0:
-        return []
     translator = Translator.load(run_dir, device=device)
-    try:
-        valid = load_corpora(translator.config, ("valid",))["valid"]
-    except UserError:
-        return []                      # the data moved: the report still has curves and heatmaps
+    valid = load_corpora(translator.config, ("valid",))["valid"]
     sources, refs = valid.src[:count], valid.tgt[:count]
     hyps = translator.translate(sources, beam_size=1, attention=False)
     return [(s, r, h.text) for s, r, h in zip(sources, refs, hyps)]
+
+
+def _transcripts(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str]]:
+    from .data.speech import read_speech
+    from .transcriber import Transcriber
+
+    recogniser = Transcriber.load(run_dir, device=device)
+    valid = read_speech(recogniser.config.data, ("valid",))["valid"]
+    names, refs = valid.names[:count], valid.texts[:count]
+    frames = [recogniser.vocab.normalise(f) for f in valid.frames[:count]]
+    hyps = recogniser.transcribe_features(frames, names, beam_size=1)
+    return [(Path(n).name, r, h.text) for n, r, h in zip(names, refs, hyps)]
+
+
+def _samples_section(rows: list[tuple[str, str, str]], task: str) -> list[str]:
+    if task not in SAMPLES:
+        return []                                  # audio out: the pictures below show each synthesis
+    title, (source, reference, output) = SAMPLES[task]
+    parts = [f"<h2>{title} (validation, greedy, best checkpoint)</h2>"]
+    if not rows:
+        return parts + ["<p>The validation data is not readable from here.</p>"]
+    esc = html.escape
+    return parts + [f"<table><tr><th>#</th><th>{source}</th><th>{reference}</th><th>{output}</th></tr>"
+                    + "".join(f"<tr><td>{i}</td><td>{esc(s)}</td><td>{esc(r)}</td><td>{esc(h)}</td></tr>"
+                              for i, (s, r, h) in enumerate(rows, start=1)) + "</table>"]
 
 
 def _heatmaps(run_dir: Path) -> list[tuple[str, list[Path]]]:
@@ -124,18 +174,13 @@ def build_report(run_dir: str | Path, output: str | Path, samples: int = 10, dev
     parts.append("<h2>Training curves</h2>")
     parts.append(f'<img alt="training curves" src="{_png_data_uri(curves)}">' if curves else
                  "<p>No metrics logged yet.</p>")
-    rows = _samples(run_dir, samples, device)
-    parts.append("<h2>Sample translations (validation, greedy, best checkpoint)</h2>")
-    if rows:
-        parts.append("<table><tr><th>#</th><th>source</th><th>reference</th><th>translation</th></tr>"
-                     + "".join(f"<tr><td>{i}</td><td>{esc(s)}</td><td>{esc(r)}</td><td>{esc(h)}</td></tr>"
-                               for i, (s, r, h) in enumerate(rows, start=1)) + "</table>")
-    else:
-        parts.append("<p>The validation data is not readable from here.</p>")
+    parts.extend(_samples_section(_samples(run_dir, config.task, samples, device), config.task))
     parts.append("<h2>Attention during training</h2>")
     maps = _heatmaps(run_dir)
     if maps:
-        parts.append("<p>Each validation sentence at the first and the last validation.</p>")
+        parts.append("<p>Each validation example at the first and the last validation"
+                     + (" (speech: the spectrogram above the alignment)" if config.task != "translation" else "")
+                     + ".</p>")
         for name, images in maps:
             figures = "".join(f'<figure><img alt="{esc(name)} {esc(p.stem)}" '
                               f'src="{_png_data_uri(p.read_bytes())}"><figcaption>{esc(p.stem)}</figcaption>'

@@ -12,6 +12,7 @@ from seq2seq.checkpoint import read_metrics
 from seq2seq.cli import main
 from seq2seq.config import validate
 from seq2seq.data.spoken_digits import WORDS
+from seq2seq.report import build_report
 from seq2seq.train import train
 
 RATE = 8000
@@ -61,7 +62,7 @@ def speech_config(clips, **train):
 @pytest.fixture(scope="module")
 def run_dir(clips, tmp_path_factory):
     run = tmp_path_factory.mktemp("stt") / "run"
-    train(speech_config(clips, max_steps=360), run, verbose=False)
+    train(speech_config(clips, max_steps=360, attention_plots=1), run, verbose=False)
     return run
 
 
@@ -69,6 +70,17 @@ def test_a_tiny_recogniser_learns_connected_tone_digits_from_wav_files(run_dir):
     wers = [m["wer"] for m in read_metrics(run_dir) if m["event"] == "valid"]
     assert min(wers) <= 5.0, wers                     # validation strings use clips training never heard
     assert (run_dir / "features.json").is_file()
+
+
+def test_training_draws_the_alignment_at_each_validation_and_the_report_shows_it_with_transcripts(run_dir, tmp_path):
+    validations = [m["step"] for m in read_metrics(run_dir) if m["event"] == "valid"]
+    drawn = sorted(p.stem for p in (run_dir / "attention" / "val01").glob("step*.png"))
+    assert drawn == [f"step{step:07d}" for step in validations]
+    record = json.loads((run_dir / "attention" / "val01" / drawn[-1]).with_suffix(".json").read_text())
+    assert record["reduction"] == 4 and record["tokens"][-1] == "</s>"
+    page = build_report(run_dir, tmp_path / "report.html", samples=3).read_text()
+    assert "Sample transcripts" in page and page.count("<tr><td>") == 3
+    assert page.count('<img alt="val01 step') == 2                    # the first and the last validation
 
 
 def test_transcribe_gives_one_line_per_file_in_order_and_names_the_bad_one(run_dir, clips, tmp_path, capsys):

@@ -10,6 +10,7 @@ from seq2seq.config import validate
 from seq2seq.data.audio import read_wav
 from seq2seq.data.features import feature_frames
 from seq2seq.data.speech import feature_settings
+from seq2seq.report import build_report
 from seq2seq.train import train
 from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
 
@@ -27,7 +28,7 @@ def voice(clips, tmp_path_factory):  # noqa: F811
         "model": {"embedding_size": 16, "encoder": {"hidden_size": 16, "dropout": 0.0},
                   "decoder": {"attention": "bahdanau", "score": "location", "hidden_size": 32, "dropout": 0.0},
                   "head": {"reduction": 2, "prenet_size": 16, "max_steps": 40, "guided_attention": 1.0}},
-        "train": {"max_steps": 6, "batch_sentences": 8, "valid_every": 6, "attention_plots": 0, "threads": 1},
+        "train": {"max_steps": 6, "batch_sentences": 8, "valid_every": 3, "attention_plots": 1, "threads": 1},
         "decode": {"batch_size": 8},
     })
     train(config, run, verbose=False)
@@ -46,6 +47,13 @@ def test_synthesize_writes_one_valid_wav_per_text_at_the_training_rate(voice, tm
         mel = np.load(path.replace(".wav", ".npy"), allow_pickle=False)
         assert audio.sample_rate == 8000 and np.isfinite(audio.samples).all()
         assert len(mel) >= 2 and feature_frames(len(audio.samples), 8000, settings) == len(mel)
+
+
+def test_training_draws_the_generated_spectrogram_over_its_alignment_and_the_report_shows_both(voice, tmp_path):
+    drawn = sorted(p.stem for p in (voice / "attention" / "val01").glob("step*.png"))
+    assert drawn == ["step0000003", "step0000006"]
+    page = build_report(voice, tmp_path / "report.html").read_text()
+    assert "Sample translations" not in page and page.count('<img alt="val01 step') == 2
 
 
 def test_the_api_gives_waveform_mel_attention_and_the_stop_decision(voice):

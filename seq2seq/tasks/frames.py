@@ -148,6 +148,29 @@ class FramesTask(Task):
                               f"pairs; {self.feature_size} values per frame; vocabulary {vocab.text.vocab_size:,}",
                               self.make_batch, self.augmenter())
 
+    @torch.no_grad()
+    def after_validation(self, model, data: FramesTextData, vocab: FramesVocab, run_dir: Path, step: int) -> None:
+        """The first `train.attention_plots` validation examples drawn as `seq2seq attention` draws them — the
+        spectrogram above the alignment — one folder per example: RUN/attention/valNN/stepNNNNNNN.png (+ .json),
+        so the report follows each as the alignment forms."""
+        from ..plot import save_speech_alignment
+
+        count = min(self.config.train.attention_plots, len(data.valid_src))
+        if not count or not model.decoder.has_attention:
+            return
+        model.eval()
+        pictures = self.alignments(model, data, vocab, count)
+        model.train()
+        hop_ms = self.config.data.features.hop_ms
+        for i, (mel, tokens, weights, reduction, text) in enumerate(pictures):
+            save_speech_alignment(run_dir / ckpt.ATTENTION / f"val{i + 1:02d}" / f"step{step:07d}", mel, tokens,
+                                  weights, reduction, hop_ms, title=f"step {step:,}: {text}")
+
+    def alignments(self, model, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
+        """(spectrogram (frames, n_mels), token labels, weights (tokens, encoder or decoder states), frames per
+        state, caption) for the first `count` validation examples."""
+        raise NotImplementedError
+
     def augmenter(self) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
         """None: SpecAugment belongs to tasks that read frames (speech_to_text)."""
         return None

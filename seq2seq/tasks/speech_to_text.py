@@ -62,6 +62,18 @@ class SpeechToTextTask(FramesTask):
                           batch_size=dec.batch_size, device=next(model.parameters()).device, collate=pad_frames)
         return [vocab.text.decode(h[0].tokens) if h else "" for h in hyps]
 
+    def alignments(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
+        """Greedy transcripts: each output token's attention over the encoder states (`reduction` frames each)."""
+        frames = data.valid_src[:count]
+        hyps = decode_all(model, frames, search_options(self.config.decode, beam_size=1), batch_size=count,
+                          device=next(model.parameters()).device, collate=pad_frames)
+        out = []
+        for f, h, ref in zip(frames, hyps, data.valid_refs):
+            tokens = vocab.text.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])
+            out.append((vocab.denormalise(f).numpy(), tokens, h[0].attention.numpy(), model.encoder.reduction,
+                        f"{vocab.text.decode(h[0].tokens)} (reference: {ref})"))
+        return out
+
     @torch.no_grad()
     def validate(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab) -> dict[str, float]:
         model.eval()

@@ -56,6 +56,13 @@ class TextToSpeechTask(FramesTask):
                 out[i] = result
         return out
 
+    def alignments(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
+        """Free-running syntheses: each input token's attention over the decoder steps (r frames each)."""
+        sources = data.valid_src[:count]
+        return [(vocab.denormalise(out.frames).numpy(), vocab.text.pieces(src), out.attention.T.numpy(),
+                 self.config.model.head.reduction, vocab.text.decode(src) + ("" if out.stopped else " (no stop)"))
+                for src, out in zip(sources, self.synthesize(model, sources))]
+
     @torch.no_grad()
     def validate(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab) -> dict[str, float]:
         model.eval()

@@ -432,6 +432,9 @@ class FramesDataConfig(_Strict):
     features: AudioFeaturesConfig = Field(AudioFeaturesConfig(), description="log-mel features of audio")
     spec_augment: Optional[SpecAugmentConfig] = Field(None, description="SpecAugment masks in training (null: off)")
     max_seconds: float = Field(60.0, gt=0, description="longest audio file read (longer ones are refused)")
+    trim_db: Optional[float] = Field(None, gt=0, description="manifests: cut each clip's leading and trailing "
+                                                             "frames this many dB under its loudest (text_to_speech "
+                                                             "recipes: 40; null: keep them)")
     max_len: int = Field(1000, gt=0, description="training pairs longer than this (tokens or frames, either side) "
                                                  "are dropped")
 

@@ -11,6 +11,7 @@ from seq2seq import load
 from seq2seq.checkpoint import read_metrics
 from seq2seq.cli import main
 from seq2seq.config import validate
+from seq2seq.data.speech import read_speech
 from seq2seq.data.spoken_digits import WORDS
 from seq2seq.report import build_report
 from seq2seq.train import train
@@ -202,3 +203,17 @@ def test_a_manifest_without_valid_holds_out_clips_written_as_a_manifest_evaluate
     assert main(["evaluate", str(tmp_path / "run"), "--manifest", str(tmp_path / "run" / "data" / "valid.tsv"),
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["clips"] == len(held)
+
+
+def test_trim_db_cuts_the_silence_around_a_manifests_clips_and_nothing_else(clips, tmp_path):
+    tone_only = tone(4, 1)
+    write_wav16(tmp_path / "padded.wav", np.concatenate([np.zeros(4000), tone_only, np.zeros(2400)]))
+    write_wav16(tmp_path / "tone.wav", tone_only)
+    (tmp_path / "m.tsv").write_text("padded.wav\tfour\ntone.wav\tfour\n")
+    raw = speech_config(clips).to_dict()
+    raw["data"] = {"root": str(tmp_path), "train": "m.tsv", "valid": "m.tsv", "features": raw["data"]["features"]}
+    kept = read_speech(validate(raw).data, ("train",))["train"].frames
+    raw["data"]["trim_db"] = 40
+    trimmed = read_speech(validate(raw).data, ("train",))["train"].frames
+    assert len(kept[0]) - len(kept[1]) == 80                  # 0.8 s of silence at 100 frames a second
+    assert abs(len(trimmed[0]) - len(trimmed[1])) <= 2 and abs(len(trimmed[1]) - len(kept[1])) <= 2

@@ -18,7 +18,7 @@ import torch
 
 from ..errors import UserError
 from . import spoken_digits
-from .audio import Audio, read_wav
+from .audio import Audio, read_wav, trim_silence
 from .features import FeatureSettings, log_mel
 from .held_out import held_out_size, hold_out
 from .text import Corpus, read_lines
@@ -55,7 +55,7 @@ def read_speech(data, splits: tuple[str, ...] = ("train", "valid")) -> dict[str,
     if data.digits is not None:
         return {split: _digits(data.digits, split, settings) for split in splits}
     listed = _manifests(data, splits)
-    return {split: _featurise(corpus, settings, data.max_seconds) for split, corpus in listed.items()}
+    return {split: _featurise(corpus, settings, data.max_seconds, data.trim_db) for split, corpus in listed.items()}
 
 
 # ---- manifests ----------------------------------------------------------------------------------------------
@@ -108,8 +108,14 @@ def _audio_path(manifest: Path, number: int, name: str) -> Path:
     return path
 
 
-def _featurise(corpus: Corpus, settings: FeatureSettings, max_seconds: float) -> SpeechSplit:
+def _featurise(corpus: Corpus, settings: FeatureSettings, max_seconds: float,
+               trim_db: Optional[float] = None) -> SpeechSplit:
+    """Log-mel frames of each clip; with `trim_db`, its leading and trailing frames quieter than that many dB
+    under its loudest are cut first (a synthesiser learns to stop where the speech stops, not after a silence)."""
     clips = [read_wav(path, max_seconds) for path in corpus.tgt]
+    if trim_db is not None:
+        below = 10 ** (-trim_db / 20)
+        clips = [Audio(trim_silence(c.samples, c.sample_rate, below), c.sample_rate, c.origin) for c in clips]
     return SpeechSplit([features_of(clip, settings) for clip in clips], list(corpus.src), list(corpus.tgt),
                        [clip.sample_rate for clip in clips])
 

@@ -482,6 +482,8 @@ class FrameHeadConfig(_Strict):
     stop_weight: float = Field(5.0, gt=0, description="positive-class weight of the stop flag's BCE")
     mse: bool = Field(True, description="add MSE to the L1 frame loss")
     max_steps: int = Field(1000, gt=0, description="generation always ends after this many decoder steps")
+    max_steps_per_token: Optional[int] = Field(None, gt=0, description="and after this many steps per input token "
+                                                                      "(+ one token's worth; null: max_steps only)")
     postnet_layers: int = Field(0, ge=0, description="residual convolutions refining the whole spectrogram "
                                                      "(Tacotron 2 uses 5; 0 = no postnet)")
     postnet_channels: int = Field(256, gt=0, description="channels of the postnet's inner layers")

@@ -415,17 +415,23 @@ class FrameOutput:
 
 @torch.no_grad()
 def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps: int,
-                    threshold: float = 0.5) -> list[FrameOutput]:
+                    threshold: float = 0.5, steps_per_token: Optional[int] = None) -> list[FrameOutput]:
     """Frame-head generation of a padded batch: each step feeds back its last predicted frame, until the stop
-    probability passes `threshold` (that step's frames are kept) or `max_steps` steps, so generation always ends."""
+    probability passes `threshold` (that step's frames are kept) or the row's step limit — `max_steps`, or with
+    `steps_per_token` at most that many steps per input token (+ one token's worth) — so generation always ends,
+    and a short text never babbles for the length of a long one."""
     memory = model.decoder.prepare(model.encode(src, src_lengths))
     state = model.decoder.init_state(memory)
     batch = src.size(0)
     y = memory.final.new_zeros(batch, model.head.frame_size)                 # (batch, frame) the go-frame
-    last_step = torch.full((batch,), max_steps - 1, dtype=torch.long)       # (batch,) the step each row stops at
+    limit = torch.full((batch,), max_steps, dtype=torch.long)               # (batch,) steps each row may take
+    if steps_per_token is not None:
+        limit = limit.clamp(max=(src_lengths.cpu().long() + 1) * steps_per_token)
+    last_step = limit - 1                                                    # (batch,) the step each row stops at
     running = torch.ones(batch, dtype=torch.bool)
+    stopped = torch.zeros(batch, dtype=torch.bool)                         # (batch,) ended by the stop flag
     frames, attention = [], []
-    for t in range(max_steps):
+    for t in range(int(limit.max())):
         out, state, weights = model.decoder.step(y, state, memory)
         step_frames, stop = model.head.predict(out)                          # (batch, r, frame), (batch,)
         frames.append(step_frames)
@@ -433,7 +439,8 @@ def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps:
         y = step_frames[:, -1].to(y.dtype)
         stops = running & (torch.sigmoid(stop).cpu() > threshold)
         last_step[stops] = t
-        running &= ~stops
+        stopped |= stops
+        running &= ~stops & (t + 1 < limit)                                  # a row at its limit ends, unstopped
         if not bool(running.any()):
             break
     every = torch.stack(frames, 1)                                           # (batch, steps, r, frame)
@@ -443,5 +450,5 @@ def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps:
     maps = torch.stack(attention, 1).cpu() if attention[0] is not None else None   # (batch, steps, mem_len)
     lengths = memory.lengths.tolist()
     return [FrameOutput(every[i, : last_step[i] + 1].flatten(0, 1),
-                        None if maps is None else maps[i, : last_step[i] + 1, : lengths[i]], not bool(running[i]))
+                        None if maps is None else maps[i, : last_step[i] + 1, : lengths[i]], bool(stopped[i]))
             for i in range(batch)]

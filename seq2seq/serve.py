@@ -128,7 +128,7 @@ class SynthesisOut(BaseModel):
     text: str
     sample_rate: int
     seconds: float = Field(description="length of the audio")
-    stopped: bool = Field(description="the model's stop flag ended it (false: it ran to model.head.max_steps)")
+    stopped: bool = Field(description="the model's stop flag ended it (false: it ran to its step limit)")
     wav_base64: str = Field(description="the 16-bit PCM WAV file, base64")
     tokens: list[str] = Field(description="the input pieces the model read (unknown symbols dropped)")
     reduction: int = Field(description="mel frames per decoder step")
@@ -562,7 +562,7 @@ SYNTHESIS_RESPONSES = {**ERRORS, 200: {
     "model": SynthesisOut, "description": "the WAV file (16-bit PCM at the run's sample rate); JSON with `alignment`",
     "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
     "headers": {"x-stopped": {"description": "with the WAV: true where the model's stop flag ended it, false where "
-                                             "it ran to model.head.max_steps", "schema": {"type": "string"}}}}}
+                                             "it ran to its step limit", "schema": {"type": "string"}}}}}
 
 
 def _synthesis_routes(app, synthesizer: Synthesizer, batcher: Batcher, settings: ServeSettings,
@@ -596,6 +596,7 @@ def _synthesis_routes(app, synthesizer: Synthesizer, batcher: Batcher, settings:
                 "attention": synthesizer.model.decoder.has_attention,
                 "audio": {"sample_rate": synthesizer.vocab.sample_rate, "reduction": config.model.head.reduction,
                           "max_steps": config.model.head.max_steps,
+                          "max_steps_per_token": config.model.head.max_steps_per_token,
                           "features": config.data.features.model_dump(mode="json")},
                 "synthesis": {"max_chars": max_chars, "griffin_lim_iters": GRIFFIN_LIM_ITERS,
                               "max_griffin_lim_iters": MAX_GRIFFIN_LIM_ITERS},

@@ -32,7 +32,7 @@ class Synthesis:
     tokens: list[str]                 # the input pieces the model read (unknown symbols dropped)
     mel: np.ndarray                   # (frames, n_mels) log-mel the model wrote (denormalised)
     attention: Optional[np.ndarray]   # (decoder steps, input tokens) or None (vanilla)
-    stopped: bool                     # the stop flag ended it (False: it ran to model.head.max_steps)
+    stopped: bool                     # the stop flag ended it (False: it ran to its step limit, model.head.max_steps or max_steps_per_token)
 
 
 class Synthesizer:

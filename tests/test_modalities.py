@@ -6,11 +6,11 @@ import torch
 
 from seq2seq.checkpoint import read_metrics
 from seq2seq.config import validate
-from seq2seq.data.batching import make_batch, make_frame_batch, pad_frames
+from seq2seq.data.batching import make_batch, make_frame_batch, pad_frames, pad_sources
 from seq2seq.model.attention import AttentionState, build_attention
 from seq2seq.model.decoder import DecoderState
 from seq2seq.model.frontends import FrameFrontend
-from seq2seq.search import SearchOptions, decode_all
+from seq2seq.search import SearchOptions, decode_all, generate_frames
 from seq2seq.tasks import get_task
 from seq2seq.tasks.frames import FramesVocab
 from seq2seq.train import train
@@ -135,3 +135,16 @@ def test_decoder_state_select_reorders_every_field():
     assert picked.feed[:, 0].tolist() == [2.0, 0.0]
     assert torch.equal(picked.attention.previous, weights[rows])
     assert torch.equal(picked.attention.cumulative, weights[rows] * 2) and picked.attention.time == 5
+
+
+def test_generation_ends_at_each_rows_own_step_limit_per_input_token_and_says_it_did_not_stop():
+    task = get_task(validate(frames_config("text_to_speech", {"head": {"reduction": 2}})))
+    torch.manual_seed(2)
+    model = task.build_model(FramesVocab(type("T", (), {"vocab_size": 9})())).eval()
+    src, lengths, _ = pad_sources([[4, 5], [4, 5, 6, 7, 8]])
+    never = generate_frames(model, src, lengths, max_steps=100, threshold=1.1, steps_per_token=3)
+    assert [len(o.frames) for o in never] == [2 * 3 * 3, 2 * 3 * 6] and not any(o.stopped for o in never)
+    capped = generate_frames(model, src, lengths, max_steps=10, threshold=1.1, steps_per_token=3)
+    assert [len(o.frames) for o in capped] == [2 * 9, 2 * 10]
+    always = generate_frames(model, src, lengths, max_steps=10, threshold=-0.1, steps_per_token=3)
+    assert [len(o.frames) for o in always] == [2, 2] and all(o.stopped for o in always)

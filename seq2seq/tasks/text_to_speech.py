@@ -47,12 +47,12 @@ class TextToSpeechTask(FramesTask):
         device = next(model.parameters()).device
         out: list[FrameOutput] = [None] * len(sources)   # type: ignore[list-item]
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-        size = self.config.decode.batch_size
+        size, h = self.config.decode.batch_size, self.config.model.head
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             src, lengths, _ = pad_sources([sources[i] for i in chunk])
             for i, result in zip(chunk, generate_frames(model, src.to(device), lengths,
-                                                        self.config.model.head.max_steps)):
+                                                        h.max_steps, steps_per_token=h.max_steps_per_token)):
                 out[i] = result
         return out
 

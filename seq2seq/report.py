@@ -23,7 +23,7 @@ from .errors import UserError
 from .metrics import Metric, get_metric
 
 QUALITY = {"bleu": "BLEU", "chrf": "chrF", "wer": "WER", "cer": "CER",   # plotted when the validations report them
-           "length_match": "right length, free-running (%)"}
+           "length_match": "right length, free-running (%)", "stop_error": "length off by (%)"}
 ERRORS = {"ppl": ("validation perplexity", {"ppl": "perplexity"}),          # the middle panel: the first present
           "l1": ("validation frame L1", {"l1": "teacher-forced", "free_l1": "free-running, right length"})}
 

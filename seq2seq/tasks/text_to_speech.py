@@ -1,6 +1,7 @@
 """Text → speech: tokens in (the token embedding), feature frames out (the frame head: `reduction` frames per
 step + a stop logit), the same attention encoder–decoder; validation by the teacher-forced loss and frame L1,
-then free-running generation: how often it stops at the reference length, and its L1 where it does."""
+then free-running generation: how often it stops at the reference length (at the right step), its L1 where it
+does, and how far off the lengths are on average."""
 
 from __future__ import annotations
 
@@ -77,11 +78,19 @@ class TextToSpeechTask(FramesTask):
             frames += int(batch.frame_mask.sum())
         generated = self.synthesize(model, data.valid_src)
         model.train()
-        same = [(g.frames, t) for g, t in zip(generated, data.valid_tgt) if len(g.frames) == len(t)]
-        free_l1 = sum(float((g - t).abs().mean()) for g, t in same) / len(same) if same else float("nan")
         return {"loss": round(total / max(1, steps), 4), "l1": round(l1 / max(1, frames * self.feature_size), 4),
-                "length_match": round(100.0 * len(same) / max(1, len(generated)), 2),
-                "free_l1": round(free_l1, 4)}
+                **self._free_running([g.frames for g in generated], data.valid_tgt)}
+
+    def _free_running(self, generated: list[torch.Tensor], real: list[torch.Tensor]) -> dict[str, float]:
+        """length_match: % of syntheses that stopped at the step holding the real last frame (what the stop flag
+        is trained for; a step writes r frames); free_l1: their L1 over the real frames; stop_error: mean
+        |generated − real| / real length, in %, over all."""
+        r = self.config.model.head.reduction
+        same = [(g[:len(t)], t) for g, t in zip(generated, real) if len(g) == -(-len(t) // r) * r]
+        free_l1 = sum(float((g - t).abs().mean()) for g, t in same) / len(same) if same else float("nan")
+        error = sum(abs(len(g) - len(t)) / len(t) for g, t in zip(generated, real)) / max(1, len(real))
+        return {"length_match": round(100.0 * len(same) / max(1, len(generated)), 2), "free_l1": round(free_l1, 4),
+                "stop_error": round(100.0 * error, 2)}
 
     @staticmethod
     def _l1(head: FrameHead, out: torch.Tensor, batch) -> torch.Tensor:
@@ -94,4 +103,5 @@ class TextToSpeechTask(FramesTask):
 
     def summarize(self, result: dict[str, float]) -> str:
         return (f"loss {result['loss']:.3f} L1 {result['l1']:.3f} | free-running: right length "
-                f"{result['length_match']:.1f}%, L1 {result['free_l1']:.3f}")
+                f"{result['length_match']:.1f}% (length off by {result.get('stop_error', float('nan')):.1f}%), L1 "
+                f"{result['free_l1']:.3f}")

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_runs(sub)
     _add_vocab(sub)
+    _add_chat(sub)
     sub.add_parser("config", help="list every config field with its default and description")
     return p
 
@@ -78,6 +79,17 @@ def _add_translate(sub) -> None:
                     help="also write, per input line, a JSON object with the source and target tokens, the attention "
                          "matrix of the best hypothesis and its hard (argmax) alignment (format: README)")
     _decode_options(tr)
+
+
+def _add_chat(sub) -> None:
+    c = sub.add_parser("chat", help="talk to a text→text run (question answering, dialogue): one reply per line",
+                       description="In a terminal: a prompt with line editing and history; :attention shows the last "
+                                   "reply's attention (:attention FILE.png writes it), :help, Ctrl-D leaves. With "
+                                   "stdin not a terminal: one reply line per input line.")
+    c.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="a text→text run directory (several: an ensemble)")
+    c.add_argument("--n-best", type=int, default=1, metavar="N",
+                   help="in a terminal, show the N best replies with their scores (piped: the best only)")
+    _decode_options(c)
 
 
 def _add_transcribe(sub) -> None:
@@ -352,6 +364,18 @@ def cmd_translate(args: argparse.Namespace) -> int:
         lines = [hyps[0].text for hyps in results]
     _write_lines(args.output, lines)
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .api import Translator
+    from .chat import Chat, run_chat
+
+    search = _search_flags(args, args.n_best)
+    if args.threads:
+        torch_threads(args.threads)
+    translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
+    n_best = args.n_best if sys.stdin.isatty() else 1
+    return run_chat(Chat(translator, n_best, sys.stdout, batch_size=args.batch_size, **search))
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -682,7 +706,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "transcribe": cmd_transcribe,
             "synthesize": cmd_synthesize, "evaluate": cmd_evaluate,
             "demo": cmd_demo, "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
-            "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab}
+            "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab, "chat": cmd_chat}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

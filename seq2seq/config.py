@@ -58,7 +58,8 @@ class DataConfig(_Strict):
     root: Optional[str] = Field(None, description="folder the corpus names are relative to")
     src_lang: Optional[str] = Field(None, description="source file suffix, e.g. de")
     tgt_lang: Optional[str] = Field(None, description="target file suffix, e.g. en")
-    train: Optional[str] = Field(None, description="training corpus: prefix or .tsv file")
+    train: Optional[str] = Field(None, description="training corpus: prefix, .tsv file, or .yml dialogue file(s) "
+                                                   "(a glob: chatterbot-english/*.yml; consecutive turns are pairs)")
     valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file (absent: held out of "
                                                    "train, see valid_split)")
     valid_split: Optional[Union[int, float]] = Field(
@@ -76,7 +77,7 @@ class DataConfig(_Strict):
                 raise ValueError("needs train (or `synthetic`)")
             _check_held_out(self.valid, self.valid_split)
             for name in (self.train, self.valid, self.test):
-                if name and not name.endswith(".tsv") and not (self.src_lang and self.tgt_lang):
+                if name and not name.endswith((".tsv", ".yml", ".yaml")) and not (self.src_lang and self.tgt_lang):
                     raise ValueError(f"corpus {name!r} is a prefix, so src_lang and tgt_lang are required")
         return self
 

@@ -93,7 +93,10 @@ def test_invalid_utf8_reports_line_and_byte_offset(tmp_path):
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_recipe_is_a_valid_config(path):
     config = load_config(path)
-    if config.task == "translation":
+    shared = (REPO.parent / "shared" / "data").resolve()
+    if config.task == "translation" and config.data.train.endswith(".yml"):   # dialogue files in the shared data
+        assert (Path(config.data.root) / config.data.train).resolve().is_relative_to(shared)
+    elif config.task == "translation":
         assert Path(config.data.root).name == "multi30k"
         assert config.data.src_lang != config.data.tgt_lang
     elif config.data.digits is None:                     # audio read from the shared data, never copied here

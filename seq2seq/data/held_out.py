@@ -1,7 +1,8 @@
 """A validation split held out of the training corpus (when `data.valid` is not given).
 
-Pairs are grouped by their source sentence, so a sentence that occurs several times (Tatoeba has many) lands
-wholly on one side and validation never scores a source the model was trained on. Groups are ranked by a hash of
+Pairs are grouped by their source sentence (or the corpus's own groups: a dialogue corpus groups by conversation),
+so a sentence that occurs several times (Tatoeba has many) lands wholly on one side and validation never scores a
+source the model was trained on. Groups are ranked by a hash of
 (seed, source), so the split depends neither on the corpus order nor on anything but the seed and the text.
 """
 
@@ -29,7 +30,7 @@ def hold_out(train: Corpus, size: int, seed: int) -> tuple[Corpus, Corpus]:
     groups: dict[str, list[int]] = {}
     for i, src in enumerate(train.src):
         if src.strip():
-            groups.setdefault(" ".join(src.split()), []).append(i)
+            groups.setdefault(train.group(i), []).append(i)
     held: set[int] = set()
     for key in sorted(groups, key=lambda k: hashlib.sha256(f"{seed}\t{k}".encode("utf-8")).digest()):
         if len(held) >= size:
@@ -37,11 +38,13 @@ def hold_out(train: Corpus, size: int, seed: int) -> tuple[Corpus, Corpus]:
         held.update(groups[key])
     if len(held) >= sum(map(len, groups.values())):
         raise UserError(f"{train.origin}: holding out {size:,} pairs for validation (data.valid_split) leaves no "
-                        f"training data ({len(groups):,} distinct source sentences)")
+                        f"training data ({len(groups):,} groups of pairs)")
     kept = [i for i in range(len(train)) if i not in held]
     chosen = sorted(held)
     origin = f"{len(chosen):,} pairs held out of {train.origin} (data.valid_split, seed {seed})"
-    return (Corpus([train.src[i] for i in kept], [train.tgt[i] for i in kept], train.origin,
-                   [train.line(i) for i in kept]),
-            Corpus([train.src[i] for i in chosen], [train.tgt[i] for i in chosen], origin,
-                   [train.line(i) for i in chosen]))
+    return _subset(train, kept, train.origin), _subset(train, chosen, origin)
+
+
+def _subset(corpus: Corpus, rows: list[int], origin: str) -> Corpus:
+    return Corpus([corpus.src[i] for i in rows], [corpus.tgt[i] for i in rows], origin,
+                  [corpus.line(i) for i in rows], None if corpus.groups is None else [corpus.groups[i] for i in rows])

@@ -74,6 +74,7 @@ class Corpus:
     tgt: list[str]
     origin: str
     lines: Optional[list[int]] = None     # each pair's line in its file, when not simply 1, 2, 3, ... (held out)
+    groups: Optional[list[str]] = None    # each pair's hold-out group (default: its source sentence)
 
     def __len__(self) -> int:
         return len(self.src)
@@ -81,6 +82,10 @@ class Corpus:
     def line(self, index: int) -> int:
         """The file line (from 1) of pair `index`, for messages."""
         return self.lines[index] if self.lines is not None else index + 1
+
+    def group(self, index: int) -> str:
+        """What pair `index` is held out together with: its group, or its source sentence (spaces normalised)."""
+        return self.groups[index] if self.groups is not None else " ".join(self.src[index].split())
 
 
 def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:
@@ -121,6 +126,10 @@ def corpus_paths(root: Optional[str], name: str, src_lang: Optional[str], tgt_la
 
 
 def read_corpus(root: Optional[str], name: str, src_lang: Optional[str], tgt_lang: Optional[str]) -> Corpus:
+    from .conversations import is_conversations, read_conversations
+
+    if is_conversations(name):
+        return read_conversations(root, name)
     paths = corpus_paths(root, name, src_lang, tgt_lang)
     if len(paths) == 1:
         return read_tsv(paths[0])

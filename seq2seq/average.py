@@ -9,6 +9,7 @@ from typing import Optional
 import torch
 
 from . import checkpoint as ckpt
+from .tasks.frames import FEATURES
 from .errors import UserError
 from .metrics import get_metric
 
@@ -58,6 +59,8 @@ def average_run(run_dir: str | Path, out_dir: str | Path, last: Optional[int] = 
     for name in (ckpt.FORMAT, ckpt.CONFIG):
         shutil.copy2(run_dir / name, out_dir / name)
     shutil.copytree(run_dir / ckpt.TOKENIZER, out_dir / ckpt.TOKENIZER)
+    if (run_dir / FEATURES).is_file():            # a speech run's feature normaliser and sample rate
+        shutil.copy2(run_dir / FEATURES, out_dir / FEATURES)
     steps = ",".join(ckpt.read_metadata(p)["step"] for p in paths)
     meta = {"step": ckpt.read_metadata(paths[-1])["step"], "averaged_steps": steps, "source": str(run_dir)}
     for name in (ckpt.BEST, ckpt.LAST):

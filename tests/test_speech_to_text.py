@@ -217,3 +217,12 @@ def test_trim_db_cuts_the_silence_around_a_manifests_clips_and_nothing_else(clip
     trimmed = read_speech(validate(raw).data, ("train",))["train"].frames
     assert len(kept[0]) - len(kept[1]) == 80                  # 0.8 s of silence at 100 frames a second
     assert abs(len(trimmed[0]) - len(trimmed[1])) <= 2 and abs(len(trimmed[1]) - len(kept[1])) <= 2
+
+
+def test_an_averaged_speech_run_keeps_its_feature_normaliser_and_transcribes(run_dir, clips, tmp_path):
+    from seq2seq.average import average_run
+
+    average_run(run_dir, tmp_path / "avg", last=2)
+    assert (tmp_path / "avg" / "features.json").read_text() == (run_dir / "features.json").read_text()
+    [result] = load(tmp_path / "avg").transcribe([str(clips / "3_tina_8.wav")])
+    assert result.text.split()[0] in WORDS

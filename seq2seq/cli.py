@@ -541,7 +541,8 @@ def _synthesis_attention(args: argparse.Namespace, texts: list[str], out_dir: Pa
         if result.attention is None:
             raise UserError(f"{args.run_dir} has a vanilla decoder: there is no attention to plot")
         for path in save_speech_alignment(out_dir / f"attention-{number:03d}", result.mel, result.tokens,
-                                          result.attention.T, r, hop_ms, args.format, title=result.text):
+                                          result.attention.T, r, hop_ms, args.format, title=result.text,
+                                          rows="input"):
             print(path)
     return 0
 

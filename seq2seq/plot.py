@@ -93,8 +93,9 @@ def frame_attention(weights: np.ndarray, reduction: int, frames: int) -> np.ndar
 
 
 def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarray, reduction: int,
-                  hop_ms: float, title: str = ""):
-    """The log-mel spectrogram (frames, n_mels) above, each output token's attention below, one time axis."""
+                  hop_ms: float, title: str = "", rows: str = "output"):
+    """The log-mel spectrogram (frames, n_mels) above, each token's attention below, one time axis; `rows` names
+    the tokens (a recogniser's output, a synthesiser's input)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,7 +114,7 @@ def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarr
                       aspect="auto", interpolation="nearest", extent=(0, seconds, len(tokens) - 0.5, -0.5))
         bottom.set_yticks(range(len(tokens)), labels=[_label(t) for t in tokens], fontsize=9)
         bottom.set_xlabel("seconds")
-        bottom.set_ylabel("output")
+        bottom.set_ylabel(rows)
         if title:
             top.set_title(title, fontsize=10)
         fig.tight_layout()
@@ -122,7 +123,7 @@ def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarr
 
 def save_speech_alignment(stem: str | Path, features: np.ndarray, tokens: Sequence[str], weights: np.ndarray,
                           reduction: int, hop_ms: float, formats: Sequence[str] = ("png",),
-                          title: str = "") -> list[Path]:
+                          title: str = "", rows: str = "output") -> list[Path]:
     """STEM.<format> (spectrogram over attention) and STEM.json (tokens, attention per encoder state, the
     frames each state covers); returns the image paths."""
     stem = Path(stem)
@@ -131,4 +132,4 @@ def save_speech_alignment(stem: str | Path, features: np.ndarray, tokens: Sequen
     stem.with_suffix(".json").write_text(json.dumps(
         {"tokens": list(tokens), "frames": len(features), "reduction": reduction, "hop_ms": hop_ms,
          "attention": [[round(float(w), 6) for w in row] for row in weights]}, ensure_ascii=False))
-    return _save_figure(speech_figure(features, tokens, weights, reduction, hop_ms, title), stem, formats)
+    return _save_figure(speech_figure(features, tokens, weights, reduction, hop_ms, title, rows), stem, formats)

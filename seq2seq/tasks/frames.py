@@ -92,6 +92,8 @@ class FramesTextData:
 class FramesTask(Task):
     """Frames on one side, text on the other: reading, the text tokenizer, and pair filtering."""
 
+    rows = "output"        # what the tokens of an alignment picture are: a recogniser's output, a synthesiser's input
+
     @property
     def feature_size(self) -> int:
         data = self.config.data
@@ -164,7 +166,7 @@ class FramesTask(Task):
         hop_ms = self.config.data.features.hop_ms
         for i, (mel, tokens, weights, reduction, text) in enumerate(pictures):
             save_speech_alignment(run_dir / ckpt.ATTENTION / f"val{i + 1:02d}" / f"step{step:07d}", mel, tokens,
-                                  weights, reduction, hop_ms, title=f"step {step:,}: {text}")
+                                  weights, reduction, hop_ms, title=f"step {step:,}: {text}", rows=self.rows)
 
     def alignments(self, model, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
         """(spectrogram (frames, n_mels), token labels, weights (tokens, encoder or decoder states), frames per

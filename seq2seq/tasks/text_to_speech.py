@@ -19,6 +19,7 @@ class TextToSpeechTask(FramesTask):
     name = "text_to_speech"
     metrics = ("loss", "l1", "length_match", "free_l1")
     text_sides = ("src",)
+    rows = "input"
 
     def sides(self, frames: list, ids: list) -> tuple[list, list]:
         return ids, frames

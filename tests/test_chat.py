@@ -87,6 +87,11 @@ def test_missing_or_malformed_files_are_one_line_errors(tmp_path):
     (tmp_path / "bad.yml").write_text("conversations: [a, [b\n")
     with pytest.raises(UserError, match="not readable as YAML"):
         read_conversations(str(tmp_path), "bad.yml")
+    marker = tmp_path / "pwned"
+    (tmp_path / "evil.yml").write_text(f"conversations:\n- - !!python/object/apply:builtins.open [{marker}, w]\n  - hi\n")
+    with pytest.warns(UserWarning, match="turns that are not text"), pytest.raises(UserError, match="no conversation"):
+        read_conversations(str(tmp_path), "evil.yml")      # the tagged turn is plain data, never an object
+    assert not marker.exists()
     (tmp_path / "none.yml").write_text("categories: [x]\n")
     with pytest.raises(UserError, match="no `conversations:` list"):
         read_conversations(str(tmp_path), "none.yml")

@@ -56,7 +56,7 @@ def read_conversations(root: Optional[str], name: str) -> Corpus:
 def _dialogues(path: Path) -> list[list[str]]:
     """The turn lists of one file, each turn one line of text."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        document = _strings_only(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not readable as YAML ({str(exc).splitlines()[0]})") from None
     conversations = document.get("conversations") if isinstance(document, dict) else None
@@ -70,6 +70,16 @@ def _dialogues(path: Path) -> list[list[str]]:
             continue
         out.append(text)
     return out
+
+
+def _strings_only(text: str):
+    """The YAML document with every scalar a string: BaseLoader's constructor builds only str, list and dict and
+    refuses every other tag (no object is ever constructed, as with safe_load)."""
+    loader = yaml.BaseLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def _merge_sharing_turns(dialogues: list[list[str]], groups: list[int]) -> list[str]:

@@ -104,15 +104,17 @@ def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarr
     frames = len(features)
     seconds = frames * hop_ms / 1000
     with plt.rc_context({"font.family": _fonts(), "svg.fonttype": "none"}):
-        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(max(6.0, 2.0 * seconds + 2.0),
-                                                                      2.4 + 0.3 * len(tokens)),
-                                          gridspec_kw={"height_ratios": [2, max(1, 0.3 * len(tokens))]})
+        rows_height = min(10.0, 0.3 * len(tokens))         # a 130-character sentence stays a readable picture
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(min(16.0, max(6.0, 2.0 * seconds + 2.0)),
+                                                                      2.4 + rows_height),
+                                          gridspec_kw={"height_ratios": [2, max(1.0, rows_height)]})
         extent = (0, seconds, 0, features.shape[1])
         top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=extent)
         top.set_ylabel("mel band")
         bottom.imshow(frame_attention(weights, reduction, frames), cmap="Blues", vmin=0.0, vmax=1.0,
                       aspect="auto", interpolation="nearest", extent=(0, seconds, len(tokens) - 0.5, -0.5))
-        bottom.set_yticks(range(len(tokens)), labels=[_label(t) for t in tokens], fontsize=9)
+        bottom.set_yticks(range(len(tokens)), labels=[_label(t) for t in tokens],
+                          fontsize=9 if len(tokens) <= 33 else max(4.0, 300 / len(tokens)))
         bottom.set_xlabel("seconds")
         bottom.set_ylabel(rows)
         if title:

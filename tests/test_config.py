@@ -96,6 +96,8 @@ def test_every_recipe_is_a_valid_config(path):
     shared = (REPO.parent / "shared" / "data").resolve()
     if config.task == "translation" and config.data.train.endswith(".yml"):   # dialogue files in the shared data
         assert (Path(config.data.root) / config.data.train).resolve().is_relative_to(shared)
+    elif config.task == "translation" and config.data.train.endswith(".tsv"):   # source<TAB>target in shared data
+        assert (Path(config.data.root) / config.data.train).resolve().is_relative_to(shared)
     elif config.task == "translation":
         assert Path(config.data.root).name == "multi30k"
         assert config.data.src_lang != config.data.tgt_lang

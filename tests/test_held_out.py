@@ -63,3 +63,15 @@ def test_train_from_one_tsv_validates_on_the_held_out_pairs_written_beside_the_r
     expected = hold_out(data, 30, seed=0)[1]
     assert held == expected.src and len(held) >= 30
     assert [m for m in read_metrics(tmp_path / "run") if m["event"] == "valid"]
+
+
+def test_no_break_spaces_read_as_plain_spaces_on_both_sides_of_tsv_and_parallel_files(tmp_path):
+    from seq2seq.data.text import read_corpus
+
+    (tmp_path / "c.tsv").write_text("Run!\tCours\u202f!\nGo.\tVa !\nWait\u00a0here.\tAttends\u00a0ici.\n", encoding="utf-8")
+    tsv = read_corpus(str(tmp_path), "c.tsv", None, None)
+    assert tsv.tgt == ["Cours !", "Va !", "Attends ici."] and tsv.src[2] == "Wait here."
+    (tmp_path / "p.en").write_text("Wait\u00a0here.\n", encoding="utf-8")
+    (tmp_path / "p.fr").write_text("Cours\u202f!\n", encoding="utf-8")
+    parallel = read_corpus(str(tmp_path), "p", "en", "fr")
+    assert (parallel.src, parallel.tgt) == (["Wait here."], ["Cours !"])

@@ -91,13 +91,22 @@ class Corpus:
 def read_parallel(src_path: Path, tgt_path: Path) -> Corpus:
     if src_path.resolve() == tgt_path.resolve():
         raise UserError(f"source and target are the same file: {src_path}")
-    src, tgt = read_lines(src_path, warn_crlf=True), read_lines(tgt_path, warn_crlf=True)
+    src, tgt = ([normalise_spaces(line) for line in read_lines(path, warn_crlf=True)] for path in (src_path, tgt_path))
     if len(src) != len(tgt):
         raise UserError(f"parallel files differ in length: {src_path} has {len(src)} lines, "
                         f"{tgt_path} has {len(tgt)} lines")
     if not src:
         raise UserError(f"parallel files are empty: {src_path}, {tgt_path}")
     return Corpus(src, tgt, f"{src_path} + {tgt_path}")
+
+
+NO_BREAK_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})   # French typography: "Cours\u202f!"
+
+
+def normalise_spaces(line: str) -> str:
+    """No-break and narrow no-break spaces as plain spaces: Tatoeba writes "Courez\u202f!" in some lines and
+    "Va !" in others; one spelling means one set of pieces to learn and one way to score."""
+    return line.translate(NO_BREAK_SPACES)
 
 
 def read_tsv(path: Path) -> Corpus:
@@ -111,8 +120,8 @@ def read_tsv(path: Path) -> Corpus:
         fields = line.split("\t")
         if len(fields) < 2:
             raise UserError(f"{path}: line {number} has no tab (expected source<TAB>target)")
-        src.append(fields[0])
-        tgt.append(fields[1])
+        src.append(normalise_spaces(fields[0]))
+        tgt.append(normalise_spaces(fields[1]))
     if not src:
         raise UserError(f"TSV file is empty: {path}")
     return Corpus(src, tgt, str(path))

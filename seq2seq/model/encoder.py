@@ -95,6 +95,13 @@ class Encoder(nn.Module):
         return states, torch.cat(list(last), dim=-1)                          # (batch, memory_size)
 
 
+def masked_conv(conv: nn.Conv1d, x: Tensor, real: Tensor) -> Tensor:
+    """A 1-D convolution over time that never reads padding: x (batch, len, channels), real (batch, len, 1) 1 on
+    real positions → (batch, len, out_channels); padding is zeroed first, so a sequence convolves the same alone or
+    beside longer ones."""
+    return conv((x * real).transpose(1, 2)).transpose(1, 2)
+
+
 def halve(states: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
     """Neighbouring pairs concatenated: (batch, len, d) → (batch, ceil(len / 2), 2d); lengths → ceil(lengths / 2).
     Positions past a row's length are zero, so an odd row's last pair is [its last state, 0]."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .encoder import lengths_mask
+from .encoder import lengths_mask, masked_conv
 
 from ..data.tokenizers import PAD
 
@@ -46,7 +46,7 @@ class ConvTokenFrontend(TokenFrontend):
         x, lengths = super().forward(ids, lengths)                            # (batch, src_len, embedding)
         real = lengths_mask(lengths, x.size(1), x.device).unsqueeze(-1)       # (batch, src_len, 1)
         for conv, norm in zip(self.convs, self.norms):
-            y = conv((x * real).transpose(1, 2)).transpose(1, 2)              # (batch, src_len, embedding)
+            y = masked_conv(conv, x, real)                                    # (batch, src_len, embedding)
             x = self.dropout(F.relu(norm(y)))
         return x * real, lengths
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data.tokenizers import BOS, PAD
+from .encoder import masked_conv
 
 if TYPE_CHECKING:
     from ..data.batching import Batch
@@ -83,7 +84,7 @@ class Postnet(nn.Module):
         # frames (batch, n_frames, frame); real (batch, n_frames, 1) 1.0 on real frames
         x = frames
         for i, conv in enumerate(self.convs):
-            x = conv((x * real).transpose(1, 2)).transpose(1, 2)              # (batch, n_frames, channels)
+            x = masked_conv(conv, x, real)                                    # (batch, n_frames, channels)
             if i < len(self.norms):
                 x = torch.tanh(self.norms[i](x))
         return (frames + x) * real

@@ -8,6 +8,7 @@ from typing import Optional
 
 from . import checkpoint as ckpt
 from .config import Config
+from .training.distributed import leave
 from .training.trainer import OnStep, Trainer, TrainResult
 
 
@@ -17,7 +18,10 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
 
     on_step(step, loss): called after every update (tests record losses with it).
     """
-    return Trainer(config, run_dir, resume=resume, verbose=verbose, on_step=on_step).run()
+    try:
+        return Trainer(config, run_dir, resume=resume, verbose=verbose, on_step=on_step).run()
+    finally:
+        leave()       # under torchrun: this process leaves the process group
 
 
 def finished(run_dir: str | Path) -> bool:

@@ -72,6 +72,16 @@ class EventLog:
             mirror.close()
 
 
+class NoEvents:
+    """The event log of a process that does not write the run directory (torchrun ranks other than 0)."""
+
+    def emit(self, event: dict[str, Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass
 class Window:
     """The updates since the last `train` event: their mean loss and tokens per second."""

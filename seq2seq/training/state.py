@@ -42,6 +42,9 @@ class SavedTraining(TrainingState):
     scheduler: Optional[dict[str, Any]] = _required(default=None)
     rng: Optional[torch.Tensor] = _required(default=None)        # torch's CPU generator
     cuda_rng: Optional[torch.Tensor] = None                       # the CUDA generator, on a GPU
+    world_size: int = 1                                           # processes that trained it (torchrun)
+    rank_rngs: Optional[list[torch.Tensor]] = None                # each process's CPU generator, when several
+    rank_cuda_rngs: Optional[list[Optional[torch.Tensor]]] = None  # ... and CUDA generator
 
     @classmethod
     def required_keys(cls) -> list[str]:
@@ -58,6 +61,14 @@ class SavedTraining(TrainingState):
     def load(cls, path: Path) -> "SavedTraining":
         saved = ckpt.load_train_state(path, cls.required_keys())
         return cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved})
+
+    def rngs_of(self, rank: int, world_size: int) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """The (CPU, CUDA) generator states process `rank` of `world_size` continues from: its own when the run
+        was saved by as many processes; else rank 0's for rank 0 and none (keep the seeded ones) for the others."""
+        if self.rank_rngs is not None and self.world_size == world_size:
+            cuda = self.rank_cuda_rngs[rank] if self.rank_cuda_rngs is not None else None
+            return self.rank_rngs[rank], cuda
+        return (self.rng, self.cuda_rng) if rank == 0 else (None, None)
 
     def training_state(self) -> TrainingState:
         return TrainingState(**{f.name: getattr(self, f.name) for f in fields(TrainingState)})

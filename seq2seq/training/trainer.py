@@ -3,6 +3,10 @@ resume.
 
 Resume restores weights, optimizer, scheduler, step, RNG and the position inside the epoch; the batch order of an
 epoch is a pure function of (seed, epoch), so a resumed run repeats an uninterrupted one update for update.
+
+Under torchrun every process runs this loop on its share of each epoch's batches (`distributed.World`): the
+decisions that change which collectives run are taken together, rank 0 alone validates and writes the run
+directory, and the others take its outcome.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from ..errors import UserError, warn
 from ..files import remove_stale_temporaries
 from ..tasks import get_task
 from ..tasks.base import Splits, Vocab
+from .distributed import World
 from .optim import make_optimizer, make_scheduler, set_base_lr
-from .progress import EventLog, Logger, Window
+from .progress import EventLog, Logger, NoEvents, Window
 from .signals import StopRequests
 from .tensorboard import TensorBoardWriter
 from .state import SavedTraining, TrainingState
@@ -47,6 +52,16 @@ class TrainResult:
     interrupted: bool = False       # stopped by Ctrl-C or SIGTERM (a resumable checkpoint was saved)
 
 
+@dataclass
+class Validated:
+    """What a validation on rank 0 tells the other processes."""
+
+    result: dict[str, Any]                  # the task's metrics
+    state: dict[str, Any]                   # TrainingState's fields (best, patience counters)
+    lrs: list[float]                        # per parameter group, as the plateau schedule left them
+    scheduler: Optional[dict[str, Any]]     # the plateau schedule's state (None for other schedules)
+
+
 class Trainer:
     """One training run into `run_dir`. Constructing it reads the data, prepares the run directory (or checks and
     restores the run there, resume=True) and builds the model; `run()` trains until a stop condition."""
@@ -56,10 +71,12 @@ class Trainer:
         self.config, self.tc, self.run_dir = config, config.train, Path(run_dir)
         self.task = get_task(config)
         self.metric = self.task.primary_metric
-        self.log, self.on_step = Logger(verbose), on_step
         if self.tc.threads:
             torch.set_num_threads(self.tc.threads)
-        self.device = resolve_device(self.tc.device)
+        device = resolve_device(self.tc.device)
+        self.world = World.from_environment(device)
+        self.device = self.world.place(device)
+        self.log, self.on_step = Logger(verbose and self.world.main), on_step
         saved = self.prepare_data(resume)
         self.build_model()
         self.state = TrainingState()
@@ -70,12 +87,15 @@ class Trainer:
             self.restore(saved)
         self.log.line(self.data.report)
         self.log.line(f"model: {self.task.describe_model(self.model)}, on {self.device}; run directory {self.run_dir}")
-        mirrors = [TensorBoardWriter(self.run_dir, self.state.step)] if self.tc.tensorboard else []
-        self.events = EventLog(self.run_dir / ckpt.METRICS, mirrors)
-        self.plan: list[list[int]] = []           # the batches of the epoch in progress
+        self.events = self.open_events()
+        self.plan: list[list[int]] = []           # this process's batches of the epoch in progress
         self.epoch_of_step = self.state.epoch     # the epoch the last update belongs to
         self.last_valid: dict[str, Any] = {}
         self.stopped = ""                         # why training stops; "" while it goes on
+        self.requests = StopRequests()            # the signals received while run() runs
+        self.started, self.window = time.time(), Window()
+        self.stop_asked = False                   # a stop signal reached some process (agreed at each update)
+        self.save_asked = False                   # train.save_minutes passed on rank 0's clock (agreed likewise)
 
     def prepare_data(self, resume: bool) -> Optional[SavedTraining]:
         """Read and encode the data; start the run directory, or open it (then its checkpoint is returned)."""
@@ -85,20 +105,34 @@ class Trainer:
             saved, self.vocab = self.open_run_dir()
         else:
             self.vocab = self.start_run_dir(splits)
-        self.remove_temporaries()
+        self.world.on_main(self.remove_temporaries)
         self.data = self.task.encode(splits, self.vocab)
         return saved
 
     def build_model(self) -> None:
         torch.manual_seed(self.tc.seed)           # the initial weights are a function of train.seed
         self.model = self.task.build_model(self.vocab).to(self.device)
+        self.net = self.world.wrap(self.model)    # what forward and backward go through: the model, or DDP over it
+        if self.world.distributed:                # dropout draws differ between processes
+            torch.manual_seed(self.tc.seed + 1_000_003 * self.world.rank)
         self.optimizer = make_optimizer(self.tc, self.model)
         self.scheduler = make_scheduler(self.tc, self.optimizer, self.metric)
 
     # ---- the run directory --------------------------------------------------------------------------------------
 
+    def open_events(self) -> EventLog | NoEvents:
+        if not self.world.main:
+            return NoEvents()
+        mirrors = [TensorBoardWriter(self.run_dir, self.state.step)] if self.tc.tensorboard else []
+        return EventLog(self.run_dir / ckpt.METRICS, mirrors)
+
     def start_run_dir(self, splits: Splits) -> Vocab:
-        """A new run: the config, and vocabularies built from the data (a run already there is refused)."""
+        """A new run (written by rank 0; the other processes read its vocabularies when it is done)."""
+        vocab = self.world.on_main(lambda: self.write_run_dir(splits))
+        return vocab if vocab is not None else self.task.load_vocab(self.run_dir)
+
+    def write_run_dir(self, splits: Splits) -> Vocab:
+        """The config, and vocabularies built from the data (a run already there is refused)."""
         if (self.run_dir / ckpt.TRAIN_STATE).exists():
             raise UserError(f"{self.run_dir} already holds a training run; use --resume to continue it, or choose "
                             f"another --run-dir")
@@ -117,7 +151,7 @@ class Trainer:
                             f"run (--set tokenizer.from_run={self.run_dir} keeps its vocabulary)")
         saved = SavedTraining.load(self.run_dir / ckpt.TRAIN_STATE)
         vocab = self.task.load_vocab(self.run_dir)
-        ckpt.write_run_header(self.run_dir, self.config)
+        self.world.on_main(lambda: ckpt.write_run_header(self.run_dir, self.config))
         return saved, vocab
 
     def remove_temporaries(self) -> None:
@@ -131,34 +165,57 @@ class Trainer:
         if self.scheduler is not None and saved.scheduler is not None:
             self.scheduler.load_state_dict(saved.scheduler)
         self.state = s = saved.training_state()
+        self.adopt_position(saved.world_size)
         if saved.base_lr is not None and float(saved.base_lr) != self.tc.lr:
             set_base_lr(self.optimizer, self.scheduler, self.tc.lr)
             self.log.line(f"learning rate set to train.lr={self.tc.lr:g} (the run was saved with "
                           f"{float(saved.base_lr):g})")
-        torch.set_rng_state(saved.rng)
-        if self.device.type == "cuda" and saved.cuda_rng is not None:
-            torch.cuda.set_rng_state(saved.cuda_rng, self.device)
-        ckpt.truncate_metrics(self.run_dir, s.step)
+        cpu_rng, cuda_rng = saved.rngs_of(self.world.rank, self.world.size)
+        if cpu_rng is not None:
+            torch.set_rng_state(cpu_rng)
+        if self.device.type == "cuda" and cuda_rng is not None:
+            torch.cuda.set_rng_state(cuda_rng, self.device)
+        self.world.on_main(lambda: ckpt.truncate_metrics(self.run_dir, s.step))
         self.saved_step = s.step
         self.last_valid_step = s.step if saved.kind in ("validation", "final") else -1
         self.log.line(f"resuming {self.run_dir} at step {s.step} (epoch {s.epoch}, batch {s.batch_in_epoch})")
 
+    def adopt_position(self, saved_world: int) -> None:
+        """A run saved by another number of processes: its place in the epoch, in this world's batches."""
+        world = self.world.size
+        if saved_world == world:
+            return
+        self.state.batch_in_epoch = self.state.batch_in_epoch * saved_world // world
+        warn(f"{self.run_dir} was trained by {saved_world} process(es) and resumes with {world}: the batches from "
+             f"here on differ from an uninterrupted run's (resume with {saved_world} to repeat it exactly)")
+
     def save(self, kind: str) -> None:
         """Checkpoint: the training state first (it is what --resume reads, and last.safetensors is never ahead of
-        it), then the weights. Non-finite weights are never saved: training stops, the last checkpoint intact."""
+        it), then the weights. Non-finite weights are never saved: training stops, the last checkpoint intact.
+        Every process comes here together (their random generators go into the file); rank 0 writes."""
         if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
             self.diverged(f"the weights became non-finite at update {self.state.step}")
-        self.snapshot(kind).save(self.run_dir / ckpt.TRAIN_STATE)
-        ckpt.save_weights(self.run_dir / ckpt.LAST, self.model, self.state.step)
+        rngs = self.world.gather(self.rng_states())
+        self.world.on_main(lambda: self.write_checkpoint(kind, rngs))
         self.saved_step, self.saved_at = self.state.step, time.time()
 
-    def snapshot(self, kind: str) -> SavedTraining:
-        """What train_state.pt holds now: the counters and the live objects' states."""
+    def write_checkpoint(self, kind: str, rngs: list[tuple[Tensor, Optional[Tensor]]]) -> None:
+        self.snapshot(kind, rngs).save(self.run_dir / ckpt.TRAIN_STATE)
+        ckpt.save_weights(self.run_dir / ckpt.LAST, self.model, self.state.step)
+
+    def rng_states(self) -> tuple[Tensor, Optional[Tensor]]:
+        """This process's random generators: the CPU one, and the CUDA one on a GPU."""
         cuda_rng = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        return torch.get_rng_state(), cuda_rng
+
+    def snapshot(self, kind: str, rngs: list[tuple[Tensor, Optional[Tensor]]]) -> SavedTraining:
+        """What train_state.pt holds now: the counters and the live objects' states (rngs: one pair per rank)."""
         scheduler = self.scheduler.state_dict() if self.scheduler is not None else None
+        ranks = {"rank_rngs": [cpu for cpu, _ in rngs], "rank_cuda_rngs": [cuda for _, cuda in rngs]} \
+            if self.world.distributed else {}
         return SavedTraining(**asdict(self.state), kind=kind, base_lr=self.tc.lr, model=self.model.state_dict(),
-                             optimizer=self.optimizer.state_dict(), scheduler=scheduler, rng=torch.get_rng_state(),
-                             cuda_rng=cuda_rng)
+                             optimizer=self.optimizer.state_dict(), scheduler=scheduler, rng=rngs[0][0],
+                             cuda_rng=rngs[0][1], world_size=self.world.size, **ranks)
 
     def diverged(self, what: str) -> NoReturn:
         self.events.close()
@@ -171,7 +228,7 @@ class Trainer:
     def run(self) -> TrainResult:
         self.started = time.time()
         self.window = Window()
-        with StopRequests() as self.requests:
+        with self.requests:
             if self.saved_step is None:
                 self.save("start")   # from here on the run directory is loadable and resumable, whenever it is killed
             self.model.train()
@@ -179,13 +236,14 @@ class Trainer:
                 self.stopped = self.epochs_done()
                 if not self.stopped:
                     self.run_epoch()
-            return self.interrupted() if self.requests.received else self.finish()
+            return self.interrupted() if self.stop_asked else self.finish()
 
     def run_epoch(self) -> None:
         """The batches of the epoch in progress, from where it stands to its end or a stop."""
         s = self.state
-        self.plan = plan_batches(*self.data.train_lengths(), epoch=s.epoch, seed=self.tc.seed,
-                                 batch_sentences=self.tc.batch_sentences, batch_tokens=self.tc.batch_tokens)
+        self.plan = self.world.share(plan_batches(*self.data.train_lengths(), epoch=s.epoch, seed=self.tc.seed,
+                                                  batch_sentences=self.tc.batch_sentences,
+                                                  batch_tokens=self.tc.batch_tokens))
         self.log.start_epoch(s.epoch, len(self.plan), s.batch_in_epoch)
         while s.batch_in_epoch < len(self.plan):
             self.stopped = self.steps_done()
@@ -206,9 +264,9 @@ class Trainer:
         batch = self.data.train_batch(ids).to(self.device)
         teacher = self.teacher_prob()
         with precision_context(self.tc.precision, self.device):
-            loss = self.model(batch, self.tc.label_smoothing, teacher)     # summed over the batch's tokens
-        loss_sum = float(loss.detach())
-        problem = self.backward(loss, loss_sum, batch.n_tokens)
+            loss = self.net(batch, self.tc.label_smoothing, teacher)       # summed over the batch's tokens
+        loss_sum, n_tokens = self.agree(float(loss.detach()), batch.n_tokens)
+        problem = self.backward(loss, loss_sum, n_tokens)
         if not problem:
             self.update()
         self.optimizer.zero_grad(set_to_none=True)
@@ -216,18 +274,30 @@ class Trainer:
         if problem:
             self.skip(problem)
         else:
-            self.record(loss_sum / batch.n_tokens, batch.n_tokens, teacher)
+            self.record(loss_sum / n_tokens, n_tokens, teacher)
         return not problem
+
+    def agree(self, loss_sum: float, n_tokens: int) -> tuple[float, int]:
+        """The loss and tokens of this update summed over processes, and the decisions all must share: a stop
+        signal that reached any of them, a checkpoint due by rank 0's clock (one all-reduce; alone, the values)."""
+        stop = float(self.requests.received is not None)
+        due = float(self.world.main and self.save_due())
+        loss_sum, tokens, stop, due = self.world.sum([loss_sum, n_tokens, stop, due])
+        self.stop_asked, self.save_asked = stop > 0, due > 0
+        return loss_sum, int(tokens)
 
     def teacher_prob(self) -> float:
         sampling = self.tc.scheduled_sampling
         return 1.0 if sampling is None else sampling.teacher_prob(self.state.step)
 
     def backward(self, loss: Tensor, loss_sum: float, n_tokens: int) -> str:
-        """Gradients of the mean loss per token, clipped; what was not finite, or "" when all was."""
+        """Gradients of the mean loss per token, clipped; what was not finite, or "" when all was.
+
+        loss: this process's sum; loss_sum, n_tokens: all processes'. DDP averages the processes' gradients, so
+        each backpropagates size × its sum / all tokens: the mean is the gradient of one process on the union."""
         if not math.isfinite(loss_sum):
             return f"loss {loss_sum}"
-        (loss / n_tokens).backward()
+        (loss / (n_tokens / self.world.size)).backward()
         if self.tc.clip_norm is not None:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.tc.clip_norm)
             if not bool(torch.isfinite(norm)):
@@ -287,10 +357,10 @@ class Trainer:
             self.last_valid = self.validate(scheduled=True)
             self.save("validation")
             self.stopped = self.should_stop(self.last_valid)
-        elif (tc.save_every and finite and step % tc.save_every == 0) or self.save_due():
+        elif (tc.save_every and finite and step % tc.save_every == 0) or self.save_asked:
             self.save("periodic")
-        if not self.stopped and self.requests.received:
-            self.stopped = f"interrupted by {self.requests.received}"
+        if not self.stopped and self.stop_asked:
+            self.stopped = f"interrupted by {self.requests.received or 'a signal to another process'}"
 
     def save_due(self) -> bool:
         minutes = self.tc.save_minutes
@@ -299,6 +369,22 @@ class Trainer:
     # ---- validation and stopping --------------------------------------------------------------------------------
 
     def validate(self, scheduled: bool) -> dict[str, Any]:
+        """The task's validation, on rank 0; the other processes take its outcome (the counters it moved, the
+        learning rate it set), so their decisions to stop match."""
+        outcome = self.world.from_main(lambda: self.validate_here(scheduled))
+        if not self.world.main:
+            self.adopt(outcome)
+        self.last_valid_step = self.state.step
+        return outcome.result
+
+    def adopt(self, outcome: "Validated") -> None:
+        self.state = TrainingState(**outcome.state)
+        for group, lr in zip(self.optimizer.param_groups, outcome.lrs):
+            group["lr"] = lr
+        if outcome.scheduler is not None:
+            self.scheduler.load_state_dict(outcome.scheduler)
+
+    def validate_here(self, scheduled: bool) -> "Validated":
         """The task's validation; best.safetensors when the primary metric improves. A scheduled validation also
         keeps a snapshot and counts towards early stopping and the plateau schedule (the one after the loop
         does not)."""
@@ -312,11 +398,12 @@ class Trainer:
             ckpt.save_weights(self.run_dir / ckpt.BEST, self.model, s.step)
         if scheduled:
             self.count_validation(value)
-        self.last_valid_step = s.step
         self.events.emit({"event": "valid", "step": s.step, "epoch": self.epoch_of_step, **result, "lr": self.lr,
                           "best": is_best, "time": round(time.time() - self.started, 1)})
         self.log.line(f"valid step {s.step:,} | {self.task.summarize(result)}" + (" | best" if is_best else ""))
-        return result
+        plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        return Validated(result, asdict(s), [g["lr"] for g in self.optimizer.param_groups],
+                         self.scheduler.state_dict() if plateau else None)
 
     def count_validation(self, value: float) -> None:
         s = self.state

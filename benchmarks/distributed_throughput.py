@@ -1,0 +1,89 @@
+"""Data-parallel training throughput: one process against `torchrun --nproc-per-node 2`, reference configuration.
+
+    .venv/bin/python benchmarks/distributed_throughput.py [--steps 100] [--window 20] [--only NAME ...]
+
+Rows: one process with 1 and with 2 threads; two torchrun processes of 1 thread each, with the reference batch of 64
+sentences per process (each update sees 128) and with 32 per process (each update sees 64, as one process does).
+Every row runs `seq2seq train` on Multi30k de→en for `--steps` updates (no validation, no checkpoints); rank 0 logs
+the target tokens of all processes per second every `--window` updates; the first window is warm-up and the figure
+is the median of the others. Writes benchmarks/results/distributed_throughput.json. Run it alone on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+ROWS = {   # name: (processes, threads per process, sentences per process and batch)
+    "1 process, 1 thread": (1, 1, 64),
+    "1 process, 2 threads": (1, 2, 64),
+    "torchrun 2 processes x 1 thread, 64 sentences each": (2, 1, 64),
+    "torchrun 2 processes x 1 thread, 32 sentences each": (2, 1, 32),
+}
+
+
+def command(processes: int, config: Path, run_dir: Path) -> list[str]:
+    train = ["train", str(config), "--run-dir", str(run_dir), "--quiet"]
+    if processes == 1:
+        return [sys.executable, "-m", "seq2seq", *train]
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    if torchrun is None:
+        sys.exit("torchrun not found beside this Python (it comes with torch)")
+    return [torchrun, "--standalone", "--nproc-per-node", str(processes), "-m", "seq2seq", *train]
+
+
+def run_row(name: str, steps: int, window: int) -> dict:
+    processes, threads, sentences = ROWS[name]
+    config = common.reference_config([f"tokenizer.from_run={common.tokenizer_run()}", f"train.max_steps={steps}",
+                                      f"train.log_every={window}", f"train.threads={threads}", "train.device=cpu",
+                                      "train.valid_every=null", "train.save_every=null",
+                                      f"train.batch_sentences={sentences}"])
+    with tempfile.TemporaryDirectory() as folder:
+        config_file, run_dir = Path(folder) / "config.yaml", Path(folder) / "run"
+        config_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
+        started = time.perf_counter()
+        subprocess.run(command(processes, config_file, run_dir), check=True, cwd=common.REPO,
+                       env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+        wall = time.perf_counter() - started
+        events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]   # the first window is warm-up
+    return {"row": name, "processes": processes, "threads_per_process": threads, "sentences_per_process": sentences,
+            "sentences_per_update": processes * sentences, "updates": steps, "windows_tok_s": windows,
+            "tokens_per_s": round(common.median(windows), 1), "wall_s": round(wall, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=100, help="updates per row (default 100)")
+    ap.add_argument("--window", type=int, default=20, help="updates per throughput window (default 20)")
+    ap.add_argument("--only", nargs="*", help="row names (substring match)")
+    args = ap.parse_args()
+    common.tokenizer_run()     # train the shared tokenizer once, outside the timed rows
+    results = []
+    for name in ROWS:
+        if args.only and not any(o in name for o in args.only):
+            continue
+        results.append(run_row(name, args.steps, args.window))
+        print(f"{name}: {results[-1]['tokens_per_s']:,.0f} tok/s", file=sys.stderr, flush=True)
+    base = results[0]["tokens_per_s"]
+    rows = [[r["row"], r["sentences_per_update"], r["tokens_per_s"], f"{min(r['windows_tok_s']):,.0f}–"
+             f"{max(r['windows_tok_s']):,.0f}", f"{r['tokens_per_s'] / base:.2f}×", r["wall_s"]] for r in results]
+    text = common.table(["setting", "sentences / update", "target tok/s (median)", "windows",
+                         f"vs {results[0]['row']}", "wall s (incl. start)"], rows)
+    common.save("distributed_throughput", {"steps": args.steps, "window": args.window, "rows": results}, text)
+
+
+if __name__ == "__main__":
+    main()

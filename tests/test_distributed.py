@@ -110,6 +110,18 @@ def test_a_nonfinite_loss_on_one_rank_is_skipped_on_both(tmp_path):
     assert len(skipped) == 1 and skipped[0]["step"] == 2 and skipped[0]["what"] == "loss nan"
 
 
+def test_rank_0_validates_and_both_ranks_follow_its_schedule_and_early_stopping(tmp_path):
+    config = copy_config(max_steps=40, valid_every=2, valid_metric="accuracy", lr_schedule="plateau",
+                         plateau_patience=0, plateau_factor=0.5, patience=3)
+    ranks = launch(tmp_path, "valid", config, tmp_path / "run")
+    valids = [m for m in read_metrics(tmp_path / "run") if m["event"] == "valid"]
+    assert min(m["lr"] for m in valids) < 3e-3                      # rank 0's plateau schedule lowered the rate ...
+    assert_same_weights(ranks[0]["weights"], ranks[1]["weights"])   # ... on rank 1 too
+    assert ranks[0]["stopped"] == ranks[1]["stopped"] and ranks[0]["steps"] == ranks[1]["steps"]
+    if ranks[0]["steps"] < 40:                                      # early stopping, decided once for both
+        assert ranks[1]["stopped"].startswith("no improvement in 3 validations")
+
+
 def test_a_two_rank_run_stopped_by_a_signal_to_one_rank_resumes_to_the_uninterrupted_weights(tmp_path):
     config = copy_config(max_steps=12, save_every=None)
     whole = launch(tmp_path, "whole", config, tmp_path / "whole")

@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 $(BIN)/seq2seq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,onnx]"
 	touch $(BIN)/seq2seq
 
 install: $(BIN)/seq2seq

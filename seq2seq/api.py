@@ -18,7 +18,7 @@ import torch
 from .checkpoint import Run, load_task_run
 from .config import Config
 from .data.tokenizers import UNK, Tokenizer
-from .ensemble import Ensemble
+from .ensemble import Decodable, Ensemble
 from .errors import UserError
 from .search import decode_all, search_options
 
@@ -38,11 +38,14 @@ class Translator:
     """Translate with one run, or an ensemble of runs that share their tokenizers (log-probabilities averaged)."""
 
     def __init__(self, config: Config, model, src_tokenizer: Tokenizer, tgt_tokenizer: Tokenizer,
-                 device: str | torch.device = "cpu", members: Optional[list] = None):
+                 device: str | torch.device = "cpu", members: Optional[list] = None,
+                 decodable: Optional[Decodable] = None):
+        """decodable: what search decodes through instead of the model(s), e.g. an exported model on onnxruntime
+        (`onnx_runtime.onnx_translator`; `model` is then None)."""
         self.config, self.model = config, model
         self.src_tokenizer, self.tgt_tokenizer = src_tokenizer, tgt_tokenizer
         self.device = device
-        self.ensemble = Ensemble(members or [model])
+        self.ensemble: Decodable = decodable if decodable is not None else Ensemble(members or [model])
 
     @classmethod
     def load(cls, run_dir: str | Path | Sequence[str | Path], which: str = "best",

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train(sub)
     _add_translate(sub)
+    _add_export(sub)
     _add_transcribe(sub)
     _add_synthesize(sub)
     _add_attention(sub)
@@ -78,7 +79,23 @@ def _add_translate(sub) -> None:
     tr.add_argument("--alignments", metavar="FILE",
                     help="also write, per input line, a JSON object with the source and target tokens, the attention "
                          "matrix of the best hypothesis and its hard (argmax) alignment (format: README)")
+    tr.add_argument("--runtime", choices=["torch", "onnxruntime"], default="torch",
+                    help="onnxruntime: decode the run's ONNX export (written to a temporary folder first) with the "
+                         "same search; an export directory (`seq2seq export`) always decodes on onnxruntime")
     _decode_options(tr)
+
+
+def _add_export(sub) -> None:
+    ex = sub.add_parser("export", help="write a translation run as ONNX graphs (encoder, one decoder step) + manifest",
+                        description="Writes DIR/encoder.onnx, DIR/decoder_step.onnx, the tokenizers, the run's "
+                                    "config and DIR/manifest.json (docs/export.md). `seq2seq translate DIR` decodes "
+                                    "it on onnxruntime. Needs the [onnx] extra.")
+    ex.add_argument("run_dir", metavar="RUN_DIR", help="a translation run directory")
+    ex.add_argument("-o", "--output", required=True, metavar="DIR", help="the export directory (created)")
+    ex.add_argument("--checkpoint", default="best", help="best (default), last, or a .safetensors path")
+    ex.add_argument("--exporter", choices=["torchscript", "dynamo"], default="torchscript",
+                    help="torch.onnx's TorchScript-based exporter (default: fast, exact for every decoder family) "
+                         "or the torch.export-based one (dynamo=True); either is checked against PyTorch")
 
 
 def _add_chat(sub) -> None:
@@ -310,10 +327,42 @@ def _translate_lines(args: argparse.Namespace, lines: list[str], n_best: int = 1
     search = _search_flags(args, n_best)           # before loading the model
     if args.threads:
         torch_threads(args.threads)
-    translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
+    if _on_onnxruntime(args):
+        translator = _onnx_translator(args, search)
+    else:
+        translator = Translator.load(args.run_dir, which=args.checkpoint, device=args.device)
     # attention is off unless an output shows it: less bookkeeping
     return translator.translate_n_best(lines, n_best, batch_size=args.batch_size, warn=_warn, attention=attention,
                                        **search)
+
+
+def _on_onnxruntime(args: argparse.Namespace) -> bool:
+    from .export import is_export
+
+    return getattr(args, "runtime", "torch") == "onnxruntime" or any(is_export(d) for d in args.run_dir)
+
+
+def _onnx_translator(args: argparse.Namespace, search: dict):
+    """An export directory on onnxruntime, or a run exported to a temporary folder first (removed once loaded:
+    the sessions hold the graphs)."""
+    import tempfile
+
+    from .export import export_run, is_export
+    from .onnx_runtime import onnx_translator
+
+    if len(args.run_dir) > 1:
+        raise UserError("onnxruntime decodes one model: give one run or export directory (no ensembles)")
+    if search.get("precision") == "bf16":
+        raise UserError("--precision bf16: onnxruntime's CPU provider has no bf16 arithmetic; exports are fp32")
+    if args.device not in ("auto", "cpu"):
+        raise UserError(f"--device {args.device}: onnxruntime decodes on the CPU here")
+    path = Path(args.run_dir[0])
+    if is_export(path):
+        if args.checkpoint != "best":
+            raise UserError(f"--checkpoint applies to run directories; {path} is an export (one set of weights)")
+        return onnx_translator(path, args.threads)
+    with tempfile.TemporaryDirectory(prefix="seq2seq-export-") as folder:
+        return onnx_translator(export_run(path, Path(folder) / "export", which=args.checkpoint), args.threads)
 
 
 # decode fields → the flags that set them, for error messages
@@ -363,6 +412,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
     else:
         lines = [hyps[0].text for hyps in results]
     _write_lines(args.output, lines)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_run
+
+    print(export_run(args.run_dir, args.output, which=args.checkpoint, exporter=args.exporter))
     return 0
 
 
@@ -704,7 +760,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "translate": cmd_translate, "transcribe": cmd_transcribe,
+COMMANDS = {"train": cmd_train, "translate": cmd_translate, "export": cmd_export, "transcribe": cmd_transcribe,
             "synthesize": cmd_synthesize, "evaluate": cmd_evaluate,
             "demo": cmd_demo, "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
             "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab, "chat": cmd_chat}

@@ -9,11 +9,15 @@ Each member runs its own `Decoder.step` (the single truth used in training); the
 token is the mean of the members' log-probabilities (a normalised geometric mean would only shift every candidate
 of a step by the same constant). The attention it reports is the mean over members that have attention.
 The token head masks padding and BOS before the softmax: an undertrained model would otherwise emit them.
+
+Search reads only the `Decodable` protocol below, so another backend with the same methods (the onnxruntime
+model of `onnx_runtime.py`, whose state is flat named arrays) runs through the very same search code.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional, Protocol, Sequence
 
 import torch
 from torch import Tensor
@@ -23,6 +27,25 @@ from .model.encoder import Memory
 from .model.seq2seq import Seq2Seq
 
 State = list[tuple[Memory, DecoderState]]   # per member: its encoder memory and decoder state
+
+
+class Decodable(Protocol):
+    """What search decodes through; `states` are whatever `start` returns (the backend's own)."""
+
+    has_attention: bool
+    reduction: int        # input positions per encoder state: output limits follow encoder states
+
+    def start(self, src: Tensor, src_lengths: Tensor) -> Any: ...
+
+    def step(self, y_prev: Tensor, states: Any) -> tuple[Tensor, Any, Optional[Tensor]]: ...
+
+    def memory_lengths(self, states: Any) -> list[int]: ...
+
+    def select(self, states: Any, rows: Tensor) -> Any: ...
+
+    def select_decoder(self, states: Any, rows: Tensor) -> Any: ...
+
+    def evaluating(self) -> Any: ...   # a context manager: inference mode inside, the previous mode restored after
 
 
 class Ensemble:
@@ -75,7 +98,23 @@ class Ensemble:
         the beams of one sentence)."""
         return [(memory, state.select(rows)) for memory, state in states]
 
+    @property
+    def reduction(self) -> int:
+        """Input positions per encoder state (the first member's: members share the input)."""
+        return self.models[0].encoder.reduction
+
     def eval(self) -> "Ensemble":
         for model in self.models:
             model.eval()
         return self
+
+    @contextmanager
+    def evaluating(self) -> Iterator["Ensemble"]:
+        """Eval mode inside the block; each member's previous mode restored after it."""
+        modes = [m.training for m in self.models]
+        self.eval()
+        try:
+            yield self
+        finally:
+            for model, mode in zip(self.models, modes):
+                model.train(mode)

@@ -26,7 +26,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 from .config import SearchSettings
 from .data.tokenizers import BOS, EOS
 from .devices import precision_context
-from .ensemble import Ensemble, State
+from .ensemble import Decodable, Ensemble, State
 from .model.encoder import lengths_mask
 from .model.seq2seq import Seq2Seq
 
@@ -116,8 +116,9 @@ def constrain(logp: Tensor, history: Tensor, t: int, opts: SearchOptions) -> Ten
     return logp
 
 
-def as_ensemble(model: Seq2Seq | Ensemble) -> Ensemble:
-    return model if isinstance(model, Ensemble) else Ensemble([model])
+def as_ensemble(model: Seq2Seq | Decodable) -> Decodable:
+    """A model as a one-member `Ensemble`; an ensemble or another `Decodable` (onnxruntime) as it is."""
+    return Ensemble([model]) if isinstance(model, torch.nn.Module) else model
 
 
 def _attention_rows(history: Optional[Tensor], step: Optional[Tensor]) -> Optional[Tensor]:
@@ -140,7 +141,7 @@ def _finish(tokens: Tensor, score: float, attention: Optional[Tensor], finished:
 
 
 @torch.no_grad()
-def greedy(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max_len: Tensor,
+def greedy(model: Seq2Seq | Decodable, src: Tensor, src_lengths: Tensor, max_len: Tensor,
            opts: SearchOptions = SearchOptions(), states: Optional[State] = None) -> list[Hypothesis]:
     """Greedy decoding of a padded batch; src (batch, src_len[, features]), src_lengths (batch,), max_len (batch,)
     steps allowed per sentence.
@@ -280,7 +281,7 @@ class GreedyPath:
         """Only the sentences `live` (n',) go on."""
         self.beam, self.live = self.beam[live], self.live[live]
 
-    def rescue(self, ens: Ensemble, src: Tensor, src_lengths: Tensor, max_len: Tensor, opts: SearchOptions,
+    def rescue(self, ens: Decodable, src: Tensor, src_lengths: Tensor, max_len: Tensor, opts: SearchOptions,
                start: State, finished: list[list[Hypothesis]]) -> None:
         if not bool(self.needed.any()):
             return
@@ -293,7 +294,7 @@ class GreedyPath:
 
 
 @torch.no_grad()
-def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max_len: Tensor,
+def beam_search(model: Seq2Seq | Decodable, src: Tensor, src_lengths: Tensor, max_len: Tensor,
                 opts: SearchOptions) -> list[list[Hypothesis]]:
     """Batched beam search: every sentence x beam is one row of one tensor.
 
@@ -372,7 +373,7 @@ def beam_search(model: Seq2Seq | Ensemble, src: Tensor, src_lengths: Tensor, max
 
 
 @torch.no_grad()
-def decode_all(model: Seq2Seq | Ensemble, sources: Sequence, opts: SearchOptions, *, batch_size: int,
+def decode_all(model: Seq2Seq | Decodable, sources: Sequence, opts: SearchOptions, *, batch_size: int,
                device: str | torch.device = "cpu", collate: Optional[Callable] = None) -> list[list[Hypothesis]]:
     """Decode many inputs in length-sorted batches (greedy for beam_size 1, else beam search).
 
@@ -384,25 +385,23 @@ def decode_all(model: Seq2Seq | Ensemble, sources: Sequence, opts: SearchOptions
 
     collate = collate or pad_sources
     ens = as_ensemble(model)
-    was_training = [m.training for m in ens.models]
-    ens.eval()
     results: list[list[Hypothesis]] = [[] for _ in sources]
     order = sorted((i for i, s in enumerate(sources) if len(s)), key=lambda i: len(sources[i]))
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        src, lengths, _ = collate([sources[i] for i in chunk])
-        reduction = ens.models[0].encoder.reduction       # limits follow encoder states: speech frames are many
-        limits = max_lengths((lengths + reduction - 1) // reduction, opts.max_len_a, opts.max_len_b, opts.max_len)
-        src = src.to(device)
-        with precision_context(opts.precision, device):
-            if opts.beam_size == 1:
-                nbest = [[h] for h in greedy(ens, src, lengths, limits, opts)]
-            else:
-                nbest = beam_search(ens, src, lengths, limits, opts)
-        for i, hyps in zip(chunk, nbest):
-            results[i] = hyps
-    for model_, mode in zip(ens.models, was_training):
-        model_.train(mode)
+    reduction = ens.reduction                              # limits follow encoder states: speech frames are many
+    with ens.evaluating():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            src, lengths, _ = collate([sources[i] for i in chunk])
+            limits = max_lengths((lengths + reduction - 1) // reduction, opts.max_len_a, opts.max_len_b,
+                                 opts.max_len)
+            src = src.to(device)
+            with precision_context(opts.precision, device):
+                if opts.beam_size == 1:
+                    nbest = [[h] for h in greedy(ens, src, lengths, limits, opts)]
+                else:
+                    nbest = beam_search(ens, src, lengths, limits, opts)
+            for i, hyps in zip(chunk, nbest):
+                results[i] = hyps
     return results
 
 

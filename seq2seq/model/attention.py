@@ -193,7 +193,8 @@ class LocalAttention(Attention):
     def weigh(self, query: Tensor, memory: "Memory", state: AttentionState) -> Tensor:
         keys, mask = memory.states, memory.mask
         scores = self.scorer.score(query, keys, self._cache(memory), state)        # (batch, steps, src_len)
-        time = torch.arange(state.time, state.time + query.size(1), device=query.device)   # (steps,)
+        # (steps,) step indices; state.time an int, or a tensor (1,) in an exported step graph
+        time = state.time + torch.arange(query.size(1), device=query.device)
         p = self.centres(query, mask, time)                                         # (batch, steps)
         positions = torch.arange(keys.size(1), device=keys.device, dtype=query.dtype)
         distance = positions[None, None, :] - p[:, :, None]                         # (batch, steps, src_len)

@@ -138,6 +138,30 @@ def save(name: str, payload: dict[str, Any], text: Optional[str] = None) -> Path
     return path
 
 
+# ---- the reference training through the CLI (distributed_throughput.py, busy_neighbour.py) -----------------------
+
+def reference_training(launcher: Sequence[str], overrides: Sequence[str], steps: int, window: int,
+                       env: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    """`LAUNCHER train CONFIG` (e.g. `python -m seq2seq`, or torchrun … -m seq2seq) on the reference configuration
+    for `steps` updates, no validation or checkpoints; the target tokens/s the loop logged every `window` updates
+    (the first window, warm-up, left out), their median, and the wall-clock seconds including start-up."""
+    import yaml
+
+    config = reference_config([f"tokenizer.from_run={tokenizer_run()}", f"train.max_steps={steps}",
+                               f"train.log_every={window}", "train.device=cpu", "train.valid_every=null",
+                               "train.save_every=null", "train.save_minutes=null", *overrides])
+    with tempfile.TemporaryDirectory() as folder:
+        config_file, run_dir = Path(folder) / "config.yaml", Path(folder) / "run"
+        config_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
+        started = time.perf_counter()
+        subprocess.run([*launcher, "train", str(config_file), "--run-dir", str(run_dir), "--quiet"], check=True,
+                       cwd=REPO, env={**os.environ, **(env or {})})
+        wall = time.perf_counter() - started
+        events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]
+    return {"windows_tok_s": windows, "tokens_per_s": round(median(windows), 1), "wall_s": round(wall, 1)}
+
+
 # ---- training throughput (speech_throughput.py, tts_throughput.py) -----------------------------------------------
 
 Update = tuple[float, int, int, int, int]      # (time after it, frames, padded frames, utterances, tokens)

@@ -12,16 +12,9 @@ is the median of the others. Writes benchmarks/results/distributed_throughput.js
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
@@ -34,34 +27,22 @@ ROWS = {   # name: (processes, threads per process, sentences per process and ba
 }
 
 
-def command(processes: int, config: Path, run_dir: Path) -> list[str]:
-    train = ["train", str(config), "--run-dir", str(run_dir), "--quiet"]
+def launcher(processes: int) -> list[str]:
     if processes == 1:
-        return [sys.executable, "-m", "seq2seq", *train]
+        return [sys.executable, "-m", "seq2seq"]
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     if torchrun is None:
         sys.exit("torchrun not found beside this Python (it comes with torch)")
-    return [torchrun, "--standalone", "--nproc-per-node", str(processes), "-m", "seq2seq", *train]
+    return [torchrun, "--standalone", "--nproc-per-node", str(processes), "-m", "seq2seq"]
 
 
 def run_row(name: str, steps: int, window: int) -> dict:
     processes, threads, sentences = ROWS[name]
-    config = common.reference_config([f"tokenizer.from_run={common.tokenizer_run()}", f"train.max_steps={steps}",
-                                      f"train.log_every={window}", f"train.threads={threads}", "train.device=cpu",
-                                      "train.valid_every=null", "train.save_every=null",
-                                      f"train.batch_sentences={sentences}"])
-    with tempfile.TemporaryDirectory() as folder:
-        config_file, run_dir = Path(folder) / "config.yaml", Path(folder) / "run"
-        config_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
-        started = time.perf_counter()
-        subprocess.run(command(processes, config_file, run_dir), check=True, cwd=common.REPO,
-                       env={**os.environ, "OMP_NUM_THREADS": str(threads)})
-        wall = time.perf_counter() - started
-        events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]   # the first window is warm-up
+    measured = common.reference_training(launcher(processes), [f"train.threads={threads}",
+                                                               f"train.batch_sentences={sentences}"],
+                                         steps, window, env={"OMP_NUM_THREADS": str(threads)})
     return {"row": name, "processes": processes, "threads_per_process": threads, "sentences_per_process": sentences,
-            "sentences_per_update": processes * sentences, "updates": steps, "windows_tok_s": windows,
-            "tokens_per_s": round(common.median(windows), 1), "wall_s": round(wall, 1)}
+            "sentences_per_update": processes * sentences, "updates": steps, **measured}
 
 
 def main() -> None:

@@ -1,0 +1,70 @@
+"""Training speed alone and beside a busy process, for several thread settings (the OpenMP spin-wait collapse).
+
+    .venv/bin/python benchmarks/busy_neighbour.py [--steps 60] [--window 10] [--only NAME ...]
+
+Each row trains the reference configuration (`seq2seq train`, no validation) twice: alone, then beside one
+single-threaded process that spins on a core the whole time (what another user's job, a test run or a second
+training looks like to the scheduler). PyTorch's CPU kernels run on OpenMP (libgomp); a thread that finishes its
+share of a parallel region waits for the others there, spinning first (GOMP_SPINCOUNT, 300,000 spins by default)
+and then sleeping. Beside a busy process one of the training's threads is often descheduled, and every one of the
+thousands of small parallel regions of an update waits for it. Rows: the package's default, libgomp's own default
+spin (`GOMP_SPINCOUNT=300000`), no spinning (`OMP_WAIT_POLICY=PASSIVE`), and one thread. Target tokens/s are the
+median of the logged windows after the first. Writes benchmarks/results/busy_neighbour.json. Run it alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+ROWS = {   # name: (environment, config overrides)
+    "seq2seq default (all cores)": ({}, []),
+    "all cores, libgomp's default spin (GOMP_SPINCOUNT=300000)": ({"GOMP_SPINCOUNT": "300000"}, []),
+    "all cores, OMP_WAIT_POLICY=PASSIVE": ({"OMP_WAIT_POLICY": "PASSIVE"}, []),
+    "1 thread": ({}, ["train.threads=1"]),
+}
+
+SPINNER = "while True: pass"
+
+
+def measure(name: str, steps: int, window: int, busy: bool) -> dict:
+    env, overrides = ROWS[name]
+    spinner = subprocess.Popen([sys.executable, "-c", SPINNER]) if busy else None
+    try:
+        return common.reference_training([sys.executable, "-m", "seq2seq"], overrides, steps, window, env=env)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=60, help="updates per measurement (default 60)")
+    ap.add_argument("--window", type=int, default=10, help="updates per throughput window (default 10)")
+    ap.add_argument("--only", nargs="*", help="row names (substring match)")
+    args = ap.parse_args()
+    common.tokenizer_run()
+    results, rows = [], []
+    for name in ROWS:
+        if args.only and not any(o in name for o in args.only):
+            continue
+        alone = measure(name, args.steps, args.window, busy=False)
+        beside = measure(name, args.steps, args.window, busy=True)
+        ratio = beside["tokens_per_s"] / alone["tokens_per_s"]
+        results.append({"row": name, "environment": ROWS[name][0], "overrides": ROWS[name][1], "alone": alone,
+                        "beside_busy": beside, "ratio": round(ratio, 3)})
+        rows.append([name, alone["tokens_per_s"], beside["tokens_per_s"], f"{100 * ratio:.0f}%"])
+        print(f"{name}: alone {alone['tokens_per_s']:,.0f}, beside a busy process {beside['tokens_per_s']:,.0f} "
+              f"tok/s", file=sys.stderr, flush=True)
+    text = common.table(["setting", "alone, target tok/s", "beside a busy process", "beside / alone"], rows)
+    common.save("busy_neighbour", {"steps": args.steps, "window": args.window, "rows": results}, text)
+
+
+if __name__ == "__main__":
+    main()

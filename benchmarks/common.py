@@ -141,10 +141,11 @@ def save(name: str, payload: dict[str, Any], text: Optional[str] = None) -> Path
 # ---- the reference training through the CLI (distributed_throughput.py, busy_neighbour.py) -----------------------
 
 def reference_training(launcher: Sequence[str], overrides: Sequence[str], steps: int, window: int,
-                       env: Optional[dict[str, str]] = None) -> dict[str, Any]:
+                       env: Optional[dict[str, str]] = None, clean_env: bool = False) -> dict[str, Any]:
     """`LAUNCHER train CONFIG` (e.g. `python -m seq2seq`, or torchrun … -m seq2seq) on the reference configuration
     for `steps` updates, no validation or checkpoints; the target tokens/s the loop logged every `window` updates
-    (the first window, warm-up, left out), their median, and the wall-clock seconds including start-up."""
+    (the first window, warm-up, left out), their median, and the wall-clock seconds including start-up.
+    env: added to this process's environment, or (clean_env) the child's whole environment."""
     import yaml
 
     config = reference_config([f"tokenizer.from_run={tokenizer_run()}", f"train.max_steps={steps}",
@@ -155,7 +156,7 @@ def reference_training(launcher: Sequence[str], overrides: Sequence[str], steps:
         config_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
         started = time.perf_counter()
         subprocess.run([*launcher, "train", str(config_file), "--run-dir", str(run_dir), "--quiet"], check=True,
-                       cwd=REPO, env={**os.environ, **(env or {})})
+                       cwd=REPO, env={**os.environ, **(env or {})} if not clean_env else env)
         wall = time.perf_counter() - started
         events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]

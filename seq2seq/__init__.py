@@ -9,6 +9,10 @@
 
 __version__ = "0.1.0"
 
+from .threads import short_openmp_spin
+
+short_openmp_spin()      # before anything imports torch: see threads.py
+
 
 def load(run_dir, which: str = "best", device: str = "cpu"):
     """Load a run directory: a `seq2seq.api.Translator` for a translation run, a

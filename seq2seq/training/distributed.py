@@ -6,9 +6,10 @@ GPU of its local rank — and the trainer asks it for the few things that must a
 
 - `share(plan)`: this rank's batches of the epoch's seeded plan, `plan[rank::size]`, equal counts on every rank
   (the last `len(plan) % size` batches of an epoch are left out);
-- `sum(values)`: one all-reduce per update carrying the loss and token count (the loss is normalised by the tokens of
-  all ranks, so an update equals one process's update on the union of the ranks' batches) and every per-update
-  decision: a non-finite loss on one rank, a stop signal received by one rank, a checkpoint due by rank 0's clock;
+- `sum(values)`: an all-reduce of the loss and token count before each backward pass (the loss is normalised by the
+  tokens of all ranks, so an update equals one process's update on the union of the ranks' batches; a non-finite
+  loss on one rank is non-finite for all), and one after each update for the decisions: a stop signal received by
+  one rank, a checkpoint due by rank 0's clock;
 - `from_main(fn)`: rank 0 runs `fn` (validation) and every rank gets its value; `on_main(fn)`: rank 0 alone runs it
   (writing the run directory) while the others wait;
 - `gather(value)`: one value from each rank (the random generators a checkpoint keeps);

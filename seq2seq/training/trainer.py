@@ -278,13 +278,18 @@ class Trainer:
         return not problem
 
     def agree(self, loss_sum: float, n_tokens: int) -> tuple[float, int]:
-        """The loss and tokens of this update summed over processes, and the decisions all must share: a stop
-        signal that reached any of them, a checkpoint due by rank 0's clock (one all-reduce; alone, the values)."""
+        """The loss and tokens of this update summed over processes (a loss not finite on one is not finite for
+        all, so every process skips that update); alone, the values themselves."""
+        loss_sum, tokens = self.world.sum([loss_sum, n_tokens])
+        return loss_sum, int(tokens)
+
+    def agree_on_requests(self) -> None:
+        """After an update, what every process must decide alike: a stop signal that reached any of them, a
+        checkpoint due by rank 0's clock (train.save_minutes)."""
         stop = float(self.requests.received is not None)
         due = float(self.world.main and self.save_due())
-        loss_sum, tokens, stop, due = self.world.sum([loss_sum, n_tokens, stop, due])
+        stop, due = self.world.sum([stop, due])
         self.stop_asked, self.save_asked = stop > 0, due > 0
-        return loss_sum, int(tokens)
 
     def teacher_prob(self) -> float:
         sampling = self.tc.scheduled_sampling
@@ -353,6 +358,7 @@ class Trainer:
     def after_update(self, finite: bool, end_of_epoch: bool) -> None:
         """A validation (and checkpoint) when one is due, else a checkpoint when train.save_every says so."""
         tc, step = self.tc, self.state.step
+        self.agree_on_requests()
         if (tc.valid_every and finite and step % tc.valid_every == 0) or (not tc.valid_every and end_of_epoch):
             self.last_valid = self.validate(scheduled=True)
             self.save("validation")

@@ -141,18 +141,20 @@ def save(name: str, payload: dict[str, Any], text: Optional[str] = None) -> Path
 # ---- the reference training through the CLI (distributed_throughput.py, busy_neighbour.py) -----------------------
 
 def reference_training(launcher: Sequence[str], overrides: Sequence[str], steps: int, window: int,
-                       env: Optional[dict[str, str]] = None, clean_env: bool = False) -> dict[str, Any]:
+                       env: Optional[dict[str, str]] = None, clean_env: bool = False,
+                       keep: Optional[Path] = None) -> dict[str, Any]:
     """`LAUNCHER train CONFIG` (e.g. `python -m seq2seq`, or torchrun … -m seq2seq) on the reference configuration
     for `steps` updates, no validation or checkpoints; the target tokens/s the loop logged every `window` updates
     (the first window, warm-up, left out), their median, and the wall-clock seconds including start-up.
-    env: added to this process's environment, or (clean_env) the child's whole environment."""
+    env: added to this process's environment, or (clean_env) the child's whole environment. keep: the run folder
+    to train in and keep (its final checkpoint, for decoding), instead of a temporary one."""
     import yaml
 
     config = reference_config([f"tokenizer.from_run={tokenizer_run()}", f"train.max_steps={steps}",
                                f"train.log_every={window}", "train.device=cpu", "train.valid_every=null",
                                "train.save_every=null", "train.save_minutes=null", *overrides])
     with tempfile.TemporaryDirectory() as folder:
-        config_file, run_dir = Path(folder) / "config.yaml", Path(folder) / "run"
+        config_file, run_dir = Path(folder) / "config.yaml", keep or Path(folder) / "run"
         config_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
         started = time.perf_counter()
         subprocess.run([*launcher, "train", str(config_file), "--run-dir", str(run_dir), "--quiet"], check=True,

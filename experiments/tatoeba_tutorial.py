@@ -104,8 +104,8 @@ def training_summary(run: Path) -> dict:
     end = [e for e in events if e["event"] == "end"][-1]
     valids = [e for e in events if e["event"] == "valid"]
     best = max(valids, key=lambda e: e["bleu"])
-    # a resumed run's clock restarts: its time is the sum over the stretches (each ends in an interrupt, or the end)
-    seconds = sum(e["time"] for e in events if e["event"] == "interrupt") + end["time"]
+    # a resumed run's clock restarts: its time is the sum over its stretches, each closed by an interrupt or an end
+    seconds = sum(e["time"] for e in events if e["event"] in ("interrupt", "end"))
     return {"updates": end["step"], "seconds": round(seconds, 1), "stopped": end["reason"],
             "best_update": best["step"], "best_greedy_val_bleu": best["bleu"]}
 

@@ -108,6 +108,13 @@ def unflatten_state(named: dict[str, Tensor]) -> DecoderState:
     return DecoderState(named["hidden"], named.get("cell"), named.get("feed"), attention)
 
 
+def flatten_start(memory: Memory, state: DecoderState) -> dict[str, Tensor]:
+    """What the encoder graph writes, by name: the memory tensors (the inverse of `memory_of`) and the state's."""
+    named = {"memory_states": memory.states, "memory_mask": memory.mask, "memory_final": memory.final,
+             "memory_cache": memory.cache, **flatten_state(state)}
+    return {k: v for k, v in named.items() if v is not None}
+
+
 def memory_of(named: dict[str, Tensor]) -> Memory:
     return Memory(named.get("memory_states"), named.get("memory_mask"), named.get("memory_final"),   # type: ignore
                   named.get("memory_cache"))
@@ -131,8 +138,7 @@ class EncoderGraph(nn.Module):
         state = self.decoder.init_state(memory)
         if "att_time" in self.state_names:   # a tensor, so that the step graph can count
             state.attention.time = src_lengths.new_zeros(1)                   # (1,)
-        named = {"memory_states": memory.states, "memory_mask": memory.mask, "memory_final": memory.final,
-                 "memory_cache": memory.cache, **flatten_state(state)}
+        named = flatten_start(memory, state)
         return tuple(named[n] for n in self.output_names)
 
 
@@ -232,11 +238,10 @@ def export_graphs(model: Seq2Seq, exporter: str = "torchscript") -> tuple[bytes,
 def reference_start(model: Seq2Seq, src: Tensor, lengths: Tensor) -> dict[str, Tensor]:
     """What the encoder graph must write, computed by PyTorch's own (packed) encoder."""
     memory = model.decoder.prepare(model.encode(src, lengths))
-    named = {"memory_states": memory.states, "memory_mask": memory.mask, "memory_final": memory.final,
-             "memory_cache": memory.cache, **flatten_state(model.decoder.init_state(memory))}
+    named = flatten_start(memory, model.decoder.init_state(memory))
     if any(s.name == "att_time" for s in state_specs(model)):
         named["att_time"] = torch.zeros(1, dtype=torch.long)
-    return {k: v for k, v in named.items() if v is not None}
+    return named
 
 
 @torch.no_grad()

@@ -121,9 +121,6 @@ class OnnxModel:
         return {name: value if axis[name] is None else value.index_select(axis[name], rows)
                 for name, value in decoder.items()}
 
-    def eval(self) -> "OnnxModel":
-        return self
-
     @contextmanager
     def evaluating(self) -> Iterator["OnnxModel"]:
         yield self

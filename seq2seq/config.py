@@ -104,14 +104,21 @@ class TokenizerConfig(_Strict):
                                                     "and OpenNMT-py build vocabularies): a smaller softmax")
     character_coverage: float = Field(1.0, gt=0, le=1, description="sentencepiece character coverage")
     min_freq: int = Field(1, ge=1, description="char/whitespace: rarer symbols become <unk>")
+    sampling_alpha: float = Field(0.0, ge=0, le=1, description=(
+        "subword regularisation (Kudo 2018): in training, every sentence's segmentation is drawn anew from the "
+        "sentencepiece lattice each time it is batched — unigram: the smoothing exponent (0.1–0.5; smaller is "
+        "flatter), BPE: the merge dropout (0.1); 0 = off. Validation and translation keep the best segmentation"))
     from_run: Optional[str] = Field(None, description="reuse the tokenizer of this run directory instead of training "
                                                       "one (ensemble members must share the target vocabulary)")
 
     @model_validator(mode="after")
-    def _per_side(self) -> "TokenizerConfig":
+    def _sentencepiece_options(self) -> "TokenizerConfig":
         if self.per_side_vocab and not (self.type == "sentencepiece" and self.joint):
             raise ValueError(f"per_side_vocab restricts a joint sentencepiece model; it needs type: sentencepiece "
                              f"and joint: true (got type: {self.type}, joint: {str(self.joint).lower()})")
+        if self.sampling_alpha and self.type != "sentencepiece":
+            raise ValueError(f"sampling_alpha={self.sampling_alpha} samples sentencepiece segmentations; it needs "
+                             f"type: sentencepiece (got type: {self.type})")
         return self
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
+
+import torch
 
 from .. import checkpoint as ckpt
 from ..config import Config
@@ -15,7 +17,7 @@ from . import synthetic_text
 from .batching import Batch, make_batch
 from .held_out import held_out_size, hold_out
 from .text import Corpus, read_corpus
-from .tokenizers import Tokenizer, train_tokenizer
+from .tokenizers import Tokenizer, sampled_pairs, train_tokenizer
 
 
 @dataclass
@@ -29,13 +31,32 @@ class Dataset:
     valid_refs: list[str]
     report: str
     valid_truncated: set[int] = field(default_factory=set)   # 1-based lines whose source was cut to max_src_len
+    sampling: Optional["SubwordSampling"] = None             # tokenizer.sampling_alpha > 0: segmentations drawn
 
     def train_lengths(self) -> tuple[list[int], list[int]]:
         """Source and target length of each training pair (what batch plans bucket by)."""
         return [len(s) for s in self.train_src], [len(t) for t in self.train_tgt]
 
     def train_batch(self, ids: Sequence[int]) -> Batch:
+        """The pairs `ids` padded into a batch; with subword sampling, freshly segmented (seeded from torch's
+        generator, which checkpoints save, so a resumed run draws what an uninterrupted one would)."""
+        if self.sampling is not None:
+            seed = int(torch.randint(2**31 - 1, ()))
+            return make_batch(*self.sampling.draw([self.sampling.texts[i] for i in ids], seed))
         return make_batch([self.train_src[i] for i in ids], [self.train_tgt[i] for i in ids])
+
+
+@dataclass
+class SubwordSampling:
+    """What subword regularisation needs: the kept training pairs' text, both tokenizers and the smoothing."""
+
+    texts: list[tuple[str, str]]
+    src_tok: Tokenizer
+    tgt_tok: Tokenizer
+    alpha: float
+
+    def draw(self, texts: Sequence[tuple[str, str]], seed: int) -> tuple[list[list[int]], list[list[int]]]:
+        return sampled_pairs(self.src_tok, self.tgt_tok, texts, self.alpha, seed)
 
 
 def load_corpora(config: Config, splits: tuple[str, ...] = ("train", "valid")) -> dict[str, Corpus]:
@@ -84,13 +105,17 @@ def encode_data(config: Config, corpora: dict[str, Corpus], src_tok: Tokenizer, 
     held = " held out of train (data.valid_split; see RUN/data/valid.*)" if valid.lines is not None else ""
     report = (f"data: {len(pairs):,} training pairs kept of {len(train):,} ({dropped}); {len(valid):,} validation "
               f"pairs{held}; vocabulary {src_tok.vocab_size:,} source / {tgt_tok.vocab_size:,} target")
+    alpha = config.tokenizer.sampling_alpha
+    sampling = SubwordSampling([(p[2], p[3]) for p in pairs], src_tok, tgt_tok, alpha) if alpha else None
+    if sampling is not None:
+        report += f"; subword sampling in training (alpha {alpha})"
     return Dataset([p[0] for p in pairs], [p[1] for p in pairs], valid_src,
-                   [tgt_tok.encode(t) for t in valid.tgt], list(valid.tgt), report, set(cut))
+                   [tgt_tok.encode(t) for t in valid.tgt], list(valid.tgt), report, set(cut), sampling)
 
 
 def _training_pairs(train: Corpus, src_tok: Tokenizer, tgt_tok: Tokenizer,
-                    max_len: int) -> tuple[list[tuple[list[int], list[int]]], str]:
-    """The encoded pairs kept, and what was dropped (for the data report)."""
+                    max_len: int) -> tuple[list[tuple[list[int], list[int], str, str]], str]:
+    """The pairs kept (ids and text of each side), and what was dropped (for the data report)."""
     pairs, empty, long = [], [], []
     for index, (s, t) in enumerate(zip(train.src, train.tgt)):
         number = train.line(index)
@@ -100,7 +125,7 @@ def _training_pairs(train: Corpus, src_tok: Tokenizer, tgt_tok: Tokenizer,
         elif len(si) > max_len or len(ti) > max_len:
             long.append(number)
         else:
-            pairs.append((si, ti))
+            pairs.append((si, ti, s, t))
     if not pairs:
         raise UserError(f"no training pairs left after filtering {train.origin} "
                         f"({len(empty)} with an empty side, {len(long)} longer than data.max_len={max_len})")

@@ -108,7 +108,15 @@ class SentencePieceTokenizer:
             return cls((prefix.with_suffix(".model")).read_bytes())
 
     def encode(self, text: str) -> list[int]:
-        ids = self.sp.encode(text, out_type=int)
+        return self._compact(self.sp.encode(text, out_type=int))
+
+    def sample(self, text: str, alpha: float) -> list[int]:
+        """One segmentation drawn from the whole lattice (unigram: p ∝ P(pieces)^alpha; BPE: merges dropped with
+        probability alpha), from sentencepiece's generator (`sampled_pairs` seeds it). A restricted model's unused
+        pieces are never drawn."""
+        return self._compact(self.sp.encode(text, out_type=int, enable_sampling=True, alpha=alpha, nbest_size=-1))
+
+    def _compact(self, ids: list[int]) -> list[int]:
         return ids if self._to_compact is None else [self._to_compact[i] for i in ids]
 
     def _full(self, ids: Sequence[int]) -> list[int]:
@@ -195,6 +203,17 @@ def train_tokenizer(kind: str, texts: list[str], *, model_type: str = "unigram",
     if kind == "sentencepiece":
         return SentencePieceTokenizer.train(texts, vocab_size, model_type, character_coverage, seed)
     return SymbolTokenizer.train(texts, kind, min_freq)
+
+
+def sampled_pairs(src_tok: Tokenizer, tgt_tok: Tokenizer, texts: Sequence[tuple[str, str]], alpha: float,
+                  seed: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Subword regularisation: a fresh segmentation of every pair, drawn from sentencepiece's generator seeded
+    with `seed` (so one seed gives one batch, whatever came before: resume repeats it)."""
+    import sentencepiece as spm
+
+    spm.set_random_generator_seed(seed)
+    src = [src_tok.sample(s, alpha) for s, _ in texts]              # type: ignore[attr-defined]
+    return src, [tgt_tok.sample(t, alpha) for _, t in texts]        # type: ignore[attr-defined]
 
 
 def save_tokenizers(folder: Path, src: Tokenizer, tgt: Tokenizer) -> None:

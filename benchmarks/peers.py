@@ -303,8 +303,19 @@ def ours(precision: str, steps: int, window: int, threads: int, sentences: int) 
         pieces = folder / f"beam{beam}.pieces"                     # outputs as pieces, to count them as the peers'
         write_text(pieces, "".join(" ".join(tgt_tok.pieces(tgt_tok.encode(line))) + "\n"
                                    for line in out.read_text(encoding="utf-8").splitlines()))
-        result[f"beam{beam}"] = decode_figures(proc, pieces, sentences, None)
+        result[f"beam{beam}"] = decode_figures(proc, pieces, sentences, decoding_only(folder / "run", beam, threads,
+                                                                                      precision, sentences))
     return result
+
+
+def decoding_only(run_dir: Path, beam: int, threads: int, precision: str, sentences: int) -> Optional[float]:
+    """Seconds of decoding alone (tokenise → search → detokenise on the loaded model, median of 3 passes:
+    decode_throughput.py's child), as the peers log theirs; only for the whole test set, which that child reads."""
+    if sentences != 1000:
+        return None
+    return common.run_child("decode_throughput.py", [str(run_dir), "--beam", str(beam), "--batch", str(BATCH),
+                                                     "--threads", str(threads), "--repeat", "3",
+                                                     "--precision", precision])["decode_s"]
 
 
 # ---- the table -----------------------------------------------------------------------------------------------
@@ -318,7 +329,9 @@ def measure(row: str, args) -> dict[str, Any]:
 
 
 FIGURES = {"training tok/s": ("train", "tokens_per_s"), "greedy sent/s": ("beam1", "sentences_per_s"),
-           "beam-5 sent/s": ("beam5", "sentences_per_s")}
+           "beam-5 sent/s": ("beam5", "sentences_per_s"),
+           "greedy sent/s, decoding only": ("beam1", "decode_sentences_per_s"),
+           "beam-5 sent/s, decoding only": ("beam5", "decode_sentences_per_s")}
 
 
 def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Optional[float]]]:
@@ -327,15 +340,16 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Optional[f
     for row, result in results.items():
         out[row] = {}
         for name, (part, key) in FIGURES.items():
-            peers = [results[p][part][key] for p in ("joey", "onmt") if p in results]
-            out[row][name] = round(result[part][key] / max(peers), 2) if peers else None
+            peers = [results[p][part][key] for p in ("joey", "onmt") if p in results and results[p][part][key]]
+            mine = result[part][key]
+            out[row][name] = round(mine / max(peers), 2) if peers and mine else None
     return out
 
 
 def render(results: dict[str, dict[str, Any]], rel: dict[str, dict[str, Optional[float]]]) -> str:
     rows = []
     for row, result in results.items():
-        figures = [result[part][key] for part, key in FIGURES.values()]
+        figures = [result[part][key] if result[part][key] is not None else "–" for part, key in FIGURES.values()]
         shown = [f"×{r:.2f}" if r is not None else "–" for r in rel[row].values()]
         lengths = f"{result['beam1']['mean_output_pieces']} / {result['beam5']['mean_output_pieces']}"
         rows.append([ROWS[row], *figures, *shown, lengths])

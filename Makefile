@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python benchmarks/decode_throughput.py $(RUN)
 	$(BIN)/python benchmarks/length_scaling.py
 	$(BIN)/python benchmarks/time_to_bleu.py
+	$(BIN)/python benchmarks/profile_training.py --decode $(RUN)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -39,14 +39,14 @@ import common  # noqa: E402
 PRODUCTS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::matmul", "aten::linear"}
 MEMORY = {"aten::copy_", "aten::cat", "aten::fill_", "aten::zero_", "aten::empty", "aten::empty_strided",
           "aten::as_strided", "aten::view", "aten::slice", "aten::select", "aten::narrow", "aten::transpose",
-          "aten::t", "aten::unsafe_split", "aten::split", "aten::stack", "aten::contiguous", "aten::clone",
+          "aten::t", "aten::unsafe_split", "aten::split", "aten::contiguous", "aten::clone",
           "aten::index_select", "aten::index", "aten::expand", "aten::reshape", "aten::permute", "aten::unsqueeze",
           "aten::squeeze", "aten::_to_copy", "aten::to", "aten::resize_", "aten::detach", "aten::alias",
           "aten::new_empty", "aten::empty_like", "aten::zeros", "aten::zeros_like", "aten::unbind",
           "aten::chunk", "aten::flatten", "aten::_unsafe_view", "aten::embedding", "aten::embedding_backward",
           "aten::embedding_dense_backward", "aten::scatter_add_", "aten::index_put_", "aten::masked_fill_"}
 OPTIMIZER = {"aten::_fused_adam_", "aten::linalg_vector_norm", "aten::_foreach_norm", "aten::_foreach_mul_",
-             "aten::clamp", "aten::stack"}
+             "aten::clamp", "aten::stack"}                    # clipping stacks the norms and clamps the factor
 
 
 def category(name: str) -> str:

@@ -41,8 +41,7 @@ class Dataset:
         """The pairs `ids` padded into a batch; with subword sampling, freshly segmented (seeded from torch's
         generator, which checkpoints save, so a resumed run draws what an uninterrupted one would)."""
         if self.sampling is not None:
-            seed = int(torch.randint(2**31 - 1, ()))
-            return make_batch(*self.sampling.draw([self.sampling.texts[i] for i in ids], seed))
+            return make_batch(*self.sampling.draw(ids))
         return make_batch([self.train_src[i] for i in ids], [self.train_tgt[i] for i in ids])
 
 
@@ -55,8 +54,10 @@ class SubwordSampling:
     tgt_tok: Tokenizer
     alpha: float
 
-    def draw(self, texts: Sequence[tuple[str, str]], seed: int) -> tuple[list[list[int]], list[list[int]]]:
-        return sampled_pairs(self.src_tok, self.tgt_tok, texts, self.alpha, seed)
+    def draw(self, ids: Sequence[int]) -> tuple[list[list[int]], list[list[int]]]:
+        """Fresh segmentations of the pairs `ids`, seeded from torch's generator."""
+        seed = int(torch.randint(2**31 - 1, ()))
+        return sampled_pairs(self.src_tok, self.tgt_tok, [self.texts[i] for i in ids], self.alpha, seed)
 
 
 def load_corpora(config: Config, splits: tuple[str, ...] = ("train", "valid")) -> dict[str, Corpus]:

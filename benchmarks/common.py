@@ -41,6 +41,16 @@ def multi30k() -> Path:
     return shared_data() / "multi30k"
 
 
+def test_lines() -> list[str]:
+    """The German side of test_2016_flickr, the decoding benchmarks' input."""
+    return (multi30k() / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
+
+
+def search_options(beam: int, batch: int, precision: str = "fp32") -> dict[str, Any]:
+    """`Translator.translate` options of the decoding benchmarks: at most 100 pieces, GNMT α 1.0 with a beam."""
+    return dict(beam_size=beam, batch_size=batch, alpha=1.0 if beam > 1 else 0.0, max_len=100, precision=precision)
+
+
 def reference_config(overrides: Sequence[str] = ()):
     """The reference configuration (configs/multi30k_de_en.yaml) with `--set`-style overrides."""
     from seq2seq.config import load_config

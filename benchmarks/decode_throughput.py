@@ -34,8 +34,7 @@ def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precis
 
     translator = Translator.load(run_dir)
     startup = time.perf_counter() - started
-    lines = (common.multi30k() / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
-    search = dict(beam_size=beam, batch_size=batch, alpha=1.0 if beam > 1 else 0.0, max_len=100, precision=precision)
+    lines, search = common.test_lines(), common.search_options(beam, batch, precision)
     translator.translate(lines[:64], **search)                                    # warm-up
     times, outputs = [], None
     for _ in range(repeat):

@@ -113,8 +113,7 @@ def decode_child(run_dir: str, threads: int, beam: int) -> None:
     from seq2seq.api import Translator
 
     translator = Translator.load(run_dir)
-    lines = (common.multi30k() / "test_2016_flickr.de").read_text(encoding="utf-8").splitlines()
-    search = dict(beam_size=beam, batch_size=64, alpha=1.0 if beam > 1 else 0.0, max_len=100)
+    lines, search = common.test_lines(), common.search_options(beam, 64)
     translator.translate(lines, **search)                                         # warm-up
     with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
         started = time.perf_counter()

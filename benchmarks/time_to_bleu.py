@@ -81,7 +81,7 @@ def main() -> None:
     rows = [[f"{payload['mode']}, {args.precision}", f"{hit['run_time_s']:.0f} s (update {hit['step']:,}, dev {hit['dev_bleu']})",
              f"{wall // 60:.0f} min {wall % 60:.0f} s" if wall else "–",
              f"{payload['test_bleu_greedy']} / {payload['test_bleu_beam5']}"]]
-    text = common.table([f"run", f"training time to dev BLEU ≥ {args.target:g}",
+    text = common.table(["run", f"training time to dev BLEU ≥ {args.target:g}",
                          f"wall clock, {args.epochs} epochs (whole command)", "test BLEU greedy / beam 5"], rows)
     common.save("time_to_bleu" + ("_bf16" if args.precision == "bf16" else ""), payload, text)
 

@@ -246,6 +246,10 @@ class TrainConfig(_Strict):
     seed: int = 1
     epochs: int = Field(10, gt=0, description="upper bound on epochs")
     max_steps: Optional[int] = Field(None, gt=0, description="stop after this many updates (whichever of epochs / max_steps comes first)")
+    max_minutes: Optional[float] = Field(
+        None, gt=0, description="stop after this many minutes of training: the run's wall clock from its first "
+                                "update, validations included, summed over resumed sessions (each counted to its "
+                                "last checkpoint); then a last validation, as at the end of any run")
     batch_sentences: Optional[int] = Field(None, gt=0, description="sentences per batch")
     batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch (max(src,tgt) x sentences)")
     lr: float = Field(1e-3, gt=0)

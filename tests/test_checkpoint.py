@@ -71,7 +71,8 @@ def test_train_state_holds_no_pickled_objects(tmp_path):
     # the keys are those run directories of earlier versions hold, so that they still resume
     assert set(state) == {"model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best",
                           "patience_best", "bad_validations", "rng", "cuda_rng", "kind", "nonfinite",
-                          "nonfinite_in_row", "base_lr", "world_size", "rank_rngs", "rank_cuda_rngs"}
+                          "nonfinite_in_row", "base_lr", "world_size", "rank_rngs", "rank_cuda_rngs",
+                          "train_seconds"}
     assert state["world_size"] == 1 and state["rank_rngs"] is None    # one process: no per-rank generators
     for line in (tmp_path / METRICS).read_text().splitlines():
         json.loads(line)

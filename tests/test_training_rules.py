@@ -13,6 +13,7 @@ from seq2seq.checkpoint import load_run, read_metrics
 from seq2seq.data.batching import make_batch
 from seq2seq.data.text import read_lines
 from seq2seq.train import train
+from seq2seq.training.state import SavedTraining
 from helpers import FAMILIES, random_pairs, tiny_model, toy_config
 
 
@@ -148,3 +149,23 @@ def test_without_patience_training_runs_to_max_steps(tmp_path):
     [end] = events(tmp_path, "end")
     assert result.steps == 6 and len(events(tmp_path, "valid")) == 6
     assert "early stopping" not in end["reason"] and "6 steps" in end["reason"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A time budget
+
+def test_max_minutes_stops_with_a_last_validation_and_resume_counts_the_earlier_sessions(tmp_path):
+    config = tiny_config(max_minutes=0.02, epochs=10**4, lr_schedule="constant", patience=None)   # 1.2 s
+    first = train(config, tmp_path, verbose=False)
+    [end] = events(tmp_path, "end")
+    assert "train.max_minutes=0.02" in end["reason"] and first.steps > 0
+    assert events(tmp_path, "valid")[-1]["step"] == first.steps             # the last validation, after the budget
+    spent = SavedTraining.load(tmp_path / "train_state.pt").train_seconds
+    assert spent >= 1.2
+
+    config.train.max_minutes = 0.04                                          # 2.4 s in all: about 1.2 s more
+    second = train(config, tmp_path, resume=True, verbose=False)
+    total = SavedTraining.load(tmp_path / "train_state.pt").train_seconds
+    assert second.steps > first.steps and total >= 2.4
+    this_session = [e for e in read_metrics(tmp_path) if e["event"] == "end"][-1]["time"]
+    assert this_session < 2.4 - 0.5 * spent                                  # the earlier session's time counted

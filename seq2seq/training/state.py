@@ -31,6 +31,7 @@ class TrainingState:
     bad_validations: int = _required(default=0)         # scheduled validations since patience_best improved
     nonfinite: int = 0                                  # batches skipped for a non-finite loss or gradient
     nonfinite_in_row: int = 0                           # ... since the last update
+    train_seconds: float = 0.0                          # wall clock of the run's training so far (train.max_minutes)
 
 
 @dataclass

@@ -96,6 +96,8 @@ class Trainer:
         self.started, self.window = time.time(), Window()
         self.stop_asked = False                   # a stop signal reached some process (agreed at each update)
         self.save_asked = False                   # train.save_minutes passed on rank 0's clock (agreed likewise)
+        self.out_of_time = False                  # train.max_minutes spent by rank 0's clock (agreed likewise)
+        self.earlier_seconds = self.state.train_seconds   # training time of the sessions before this one
 
     def prepare_data(self, resume: bool) -> Optional[SavedTraining]:
         """Read and encode the data; start the run directory, or open it (then its checkpoint is returned)."""
@@ -195,6 +197,7 @@ class Trainer:
         Every process comes here together (their random generators go into the file); rank 0 writes."""
         if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
             self.diverged(f"the weights became non-finite at update {self.state.step}")
+        self.state.train_seconds = self.training_seconds()
         rngs = self.world.gather(self.rng_states())
         self.world.on_main(lambda: self.write_checkpoint(kind, rngs))
         self.saved_step, self.saved_at = self.state.step, time.time()
@@ -285,11 +288,12 @@ class Trainer:
 
     def agree_on_requests(self) -> None:
         """After an update, what every process must decide alike: a stop signal that reached any of them, a
-        checkpoint due by rank 0's clock (train.save_minutes)."""
+        checkpoint due and the time budget spent, both by rank 0's clock (train.save_minutes, train.max_minutes)."""
         stop = float(self.requests.received is not None)
         due = float(self.world.main and self.save_due())
-        stop, due = self.world.sum([stop, due])
-        self.stop_asked, self.save_asked = stop > 0, due > 0
+        spent = float(self.world.main and self.time_spent())
+        stop, due, spent = self.world.sum([stop, due, spent])
+        self.stop_asked, self.save_asked, self.out_of_time = stop > 0, due > 0, spent > 0
 
     def teacher_prob(self) -> float:
         sampling = self.tc.scheduled_sampling
@@ -365,8 +369,18 @@ class Trainer:
             self.stopped = self.should_stop(self.last_valid)
         elif (tc.save_every and finite and step % tc.save_every == 0) or self.save_asked:
             self.save("periodic")
+        if not self.stopped and self.out_of_time:
+            self.stopped = f"reached train.max_minutes={self.tc.max_minutes:g}"
         if not self.stopped and self.stop_asked:
             self.stopped = f"interrupted by {self.requests.received or 'a signal to another process'}"
+
+    def training_seconds(self) -> float:
+        """The run's training wall clock: earlier sessions' (to their last checkpoints) and this one's."""
+        return self.earlier_seconds + time.time() - self.started
+
+    def time_spent(self) -> bool:
+        minutes = self.tc.max_minutes
+        return minutes is not None and self.training_seconds() >= 60 * minutes
 
     def save_due(self) -> bool:
         minutes = self.tc.save_minutes

@@ -1,0 +1,140 @@
+"""Quality at equal training wall-clock against OpenNMT-py, Multi30k de→en, in one run.
+
+    .venv/bin/python benchmarks/equal_time.py [--epochs 2] [--threads 1] [--margin 20] [--skip-install]
+
+1. OpenNMT-py 3.5.1 (peers.py's environment, data and configuration: the reference architecture on the reference
+   SentencePiece pieces, batches of 64 sentences, Adam 1e-3, label smoothing 0.1, dropout 0.2, no validation)
+   trains for `--epochs` epochs; the wall clock of its whole `onmt_train` command is T.
+2. seq2seq trains the reference recipe (configs/multi30k_de_en.yaml as it stands: greedy validation every 250
+   updates, best checkpoint by validation BLEU, learning rate halved when it stalls, same pieces through
+   `tokenizer.from_run`) with the time budget `train.max_minutes` = (T − margin) / 60: the margin leaves room for
+   our start-up and the last validation after the budget, so that the whole command takes about T. Both commands'
+   wall clocks are reported.
+3. Each model translates val and test_2016_flickr with beam 5 (GNMT length penalty α = 1.0, at most 100 pieces,
+   batch 64): OpenNMT-py its last checkpoint (it has no validation to choose by), we the best one. sacreBLEU BLEU
+   and chrF on detokenized, cased text (seq2seq.metrics.score).
+
+Both trainings get the same threads and run one after the other, so run this alone (or beside the same neighbour
+throughout). Writes benchmarks/results/equal_time.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+import peers  # noqa: E402
+
+FOLDER = peers.PEERS / "equal_time"
+BEAM, ALPHA = 5, 1.0
+SPLITS = {"val": "valid", "test_2016_flickr": "test"}      # our corpus name → the peers' data file
+
+
+def references(split: str) -> list[str]:
+    return (common.multi30k() / f"{split}.en").read_text(encoding="utf-8").splitlines()
+
+
+def detokenize(line: str) -> str:
+    """Space-separated SentencePiece pieces → text."""
+    return "".join(line.split()).replace("\u2581", " ").strip()
+
+
+def scored(hypotheses: list[str], split: str) -> dict[str, float]:
+    from seq2seq.metrics import score
+
+    s = score(hypotheses, references(split))
+    return {"bleu": round(s.bleu, 2), "chrf": round(s.chrf, 2)}
+
+
+def onmt(epochs: int, threads: int, train_pairs: int) -> dict[str, Any]:
+    import yaml
+
+    steps = epochs * math.ceil(train_pairs / peers.BATCH)
+    folder, bin_ = FOLDER / "onmt", peers.venv("onmt") / "bin"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    peers.write_text(folder / "config.yaml", yaml.safe_dump(peers.onmt_config(folder, steps, 100)))
+    train = peers.run([str(bin_ / "onmt_train"), "-config", str(folder / "config.yaml")], folder / "train.log",
+                      threads)
+    result: dict[str, Any] = {"updates": steps, "train_wall_s": train["wall_s"]}
+    for split, stem in SPLITS.items():
+        out = folder / f"{split}.txt"
+        peers.run([str(bin_ / "onmt_translate"), "-model", str(folder / f"model_step_{steps}.pt"), "-src",
+                   str(peers.DATA / f"{stem}.de"), "-output", str(out), "-beam_size", str(BEAM), "-batch_size",
+                   str(peers.BATCH), "-batch_type", "sents", "-max_length", str(peers.MAX_LEN), "-gpu", "-1",
+                   "-length_penalty", "wu", "-alpha", str(ALPHA)], folder / f"{split}.log", threads)
+        lines = out.read_text(encoding="utf-8").splitlines()
+        result[split] = scored([detokenize(line) for line in lines], split)
+    return result
+
+
+def ours(minutes: float, threads: int) -> dict[str, Any]:
+    run_dir = FOLDER / "seq2seq"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    overrides = [f"data.root={common.multi30k()}", f"tokenizer.from_run={common.tokenizer_run()}",
+                 f"train.max_minutes={minutes:.4f}", f"train.threads={threads}", "train.device=cpu"]
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "seq2seq", "train", str(common.REFERENCE), "--run-dir", str(run_dir),
+                    "--quiet", *(a for o in overrides for a in ("--set", o))], check=True, cwd=common.REPO,
+                   env=peers.thread_env(threads))
+    wall = time.perf_counter() - started
+    events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    end = [e for e in events if e["event"] == "end"][-1]
+    best = max((e for e in events if e["event"] == "valid"), key=lambda e: e["bleu"])
+    result: dict[str, Any] = {"updates": end["step"], "train_wall_s": round(wall, 1), "stopped": end["reason"],
+                              "best_update": best["step"], "best_val_greedy_bleu": best["bleu"]}
+    for split in SPLITS:
+        data = common.multi30k() / split
+        out = subprocess.run([sys.executable, "-m", "seq2seq", "evaluate", str(run_dir), "--src", f"{data}.de",
+                              "--ref", f"{data}.en", "--json", "--beam-size", str(BEAM), "--alpha", str(ALPHA),
+                              "--max-len", str(peers.MAX_LEN), "--batch-size", str(peers.BATCH), "--threads",
+                              str(threads), "--device", "cpu"],
+                             check=True, capture_output=True, text=True, cwd=common.REPO,
+                             env=peers.thread_env(threads)).stdout
+        scores = json.loads(out)
+        result[split] = {"bleu": round(scores["bleu"], 2), "chrf": round(scores["chrf"], 2)}
+    return result
+
+
+def render(rows: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for name, r in rows.items():
+        lines.append([name, f"{r['train_wall_s']:,.0f}", r["updates"], r["val"]["bleu"], r["val"]["chrf"],
+                      r["test_2016_flickr"]["bleu"], r["test_2016_flickr"]["chrf"]])
+    return common.table(["toolkit", "training command, s", "updates", "val BLEU", "val chrF", "test BLEU",
+                         "test chrF"], lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=2, help="OpenNMT-py's budget in epochs (default 2)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--margin", type=float, default=20.0,
+                    help="seconds of our budget left for start-up and the last validation (default 20)")
+    ap.add_argument("--skip-install", action="store_true", help="use OpenNMT-py's environment as it is")
+    args = ap.parse_args()
+    if not args.skip_install:
+        peers.install("onmt")
+    data = peers.prepare_data(1000)
+    rows = {"OpenNMT-py 3.5.1": onmt(args.epochs, args.threads, data["train_pairs"])}
+    budget = (rows["OpenNMT-py 3.5.1"]["train_wall_s"] - args.margin) / 60
+    print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
+          f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
+    rows["seq2seq fp32"] = ours(budget, args.threads)
+    text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
+                           f"last checkpoint; seq2seq train.max_minutes={budget:.2f}, best checkpoint by val BLEU")
+    common.save("equal_time", {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
+                               "max_minutes": round(budget, 4), "rows": rows}, text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,10 +1,13 @@
 """Quality at equal training wall-clock against OpenNMT-py, Multi30k de→en, in one run.
 
-    .venv/bin/python benchmarks/equal_time.py [--epochs 2] [--threads 1] [--margin 20] [--skip-install]
+    .venv/bin/python benchmarks/equal_time.py [--epochs 2] [--threads 1] [--margin 20]
+        [--onmt-normalization sents|tokens] [--skip-install]
 
 1. OpenNMT-py 3.5.1 (peers.py's environment, data and configuration: the reference architecture on the reference
    SentencePiece pieces, batches of 64 sentences, Adam 1e-3, label smoothing 0.1, dropout 0.2, no validation)
-   trains for `--epochs` epochs; the wall clock of its whole `onmt_train` command is T.
+   trains for `--epochs` epochs; the wall clock of its whole `onmt_train` command is T. Its loss is divided by the
+   sentences of the batch (OpenNMT-py's default `normalization: sents`) or, with `--onmt-normalization tokens`, by
+   the target tokens, as ours is.
 2. seq2seq trains the reference recipe (configs/multi30k_de_en.yaml as it stands: greedy validation every 250
    updates, best checkpoint by validation BLEU, learning rate halved when it stalls, same pieces through
    `tokenizer.from_run`) with the time budget `train.max_minutes` = (T − margin) / 60: the margin leaves room for
@@ -15,7 +18,7 @@
    and chrF on detokenized, cased text (seq2seq.metrics.score).
 
 Both trainings get the same threads and run one after the other, so run this alone (or beside the same neighbour
-throughout). Writes benchmarks/results/equal_time.json.
+throughout). Writes benchmarks/results/equal_time.json (equal_time_tokens.json with --onmt-normalization tokens).
 """
 
 from __future__ import annotations
@@ -55,17 +58,20 @@ def scored(hypotheses: list[str], split: str) -> dict[str, float]:
     return {"bleu": round(s.bleu, 2), "chrf": round(s.chrf, 2)}
 
 
-def onmt(epochs: int, threads: int, train_pairs: int) -> dict[str, Any]:
+def onmt(root: Path, epochs: int, threads: int, train_pairs: int, normalization: str) -> dict[str, Any]:
     import yaml
 
     steps = epochs * math.ceil(train_pairs / peers.BATCH)
-    folder, bin_ = FOLDER / "onmt", peers.venv("onmt") / "bin"
+    folder, bin_ = root / "onmt", peers.venv("onmt") / "bin"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    peers.write_text(folder / "config.yaml", yaml.safe_dump(peers.onmt_config(folder, steps, 100)))
+    config = {**peers.onmt_config(folder, steps, 100), "normalization": normalization}
+    peers.write_text(folder / "config.yaml", yaml.safe_dump(config))
     train = peers.run([str(bin_ / "onmt_train"), "-config", str(folder / "config.yaml")], folder / "train.log",
                       threads)
-    result: dict[str, Any] = {"updates": steps, "train_wall_s": train["wall_s"]}
+    windows = peers.windows_of(folder / "train.log", r"[\d.]+/\s*([\d.]+) tok/s")
+    result: dict[str, Any] = {"updates": steps, "train_wall_s": train["wall_s"], "normalization": normalization,
+                              "tokens_per_s": common.median(windows)}
     for split, stem in SPLITS.items():
         out = folder / f"{split}.txt"
         peers.run([str(bin_ / "onmt_translate"), "-model", str(folder / f"model_step_{steps}.pt"), "-src",
@@ -77,8 +83,8 @@ def onmt(epochs: int, threads: int, train_pairs: int) -> dict[str, Any]:
     return result
 
 
-def ours(minutes: float, threads: int) -> dict[str, Any]:
-    run_dir = FOLDER / "seq2seq"
+def ours(root: Path, minutes: float, threads: int) -> dict[str, Any]:
+    run_dir = root / "seq2seq"
     shutil.rmtree(run_dir, ignore_errors=True)
     overrides = [f"data.root={common.multi30k()}", f"tokenizer.from_run={common.tokenizer_run()}",
                  f"train.max_minutes={minutes:.4f}", f"train.threads={threads}", "train.device=cpu"]
@@ -90,7 +96,9 @@ def ours(minutes: float, threads: int) -> dict[str, Any]:
     events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     end = [e for e in events if e["event"] == "end"][-1]
     best = max((e for e in events if e["event"] == "valid"), key=lambda e: e["bleu"])
+    windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]      # the first: warm-up
     result: dict[str, Any] = {"updates": end["step"], "train_wall_s": round(wall, 1), "stopped": end["reason"],
+                              "tokens_per_s": common.median(windows),
                               "best_update": best["step"], "best_val_greedy_bleu": best["bleu"]}
     for split in SPLITS:
         data = common.multi30k() / split
@@ -108,10 +116,10 @@ def ours(minutes: float, threads: int) -> dict[str, Any]:
 def render(rows: dict[str, dict[str, Any]]) -> str:
     lines = []
     for name, r in rows.items():
-        lines.append([name, f"{r['train_wall_s']:,.0f}", r["updates"], r["val"]["bleu"], r["val"]["chrf"],
-                      r["test_2016_flickr"]["bleu"], r["test_2016_flickr"]["chrf"]])
-    return common.table(["toolkit", "training command, s", "updates", "val BLEU", "val chrF", "test BLEU",
-                         "test chrF"], lines)
+        lines.append([name, f"{r['train_wall_s']:,.0f}", r["updates"], f"{r['tokens_per_s']:,.0f}",
+                      r["val"]["bleu"], r["val"]["chrf"], r["test_2016_flickr"]["bleu"], r["test_2016_flickr"]["chrf"]])
+    return common.table(["toolkit", "training command, s", "updates", "target tok/s", "val BLEU", "val chrF",
+                         "test BLEU", "test chrF"], lines)
 
 
 def main() -> None:
@@ -120,20 +128,26 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--margin", type=float, default=20.0,
                     help="seconds of our budget left for start-up and the last validation (default 20)")
+    ap.add_argument("--onmt-normalization", default="sents", choices=["sents", "tokens"],
+                    help="what OpenNMT-py divides its loss by (default sents, its own default)")
     ap.add_argument("--skip-install", action="store_true", help="use OpenNMT-py's environment as it is")
     args = ap.parse_args()
     if not args.skip_install:
         peers.install("onmt")
     data = peers.prepare_data(1000)
-    rows = {"OpenNMT-py 3.5.1": onmt(args.epochs, args.threads, data["train_pairs"])}
+    tokens = args.onmt_normalization == "tokens"
+    root = FOLDER / "tokens" if tokens else FOLDER
+    rows = {"OpenNMT-py 3.5.1": onmt(root, args.epochs, args.threads, data["train_pairs"], args.onmt_normalization)}
     budget = (rows["OpenNMT-py 3.5.1"]["train_wall_s"] - args.margin) / 60
     print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
           f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
-    rows["seq2seq fp32"] = ours(budget, args.threads)
+    rows["seq2seq fp32"] = ours(root, budget, args.threads)
     text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
-                           f"last checkpoint; seq2seq train.max_minutes={budget:.2f}, best checkpoint by val BLEU")
-    common.save("equal_time", {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
-                               "max_minutes": round(budget, 4), "rows": rows}, text)
+                           f"last checkpoint, normalization {args.onmt_normalization}; seq2seq "
+                           f"train.max_minutes={budget:.2f}, best checkpoint by val BLEU")
+    common.save("equal_time_tokens" if tokens else "equal_time",
+                {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
+                 "onmt_normalization": args.onmt_normalization, "max_minutes": round(budget, 4), "rows": rows}, text)
 
 
 if __name__ == "__main__":

@@ -195,7 +195,9 @@ def onmt_config(folder: Path, steps: int, window: int) -> dict[str, Any]:
         "enc_hid_size": 512, "dec_hid_size": 512, "enc_layers": 1, "dec_layers": 1, "global_attention": "mlp",
         "input_feed": 1, "bridge": True, "dropout": [0.2], "batch_size": BATCH, "batch_type": "sents",
         "valid_batch_size": BATCH, "optim": "adam", "learning_rate": 0.001, "max_grad_norm": 1.0,
-        "label_smoothing": 0.1, "param_init": 0.0, "param_init_glorot": True,
+        "label_smoothing": 0.1,
+        # OpenNMT-py's own initialisation (uniform ±0.1). Until 2026-11-30 this set Glorot (param_init 0,
+        # param_init_glorot), which trains no slower but learns markedly worse: equal_time.py, docs/performance.md
     }
 
 

@@ -69,7 +69,7 @@ def onmt(root: Path, epochs: int, threads: int, train_pairs: int, normalization:
     peers.write_text(folder / "config.yaml", yaml.safe_dump(config))
     train = peers.run([str(bin_ / "onmt_train"), "-config", str(folder / "config.yaml")], folder / "train.log",
                       threads)
-    windows = peers.windows_of(folder / "train.log", r"[\d.]+/\s*([\d.]+) tok/s")
+    windows = peers.windows_of(folder / "train.log", peers.ONMT_TOK_S)
     result: dict[str, Any] = {"updates": steps, "train_wall_s": train["wall_s"], "normalization": normalization,
                               "tokens_per_s": common.median(windows)}
     for split, stem in SPLITS.items():
@@ -84,6 +84,8 @@ def onmt(root: Path, epochs: int, threads: int, train_pairs: int, normalization:
 
 
 def ours(root: Path, minutes: float, threads: int) -> dict[str, Any]:
+    from seq2seq.checkpoint import read_metrics
+
     run_dir = root / "seq2seq"
     shutil.rmtree(run_dir, ignore_errors=True)
     overrides = [f"data.root={common.multi30k()}", f"tokenizer.from_run={common.tokenizer_run()}",
@@ -93,7 +95,7 @@ def ours(root: Path, minutes: float, threads: int) -> dict[str, Any]:
                     "--quiet", *(a for o in overrides for a in ("--set", o))], check=True, cwd=common.REPO,
                    env=peers.thread_env(threads))
     wall = time.perf_counter() - started
-    events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    events = read_metrics(run_dir)
     end = [e for e in events if e["event"] == "end"][-1]
     best = max((e for e in events if e["event"] == "valid"), key=lambda e: e["bleu"])
     windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]      # the first: warm-up

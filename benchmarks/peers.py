@@ -60,6 +60,7 @@ REQUIREMENTS = {
 }
 ROWS = {"joey": "Joey NMT 2.3.0", "onmt": "OpenNMT-py 3.5.1", "fp32": "seq2seq fp32", "bf16": "seq2seq bf16"}
 MAX_LEN = 100
+ONMT_TOK_S = r"[\d.]+/\s*([\d.]+) tok/s"     # OpenNMT-py's training log: "src/tgt tok/s", the target figure
 BATCH = 64
 
 
@@ -209,7 +210,7 @@ def onmt(steps: int, window: int, threads: int, sentences: int) -> dict[str, Any
     folder.mkdir(parents=True)
     write_text(folder / "config.yaml", yaml.safe_dump(onmt_config(folder, steps, window)))
     proc = run([str(bin_ / "onmt_train"), "-config", str(folder / "config.yaml")], folder / "train.log", threads)
-    result = {"train": training_figures(windows_of(folder / "train.log", r"[\d.]+/\s*([\d.]+) tok/s"), proc)}
+    result = {"train": training_figures(windows_of(folder / "train.log", ONMT_TOK_S), proc)}
     for beam in (1, 5):
         out = folder / f"beam{beam}.txt"
         cmd = [str(bin_ / "onmt_translate"), "-model", str(folder / f"model_step_{steps}.pt"), "-src",

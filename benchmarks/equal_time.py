@@ -1,24 +1,27 @@
 """Quality at equal training wall-clock against OpenNMT-py, Multi30k de→en, in one run.
 
     .venv/bin/python benchmarks/equal_time.py [--epochs 2] [--threads 1] [--margin 20]
-        [--onmt-normalization sents|tokens] [--skip-install]
+        [--onmt-normalization sents|tokens] [--lr-schedule budget|plateau] [--skip-install]
 
 1. OpenNMT-py 3.5.1 (peers.py's environment, data and configuration: the reference architecture on the reference
    SentencePiece pieces, batches of 64 sentences, Adam 1e-3, label smoothing 0.1, dropout 0.2, no validation)
    trains for `--epochs` epochs; the wall clock of its whole `onmt_train` command is T. Its loss is divided by the
    sentences of the batch (OpenNMT-py's default `normalization: sents`) or, with `--onmt-normalization tokens`, by
    the target tokens, as ours is.
-2. seq2seq trains the reference recipe (configs/multi30k_de_en.yaml as it stands: greedy validation every 250
-   updates, best checkpoint by validation BLEU, learning rate halved when it stalls, same pieces through
-   `tokenizer.from_run`) with the time budget `train.max_minutes` = (T − margin) / 60: the margin leaves room for
-   our start-up and the last validation after the budget, so that the whole command takes about T. Both commands'
-   wall clocks are reported.
+2. seq2seq trains the reference recipe (configs/multi30k_de_en.yaml: greedy validation every 250 updates, best
+   checkpoint by validation BLEU, same pieces through `tokenizer.from_run`) with the time budget
+   `train.max_minutes` = (T − margin) / 60: the margin leaves room for our start-up and the last validation after
+   the budget, so that the whole command takes about T. Both commands' wall clocks are reported. Its learning
+   rate: `--lr-schedule budget` (the default) falls in a straight line from 1e-3 to train.min_lr at the end of
+   the budget (`train.lr_schedule: budget`); `plateau` is the recipe as it stands (halved when validation stalls,
+   which in a budget this short happens at most once or twice).
 3. Each model translates val and test_2016_flickr with beam 5 (GNMT length penalty α = 1.0, at most 100 pieces,
    batch 64): OpenNMT-py its last checkpoint (it has no validation to choose by), we the best one. sacreBLEU BLEU
    and chrF on detokenized, cased text (seq2seq.metrics.score).
 
 Both trainings get the same threads and run one after the other, so run this alone (or beside the same neighbour
-throughout). Writes benchmarks/results/equal_time.json (equal_time_tokens.json with --onmt-normalization tokens).
+throughout). Writes benchmarks/results/equal_time[_tokens][_plateau].json (with --onmt-normalization tokens,
+--lr-schedule plateau).
 """
 
 from __future__ import annotations
@@ -83,13 +86,14 @@ def onmt(root: Path, epochs: int, threads: int, train_pairs: int, normalization:
     return result
 
 
-def ours(root: Path, minutes: float, threads: int) -> dict[str, Any]:
+def ours(root: Path, minutes: float, threads: int, schedule: str) -> dict[str, Any]:
     from seq2seq.checkpoint import read_metrics
 
     run_dir = root / "seq2seq"
     shutil.rmtree(run_dir, ignore_errors=True)
     overrides = [f"data.root={common.multi30k()}", f"tokenizer.from_run={common.tokenizer_run()}",
-                 f"train.max_minutes={minutes:.4f}", f"train.threads={threads}", "train.device=cpu"]
+                 f"train.max_minutes={minutes:.4f}", f"train.lr_schedule={schedule}", f"train.threads={threads}",
+                 "train.device=cpu"]
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "seq2seq", "train", str(common.REFERENCE), "--run-dir", str(run_dir),
                     "--quiet", *(a for o in overrides for a in ("--set", o))], check=True, cwd=common.REPO,
@@ -132,6 +136,8 @@ def main() -> None:
                     help="seconds of our budget left for start-up and the last validation (default 20)")
     ap.add_argument("--onmt-normalization", default="sents", choices=["sents", "tokens"],
                     help="what OpenNMT-py divides its loss by (default sents, its own default)")
+    ap.add_argument("--lr-schedule", default="budget", choices=["budget", "plateau"],
+                    help="our learning-rate schedule (default budget: linear decay to the end of the time budget)")
     ap.add_argument("--skip-install", action="store_true", help="use OpenNMT-py's environment as it is")
     args = ap.parse_args()
     if not args.skip_install:
@@ -143,13 +149,15 @@ def main() -> None:
     budget = (rows["OpenNMT-py 3.5.1"]["train_wall_s"] - args.margin) / 60
     print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
           f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
-    rows["seq2seq fp32"] = ours(root, budget, args.threads)
+    rows["seq2seq fp32"] = ours(root, budget, args.threads, args.lr_schedule)
     text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
                            f"last checkpoint, normalization {args.onmt_normalization}; seq2seq "
-                           f"train.max_minutes={budget:.2f}, best checkpoint by val BLEU")
-    common.save("equal_time_tokens" if tokens else "equal_time",
-                {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
-                 "onmt_normalization": args.onmt_normalization, "max_minutes": round(budget, 4), "rows": rows}, text)
+                           f"train.max_minutes={budget:.2f}, lr_schedule {args.lr_schedule}, best checkpoint by val "
+                           f"BLEU")
+    name = "equal_time" + ("_tokens" if tokens else "") + ("_plateau" if args.lr_schedule == "plateau" else "")
+    common.save(name, {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
+                       "onmt_normalization": args.onmt_normalization, "lr_schedule": args.lr_schedule,
+                       "max_minutes": round(budget, 4), "rows": rows}, text)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,8 @@ class EncoderConfig(_Strict):
     layers: int = Field(1, gt=0)
     bidirectional: bool = True
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings and between layers")
+    output_dropout: float = Field(0.0, ge=0, lt=1, description="on the encoder states the attention reads (the "
+                                                               "context; Caglayan et al. 2017's dropout_ctx); 0 = off")
     pyramid: int = Field(0, ge=0, le=4, description="pyramidal layers on top (speech, Chan et al. 2016): each "
                                                     "concatenates neighbouring states, halving time, then runs "
                                                     "its own RNN")
@@ -260,13 +262,16 @@ class TrainConfig(_Strict):
     scheduled_sampling: Optional[ScheduledSamplingConfig] = Field(
         None, description="feed the model's own predictions instead of reference tokens with a decaying "
                           "probability (null: plain teacher forcing)")
-    lr_schedule: Literal["constant", "plateau", "warmup"] = Field(
+    lr_schedule: Literal["constant", "plateau", "warmup", "budget"] = Field(
         "plateau", description="plateau: multiply by plateau_factor when the validation metric stalls; "
-                               "warmup: linear warm-up then inverse-sqrt decay")
+                               "warmup: linear warm-up then inverse-sqrt decay; budget: linear decay from lr to "
+                               "min_lr over the run's budget — epochs, max_steps or max_minutes, whichever runs "
+                               "out first (budgeted training, Li et al. 2020)")
     plateau_factor: float = Field(0.5, gt=0, lt=1)
     plateau_patience: int = Field(1, ge=0, description="validations without improvement before lowering the lr")
     warmup_steps: int = Field(1000, gt=0)
-    min_lr: float = Field(1e-5, ge=0, description="training stops when a plateau schedule goes below this")
+    min_lr: float = Field(1e-5, ge=0, description="training stops when a plateau schedule goes below this; the "
+                                                  "budget schedule ends here")
     valid_every: Optional[int] = Field(None, gt=0, description="validate every N updates (default: every epoch)")
     save_every: Optional[int] = Field(None, gt=0, description="also checkpoint every N updates between validations")
     save_minutes: Optional[float] = Field(5.0, gt=0, description="also checkpoint when this many minutes passed since "

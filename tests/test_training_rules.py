@@ -5,6 +5,8 @@ Tiny models and a handful of updates: each run takes a second or two."""
 from __future__ import annotations
 
 import math
+import os
+import signal
 
 import pytest
 import torch
@@ -98,6 +100,39 @@ def test_warmup_then_inverse_sqrt_learning_rate(tmp_path):
         assert value == pytest.approx(lr * min((s + 1) / w, math.sqrt(w / (s + 1))), rel=1e-9), s
     # it rises to the peak at the end of warm-up, then falls
     assert logged[1] < logged[2] < logged[3] == pytest.approx(lr) and logged[3] > logged[4] > logged[12]
+
+
+def test_budget_schedule_falls_in_a_straight_line_to_min_lr_over_epochs_or_max_steps(tmp_path):
+    lr, floor = 2e-3, 2e-4
+    train(tiny_config(max_steps=12, epochs=10**4, lr=lr, min_lr=floor, lr_schedule="budget"), tmp_path / "steps",
+          verbose=False)
+    by_steps = {e["step"]: e["lr"] for e in events(tmp_path / "steps", "train")}
+    assert sorted(by_steps) == list(range(1, 13))
+    for s, value in by_steps.items():     # update s used the rate after s - 1 of the 12 updates
+        assert value == pytest.approx(lr - (lr - floor) * (s - 1) / 12, rel=1e-9), s
+    # epochs alone are a budget too: 2 epochs of 64 pairs in batches of 16 are 8 updates
+    train(tiny_config(epochs=2, lr=lr, min_lr=floor, lr_schedule="budget"), tmp_path / "epochs", verbose=False)
+    by_epochs = {e["step"]: e["lr"] for e in events(tmp_path / "epochs", "train")}
+    assert sorted(by_epochs) == list(range(1, 9))
+    for s, value in by_epochs.items():
+        assert value == pytest.approx(lr - (lr - floor) * (s - 1) / 8, rel=1e-9), s
+
+
+def test_budget_schedule_resumes_where_it_stood(tmp_path):
+    config = tiny_config(max_steps=20, epochs=10**4, lr_schedule="budget", save_minutes=None)
+    train(config, tmp_path / "full", verbose=False)
+
+    def interrupt_at_7(step: int, loss: float) -> None:
+        if step == 7:
+            os.kill(os.getpid(), signal.SIGINT)                             # as Ctrl-C: saves, then returns
+
+    train(config, tmp_path / "part", verbose=False, on_step=interrupt_at_7)
+    assert SavedTraining.load(tmp_path / "part" / "train_state.pt").step == 7
+    train(config, tmp_path / "part", resume=True, verbose=False)
+    rates = [[(e["step"], e["lr"]) for e in events(tmp_path / run, "train")] for run in ("full", "part")]
+    assert rates[0] == rates[1]
+    full, part = (load_run(tmp_path / run, which="last").model.state_dict() for run in ("full", "part"))
+    assert all(torch.equal(full[k], part[k]) for k in full)
 
 
 @pytest.mark.parametrize("patience", [0, 1, 2])

@@ -60,7 +60,7 @@ def lengths_mask(lengths: Tensor, width: int, device: torch.device) -> Tensor:
 
 class Encoder(nn.Module):
     def __init__(self, frontend: nn.Module, rnn: str, hidden_size: int, layers: int, bidirectional: bool,
-                 dropout: float, pyramid: int = 0):
+                 dropout: float, pyramid: int = 0, output_dropout: float = 0.0):
         super().__init__()
         self.frontend = frontend
         self.rnn = make_rnn(rnn, frontend.output_size, hidden_size, layers, dropout, bidirectional)
@@ -69,6 +69,7 @@ class Encoder(nn.Module):
         self.pyramid = nn.ModuleList(make_rnn(rnn, 2 * self.output_size, hidden_size, 1, 0.0, bidirectional)
                                      for _ in range(pyramid))
         self.between = nn.Dropout(dropout)
+        self.output_dropout = nn.Dropout(output_dropout)                     # on the states attention reads
 
     @property
     def reduction(self) -> int:
@@ -83,6 +84,7 @@ class Encoder(nn.Module):
         for rnn in self.pyramid:
             states, lengths = halve(self.between(states), lengths)            # (batch, ceil(len / 2), 2 * memory)
             states, final_state = self._run(rnn, states, lengths)
+        states = self.output_dropout(states)                                  # padding stays zero
         return Memory(states, lengths_mask(lengths, states.size(1), states.device), final_state)
 
     def _run(self, rnn: nn.RNNBase, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:

@@ -30,6 +30,17 @@ def make_scheduler(tc: TrainConfig, optimizer: torch.optim.Optimizer, metric: Me
     return None
 
 
+def budget_lr(tc: TrainConfig, used: float) -> float:
+    """The budget schedule's rate when the fraction `used` (0..1) of the run's budget is spent: a straight line
+    from train.lr to train.min_lr."""
+    return tc.lr - (tc.lr - tc.min_lr) * min(max(used, 0.0), 1.0)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def set_base_lr(optimizer: torch.optim.Optimizer, scheduler: Scheduler, lr: float) -> None:
     """Make `lr` the run's learning rate (train.lr changed on resume, e.g. after a divergence): it replaces the
     saved, possibly decayed, rate; a warm-up schedule keeps its place with the new peak."""

@@ -30,7 +30,7 @@ from ..files import remove_stale_temporaries
 from ..tasks import get_task
 from ..tasks.base import Splits, Vocab
 from .distributed import World
-from .optim import make_optimizer, make_scheduler, set_base_lr
+from .optim import budget_lr, make_optimizer, make_scheduler, set_base_lr, set_lr
 from .progress import EventLog, Logger, NoEvents, Window
 from .signals import StopRequests
 from .tensorboard import TensorBoardWriter
@@ -98,6 +98,7 @@ class Trainer:
         self.save_asked = False                   # train.save_minutes passed on rank 0's clock (agreed likewise)
         self.out_of_time = False                  # train.max_minutes spent by rank 0's clock (agreed likewise)
         self.earlier_seconds = self.state.train_seconds   # training time of the sessions before this one
+        self.clock_used = self.clock_fraction(self.earlier_seconds)   # of train.max_minutes (agreed at each update)
 
     def prepare_data(self, resume: bool) -> Optional[SavedTraining]:
         """Read and encode the data; start the run directory, or open it (then its checkpoint is returned)."""
@@ -292,8 +293,10 @@ class Trainer:
         stop = float(self.requests.received is not None)
         due = float(self.world.main and self.save_due())
         spent = float(self.world.main and self.time_spent())
-        stop, due, spent = self.world.sum([stop, due, spent])
+        used = self.clock_fraction(self.training_seconds()) if self.world.main else 0.0
+        stop, due, spent, used = self.world.sum([stop, due, spent, used])
         self.stop_asked, self.save_asked, self.out_of_time = stop > 0, due > 0, spent > 0
+        self.clock_used = used
 
     def teacher_prob(self) -> float:
         sampling = self.tc.scheduled_sampling
@@ -314,6 +317,8 @@ class Trainer:
         return ""
 
     def update(self) -> None:
+        if self.tc.lr_schedule == "budget":
+            set_lr(self.optimizer, budget_lr(self.tc, self.budget_used()))
         self.optimizer.step()
         if isinstance(self.scheduler, torch.optim.lr_scheduler.LambdaLR):    # warm-up: per update
             self.scheduler.step()
@@ -377,6 +382,19 @@ class Trainer:
     def training_seconds(self) -> float:
         """The run's training wall clock: earlier sessions' (to their last checkpoints) and this one's."""
         return self.earlier_seconds + time.time() - self.started
+
+    def clock_fraction(self, seconds: float) -> float:
+        """The fraction of train.max_minutes that `seconds` of training are (0 without a time budget)."""
+        minutes = self.tc.max_minutes
+        return 0.0 if minutes is None else seconds / (60 * minutes)
+
+    def budget_used(self) -> float:
+        """The fraction of the run's budget spent before this update: the largest of its epochs, max_steps and
+        max_minutes (by rank 0's clock at the last update, so every process computes the same rate)."""
+        s, tc = self.state, self.tc
+        epochs = (s.epoch - 1 + s.batch_in_epoch / max(len(self.plan), 1)) / tc.epochs
+        steps = s.step / tc.max_steps if tc.max_steps else 0.0
+        return max(epochs, steps, self.clock_used)
 
     def time_spent(self) -> bool:
         minutes = self.tc.max_minutes

@@ -51,6 +51,16 @@ def search_options(beam: int, batch: int, precision: str = "fp32") -> dict[str, 
     return dict(beam_size=beam, batch_size=batch, alpha=1.0 if beam > 1 else 0.0, max_len=100, precision=precision)
 
 
+def evaluate(run_dir: Path, split: str, options: Sequence[str], env: Optional[dict[str, str]] = None
+             ) -> dict[str, Any]:
+    """`seq2seq evaluate RUN_DIR --json` on a Multi30k de→en split (val, test_2016_flickr): its scores."""
+    data = multi30k() / split
+    out = subprocess.run([sys.executable, "-m", "seq2seq", "evaluate", str(run_dir), "--src", f"{data}.de", "--ref",
+                          f"{data}.en", "--json", *options],
+                         check=True, capture_output=True, text=True, cwd=REPO, env=env).stdout
+    return json.loads(out)
+
+
 def reference_config(overrides: Sequence[str] = ()):
     """The reference configuration (configs/multi30k_de_en.yaml) with `--set`-style overrides."""
     from seq2seq.config import load_config

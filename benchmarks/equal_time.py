@@ -27,7 +27,6 @@ throughout). Writes benchmarks/results/equal_time[_tokens][_plateau].json (with 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
 import subprocess
@@ -106,15 +105,10 @@ def ours(root: Path, minutes: float, threads: int, schedule: str) -> dict[str, A
     result: dict[str, Any] = {"updates": end["step"], "train_wall_s": round(wall, 1), "stopped": end["reason"],
                               "tokens_per_s": common.median(windows),
                               "best_update": best["step"], "best_val_greedy_bleu": best["bleu"]}
+    options = ["--beam-size", str(BEAM), "--alpha", str(ALPHA), "--max-len", str(peers.MAX_LEN), "--batch-size",
+               str(peers.BATCH), "--threads", str(threads), "--device", "cpu"]
     for split in SPLITS:
-        data = common.multi30k() / split
-        out = subprocess.run([sys.executable, "-m", "seq2seq", "evaluate", str(run_dir), "--src", f"{data}.de",
-                              "--ref", f"{data}.en", "--json", "--beam-size", str(BEAM), "--alpha", str(ALPHA),
-                              "--max-len", str(peers.MAX_LEN), "--batch-size", str(peers.BATCH), "--threads",
-                              str(threads), "--device", "cpu"],
-                             check=True, capture_output=True, text=True, cwd=common.REPO,
-                             env=peers.thread_env(threads)).stdout
-        scores = json.loads(out)
+        scores = common.evaluate(run_dir, split, options, env=peers.thread_env(threads))
         result[split] = {"bleu": round(scores["bleu"], 2), "chrf": round(scores["chrf"], 2)}
     return result
 

@@ -38,13 +38,8 @@ def first_reaching(run_dir: Path, target: float) -> dict:
 
 
 def test_bleu(run_dir: Path, beam: int, threads: int, precision: str) -> float:
-    data = common.multi30k()
-    out = subprocess.run([sys.executable, "-m", "seq2seq", "evaluate", str(run_dir), "--src",
-                          str(data / "test_2016_flickr.de"), "--ref", str(data / "test_2016_flickr.en"), "--json",
-                          "--beam-size", str(beam), "--alpha", "1.0", "--threads", str(threads),
-                          "--precision", precision],
-                         check=True, capture_output=True, text=True, cwd=common.REPO).stdout
-    return json.loads(out)["bleu"]
+    options = ["--beam-size", str(beam), "--alpha", "1.0", "--threads", str(threads), "--precision", precision]
+    return common.evaluate(run_dir, "test_2016_flickr", options)["bleu"]
 
 
 def main() -> None:

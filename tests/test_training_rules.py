@@ -204,3 +204,6 @@ def test_max_minutes_stops_with_a_last_validation_and_resume_counts_the_earlier_
     assert second.steps > first.steps and total >= 2.4
     this_session = [e for e in read_metrics(tmp_path) if e["event"] == "end"][-1]["time"]
     assert this_session < 2.4 - 0.5 * spent                                  # the earlier session's time counted
+    third = train(config, tmp_path, resume=True, verbose=False)             # the budget is spent: no update
+    assert third.steps == second.steps
+    assert "train.max_minutes=0.04" in [e for e in read_metrics(tmp_path) if e["event"] == "end"][-1]["reason"]

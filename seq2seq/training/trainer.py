@@ -468,8 +468,12 @@ class Trainer:
         return f"reached {self.tc.epochs} epochs" if self.state.epoch > self.tc.epochs else ""
 
     def steps_done(self) -> str:
+        """A budget spent before the next update: train.max_steps, or train.max_minutes (a resumed run may start
+        with its time spent, and then makes no update)."""
         limit = self.tc.max_steps
-        return f"reached {limit} steps" if limit is not None and self.state.step >= limit else ""
+        if limit is not None and self.state.step >= limit:
+            return f"reached {limit} steps"
+        return f"reached train.max_minutes={self.tc.max_minutes:g}" if self.clock_used >= 1 else ""
 
     def interrupted(self) -> TrainResult:
         """Stopped by a signal: a resumable checkpoint of the last update (no validation: the user is waiting)."""

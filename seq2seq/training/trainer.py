@@ -292,11 +292,9 @@ class Trainer:
         checkpoint due and the time budget spent, both by rank 0's clock (train.save_minutes, train.max_minutes)."""
         stop = float(self.requests.received is not None)
         due = float(self.world.main and self.save_due())
-        spent = float(self.world.main and self.time_spent())
         used = self.clock_fraction(self.training_seconds()) if self.world.main else 0.0
-        stop, due, spent, used = self.world.sum([stop, due, spent, used])
-        self.stop_asked, self.save_asked, self.out_of_time = stop > 0, due > 0, spent > 0
-        self.clock_used = used
+        stop, due, self.clock_used = self.world.sum([stop, due, used])
+        self.stop_asked, self.save_asked, self.out_of_time = stop > 0, due > 0, self.clock_used >= 1
 
     def teacher_prob(self) -> float:
         sampling = self.tc.scheduled_sampling
@@ -395,10 +393,6 @@ class Trainer:
         epochs = (s.epoch - 1 + s.batch_in_epoch / max(len(self.plan), 1)) / tc.epochs
         steps = s.step / tc.max_steps if tc.max_steps else 0.0
         return max(epochs, steps, self.clock_used)
-
-    def time_spent(self) -> bool:
-        minutes = self.tc.max_minutes
-        return minutes is not None and self.training_seconds() >= 60 * minutes
 
     def save_due(self) -> bool:
         minutes = self.tc.save_minutes

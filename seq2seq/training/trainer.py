@@ -96,7 +96,6 @@ class Trainer:
         self.started, self.window = time.time(), Window()
         self.stop_asked = False                   # a stop signal reached some process (agreed at each update)
         self.save_asked = False                   # train.save_minutes passed on rank 0's clock (agreed likewise)
-        self.out_of_time = False                  # train.max_minutes spent by rank 0's clock (agreed likewise)
         self.earlier_seconds = self.state.train_seconds   # training time of the sessions before this one
         self.clock_used = self.clock_fraction(self.earlier_seconds)   # of train.max_minutes (agreed at each update)
 
@@ -294,7 +293,7 @@ class Trainer:
         due = float(self.world.main and self.save_due())
         used = self.clock_fraction(self.training_seconds()) if self.world.main else 0.0
         stop, due, self.clock_used = self.world.sum([stop, due, used])
-        self.stop_asked, self.save_asked, self.out_of_time = stop > 0, due > 0, self.clock_used >= 1
+        self.stop_asked, self.save_asked = stop > 0, due > 0
 
     def teacher_prob(self) -> float:
         sampling = self.tc.scheduled_sampling
@@ -380,6 +379,11 @@ class Trainer:
     def training_seconds(self) -> float:
         """The run's training wall clock: earlier sessions' (to their last checkpoints) and this one's."""
         return self.earlier_seconds + time.time() - self.started
+
+    @property
+    def out_of_time(self) -> bool:
+        """train.max_minutes spent, by rank 0's clock as agreed at the last update."""
+        return self.clock_used >= 1
 
     def clock_fraction(self, seconds: float) -> float:
         """The fraction of train.max_minutes that `seconds` of training are (0 without a time budget)."""
@@ -467,7 +471,7 @@ class Trainer:
         limit = self.tc.max_steps
         if limit is not None and self.state.step >= limit:
             return f"reached {limit} steps"
-        return f"reached train.max_minutes={self.tc.max_minutes:g}" if self.clock_used >= 1 else ""
+        return f"reached train.max_minutes={self.tc.max_minutes:g}" if self.out_of_time else ""
 
     def interrupted(self) -> TrainResult:
         """Stopped by a signal: a resumable checkpoint of the last update (no validation: the user is waiting)."""

@@ -126,6 +126,8 @@ class EncoderConfig(_Strict):
     rnn: Literal["gru", "lstm"] = "gru"
     hidden_size: int = Field(256, gt=0, description="per direction")
     layers: int = Field(1, gt=0)
+    residual: bool = Field(False, description="layers above the first each add their input to their output "
+                                              "(residual connections, Wu et al. 2016); needs layers >= 2")
     bidirectional: bool = True
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings and between layers")
     output_dropout: float = Field(0.0, ge=0, lt=1, description="on the encoder states the attention reads (the "
@@ -133,6 +135,13 @@ class EncoderConfig(_Strict):
     pyramid: int = Field(0, ge=0, le=4, description="pyramidal layers on top (speech, Chan et al. 2016): each "
                                                     "concatenates neighbouring states, halving time, then runs "
                                                     "its own RNN")
+
+    @model_validator(mode="after")
+    def _residual_needs_depth(self) -> "EncoderConfig":
+        if self.residual and self.layers < 2:
+            raise ValueError(f"residual=true adds each layer's input to its output above the first layer; it needs "
+                             f"layers >= 2 (got layers={self.layers})")
+        return self
 
 
 class DecoderConfig(_Strict):

@@ -29,13 +29,14 @@ EXPORT_FAMILIES = ["vanilla", "bahdanau", "luong-dot", "luong-general", "luong-c
                    "bahdanau-location"]
 
 
-def raw_config(decoder: dict[str, Any], rnn: str, layers: int = 2, bidirectional: bool = True) -> dict[str, Any]:
+def raw_config(decoder: dict[str, Any], rnn: str, layers: int = 2, bidirectional: bool = True,
+               residual: bool = False) -> dict[str, Any]:
     return {"data": {"synthetic": {"task": "reverse", "train_size": 50, "valid_size": 5, "test_size": 5,
                                    "min_len": 2, "max_len": 7, "symbols": 9, "seed": 7}},
             "tokenizer": {"type": "whitespace", "joint": True},
             "model": {"embedding_size": 8,
                       "encoder": {"rnn": rnn, "hidden_size": 6, "layers": layers, "bidirectional": bidirectional,
-                                  "dropout": 0.0},
+                                  "residual": residual, "dropout": 0.0},
                       "decoder": {"hidden_size": 6 * (1 + bidirectional), "rnn": rnn, "layers": layers,
                                   "dropout": 0.0, **decoder}},
             "decode": {"max_len_a": 1.0, "max_len_b": 3, "beam_size": 2, "alpha": 0.6}}
@@ -84,11 +85,12 @@ def assert_same_search(run_dir: Path, export_dir: Path, seed: int = 0) -> None:
 
 
 @pytest.mark.parametrize("rnn", ["gru", "lstm"])
-@pytest.mark.parametrize("layers,bidirectional", [(1, True), (2, True), (2, False)])
-def test_masked_encoder_equals_packed_encoder(rnn, layers, bidirectional):
+@pytest.mark.parametrize("layers,bidirectional,residual", [(1, True, False), (2, True, False), (2, False, False),
+                                                            (3, True, True), (2, False, True)])
+def test_masked_encoder_equals_packed_encoder(rnn, layers, bidirectional, residual):
     """States (zeros on padding), mask and final state of the export's encoder equal the packed encoder's, with
     rows of every length — a single token among them — in one padded batch."""
-    config = validate(raw_config(FAMILIES["bahdanau"], rnn, layers, bidirectional))
+    config = validate(raw_config(FAMILIES["bahdanau"], rnn, layers, bidirectional, residual))
     torch.manual_seed(1)
     from seq2seq.model.seq2seq import Seq2Seq
 
@@ -115,6 +117,11 @@ def test_unidirectional_encoder_zero_bridge_tied_embeddings(tmp_path):
     raw["model"].update({"bridge": "zero", "tie_embeddings": True})
     raw["model"]["decoder"]["hidden_size"] = 8
     run_dir = make_run(tmp_path / "run", raw)
+    assert_same_search(run_dir, export_run(run_dir, tmp_path / "export"))
+
+
+def test_residual_encoder_exports_with_the_same_search(tmp_path):
+    run_dir = make_run(tmp_path / "run", raw_config(FAMILIES["luong-concat"], "gru", layers=3, residual=True))
     assert_same_search(run_dir, export_run(run_dir, tmp_path / "export"))
 
 

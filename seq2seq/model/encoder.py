@@ -1,6 +1,9 @@
 """Encoder: a frontend (token embedding or feature frames) + a (bi)GRU/LSTM over packed sequences → one state per
 input position, as a `Memory` that owns its mask and lengths from then on.
 
+With `residual`, layers above the first run one at a time and each adds its input to its output (Wu et al. 2016,
+GNMT): a deep encoder whose upper layers learn a correction, with a short gradient path to the embeddings.
+
 Optionally `pyramid` more layers on top (Listen-Attend-Spell, Chan et al. 2016): each concatenates neighbouring
 pairs of states — halving time, ceil for an odd length, whose last pair holds one state and zeros — then runs its
 own (bi)RNN. Speech frames come 100 a second; the decoder attends over 2^pyramid times fewer states.
@@ -60,12 +63,15 @@ def lengths_mask(lengths: Tensor, width: int, device: torch.device) -> Tensor:
 
 class Encoder(nn.Module):
     def __init__(self, frontend: nn.Module, rnn: str, hidden_size: int, layers: int, bidirectional: bool,
-                 dropout: float, pyramid: int = 0, output_dropout: float = 0.0):
+                 dropout: float, pyramid: int = 0, output_dropout: float = 0.0, residual: bool = False):
         super().__init__()
         self.frontend = frontend
-        self.rnn = make_rnn(rnn, frontend.output_size, hidden_size, layers, dropout, bidirectional)
+        stacked = 1 if residual else layers                                  # layers inside the one cuDNN-style RNN
+        self.rnn = make_rnn(rnn, frontend.output_size, hidden_size, stacked, dropout, bidirectional)
         self.directions = 2 if bidirectional else 1
         self.output_size = hidden_size * self.directions
+        self.residual = nn.ModuleList(make_rnn(rnn, self.output_size, hidden_size, 1, 0.0, bidirectional)
+                                      for _ in range(layers - stacked))
         self.pyramid = nn.ModuleList(make_rnn(rnn, 2 * self.output_size, hidden_size, 1, 0.0, bidirectional)
                                      for _ in range(pyramid))
         self.between = nn.Dropout(dropout)
@@ -81,6 +87,9 @@ class Encoder(nn.Module):
         inputs, lengths = self.frontend(src, lengths)                         # (batch, len, input), (batch,)
         lengths = lengths.cpu()                                               # pack_padded_sequence wants them here
         states, final_state = self._run(self.rnn, inputs, lengths)            # (batch, len, memory), (batch, memory)
+        for rnn in self.residual:
+            update, final_state = self._run(rnn, self.between(states), lengths)
+            states = states + update                                          # (batch, len, memory); padding stays 0
         for rnn in self.pyramid:
             states, lengths = halve(self.between(states), lengths)            # (batch, ceil(len / 2), 2 * memory)
             states, final_state = self._run(rnn, states, lengths)

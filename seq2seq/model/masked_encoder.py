@@ -9,8 +9,9 @@ single-layer, one-direction RNN over the padded batch, with the trained weights:
 - backward: each row is reversed within its length (position t < length reads length - 1 - t; padding stays where
   it is) by a gather, the forward RNN of the reverse weights runs over it, and the same gather puts its states back
   in place; the final state is the one at position 0.
-States past a row's length are zeroed after every layer, as `pad_packed_sequence` leaves them. Tests hold this equal
-to `Encoder` (states, mask, final state) with padding rows in the batch.
+States past a row's length are zeroed after every layer, as `pad_packed_sequence` leaves them; a residual layer
+(`model.encoder.residual`) adds its input to them. Tests hold this equal to `Encoder` (states, mask, final state)
+with padding rows in the batch.
 """
 
 from __future__ import annotations
@@ -48,14 +49,16 @@ class MaskedEncoder(nn.Module):
         super().__init__()
         if len(encoder.pyramid):
             raise ValueError("the masked encoder has no pyramid layers (model.encoder.pyramid must be 0)")
-        rnn = encoder.rnn
         self.frontend = encoder.frontend
-        self.is_lstm = isinstance(rnn, nn.LSTM)
+        self.is_lstm = isinstance(encoder.rnn, nn.LSTM)
         suffixes = ["", "_reverse"][: encoder.directions]
+        stack = [(encoder.rnn, layer) for layer in range(encoder.rnn.num_layers)]
+        stack += [(rnn, 0) for rnn in encoder.residual]
         self.layers = nn.ModuleList(
             nn.ModuleList(_direction(rnn, layer, s, rnn.input_size if layer == 0 else encoder.output_size)
                           for s in suffixes)
-            for layer in range(rnn.num_layers))
+            for rnn, layer in stack)
+        self.first_residual = encoder.rnn.num_layers                          # layers from here on add their input
 
     def _run(self, rnn: nn.RNNBase, x: Tensor) -> Tensor:
         # x (batch, width, input) → states (batch, width, hidden), from a zero initial state
@@ -71,7 +74,7 @@ class MaskedEncoder(nn.Module):
         reverse = in_length_reversal(lengths.to(x.device), width)             # (batch, src_len)
         last = (lengths.to(x.device) - 1).clamp(min=0)[:, None]               # (batch, 1)
         finals: list[Tensor] = []
-        for directions in self.layers:
+        for i, directions in enumerate(self.layers):
             outs, finals = [], []
             for d, rnn in enumerate(directions):
                 if d == 0:
@@ -81,5 +84,6 @@ class MaskedEncoder(nn.Module):
                     out = _gather_time(self._run(rnn, _gather_time(x, reverse)), reverse)
                     finals.append(out[:, 0])                                  # (batch, hidden) after reading t = 0
                 outs.append(out)
-            x = torch.cat(outs, -1) * real[:, :, None].to(x.dtype)            # (batch, src_len, directions*hidden)
+            states = torch.cat(outs, -1) * real[:, :, None].to(x.dtype)       # (batch, src_len, directions*hidden)
+            x = x + states if i >= self.first_residual else states
         return Memory(x, real, torch.cat(finals, -1))                         # final (batch, directions*hidden)

@@ -29,7 +29,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         enc, dec = config.encoder, config.decoder
         self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout,
-                               enc.pyramid, enc.output_dropout)
+                               enc.pyramid, enc.output_dropout, enc.residual)
         self.decoder: Decoder = FAMILIES[dec.attention](dec, head, self.encoder.output_size,
                                                         config.decoder_output_size, config.bridge)
         self.ctc_weight = ctc_weight              # > 0: joint CTC on the encoder states (training loss only)

@@ -1,7 +1,7 @@
 """Quality at equal training wall-clock against OpenNMT-py, Multi30k de→en, in one run.
 
     .venv/bin/python benchmarks/equal_time.py [--epochs 2] [--threads 1] [--margin 20]
-        [--onmt-normalization sents|tokens] [--lr-schedule plateau|budget] [--skip-install]
+        [--onmt-normalization sents|tokens] [--lr-schedule plateau|budget] [--set KEY=VALUE ...] [--skip-install]
 
 1. OpenNMT-py 3.5.1 (peers.py's environment, data and configuration: the reference architecture on the reference
    SentencePiece pieces, batches of 64 sentences, Adam 1e-3, label smoothing 0.1, dropout 0.2, no validation)
@@ -16,14 +16,14 @@
    halved when it stalls — in a budget this short at most once or twice); `budget` falls in a straight line from
    1e-3 to train.min_lr at the end of the budget (`train.lr_schedule: budget`), and since the last checkpoint is
    then the one to keep, validates once, at the end. (At 17 minutes, budget scored 1.5 BLEU below plateau on val:
-   docs/performance.md.)
+   docs/performance.md.) `--set KEY=VALUE` (repeatable) changes our recipe further, e.g. `model.encoder.layers=2`.
 3. Each model translates val and test_2016_flickr with beam 5 (GNMT length penalty α = 1.0, at most 100 pieces,
    batch 64): OpenNMT-py its last checkpoint (it has no validation to choose by), we the best one. sacreBLEU BLEU
    and chrF on detokenized, cased text (seq2seq.metrics.score).
 
 Both trainings get the same threads and run one after the other, so run this alone (or beside the same neighbour
-throughout). Writes benchmarks/results/equal_time[_tokens][_budget].json (with --onmt-normalization tokens,
---lr-schedule budget).
+throughout). Writes benchmarks/results/equal_time[_tokens][_budget][_KEY-VALUE...].json (with --onmt-normalization
+tokens, --lr-schedule budget, --set).
 """
 
 from __future__ import annotations
@@ -87,14 +87,14 @@ def onmt(root: Path, epochs: int, threads: int, train_pairs: int, normalization:
     return result
 
 
-def ours(root: Path, minutes: float, threads: int, schedule: str) -> dict[str, Any]:
+def ours(root: Path, minutes: float, threads: int, schedule: str, changes: list[str]) -> dict[str, Any]:
     from seq2seq.checkpoint import read_metrics
 
     run_dir = root / "seq2seq"
     shutil.rmtree(run_dir, ignore_errors=True)
     overrides = [f"data.root={common.multi30k()}", f"tokenizer.from_run={common.tokenizer_run()}",
                  f"train.max_minutes={minutes:.4f}", f"train.lr_schedule={schedule}", f"train.threads={threads}",
-                 "train.device=cpu"]
+                 "train.device=cpu", *changes]
     if schedule == "budget":      # the last checkpoint is the one to keep: validate once, at the end
         overrides.append(f"train.valid_every={10**9}")
     started = time.perf_counter()
@@ -137,6 +137,8 @@ def main() -> None:
     ap.add_argument("--lr-schedule", default="plateau", choices=["plateau", "budget"],
                     help="our learning-rate schedule (default plateau, the recipe's; budget: linear decay to the end "
                          "of the time budget)")
+    ap.add_argument("--set", dest="changes", action="append", default=[], metavar="KEY=VALUE",
+                    help="a further change to our recipe (repeatable), e.g. model.encoder.layers=2")
     ap.add_argument("--skip-install", action="store_true", help="use OpenNMT-py's environment as it is")
     args = ap.parse_args()
     if not args.skip_install:
@@ -148,14 +150,16 @@ def main() -> None:
     budget = (rows["OpenNMT-py 3.5.1"]["train_wall_s"] - args.margin) / 60
     print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
           f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
-    rows["seq2seq fp32"] = ours(root, budget, args.threads, args.lr_schedule)
+    rows["seq2seq fp32"] = ours(root, budget, args.threads, args.lr_schedule, args.changes)
     text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
                            f"last checkpoint, normalization {args.onmt_normalization}; seq2seq "
                            f"train.max_minutes={budget:.2f}, lr_schedule {args.lr_schedule}, best checkpoint by val "
-                           f"BLEU")
+                           f"BLEU" + "".join(f"; {c}" for c in args.changes))
     name = "equal_time" + ("_tokens" if tokens else "") + ("_budget" if args.lr_schedule == "budget" else "")
+    name += "".join("_" + c.replace("=", "-") for c in args.changes)
     common.save(name, {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
                        "onmt_normalization": args.onmt_normalization, "lr_schedule": args.lr_schedule,
+                       "changes": args.changes,
                        "max_minutes": round(budget, 4), "rows": rows}, text)
 
 

@@ -1,7 +1,7 @@
 """Decoding throughput on the 1,000 sentences of Multi30k test_2016_flickr (de→en), greedy and beam 5.
 
     .venv/bin/python benchmarks/decode_throughput.py RUN_DIR [--threads 2] [--batch 1 16 64 128] [--beam 1 5]
-        [--precision fp32 bf16]
+        [--precision fp32 bf16] [--sentences N]
 
 RUN_DIR: a trained reference model (e.g. `seq2seq train configs/multi30k_de_en.yaml --run-dir runs/m30k_ref`).
 Each (search, batch size) row runs in its own process:
@@ -10,7 +10,7 @@ Each (search, batch size) row runs in its own process:
 - decoding only: `Translator.translate(lines)` on the loaded model (tokenize → search → detokenize), the median of
   `--repeat` passes after one warm-up pass on the first 64 sentences.
 Beam search uses GNMT α = 1.0 and at most 100 output pieces (the peers' settings). Also: start-up = import + model
-load, in the same child. Writes benchmarks/results/decode_throughput.json.
+load, in the same child. `--sentences N` times the first N sentences only (decoding only). Writes benchmarks/results/decode_throughput.json.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 
-def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precision: str) -> None:
+def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precision: str,
+          sentences: Optional[int]) -> None:
     started = time.perf_counter()
     import torch
 
@@ -34,7 +36,7 @@ def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precis
 
     translator = Translator.load(run_dir)
     startup = time.perf_counter() - started
-    lines, search = common.test_lines(), common.search_options(beam, batch, precision)
+    lines, search = common.test_lines()[:sentences], common.search_options(beam, batch, precision)
     translator.translate(lines[:64], **search)                                    # warm-up
     times, outputs = [], None
     for _ in range(repeat):
@@ -72,9 +74,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per row (median; batch 1 gets one)")
     ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"],
                     help="decode.precision of each row (bf16: products in bfloat16 under autocast)")
+    ap.add_argument("--sentences", type=int, default=None, help="decode only the first N test sentences (default all; "
+                    "the whole-command figure always reads all)")
     args = ap.parse_args()
     if args.child:
-        return child(args.run_dir, args.beam[0], args.batch[0], args.threads, args.repeat, args.precision[0])
+        return child(args.run_dir, args.beam[0], args.batch[0], args.threads, args.repeat, args.precision[0],
+                     args.sentences)
     rows, results = [], []
     for precision in args.precision:
         for beam in args.beam:

@@ -311,14 +311,12 @@ def ours(precision: str, steps: int, window: int, threads: int, sentences: int) 
     return result
 
 
-def decoding_only(run_dir: Path, beam: int, threads: int, precision: str, sentences: int) -> Optional[float]:
+def decoding_only(run_dir: Path, beam: int, threads: int, precision: str, sentences: int) -> float:
     """Seconds of decoding alone (tokenise → search → detokenise on the loaded model, median of 3 passes:
-    decode_throughput.py's child), as the peers log theirs; only for the whole test set, which that child reads."""
-    if sentences != 1000:
-        return None
+    decode_throughput.py's child on the same first `sentences` of the test set), as the peers log theirs."""
     return common.run_child("decode_throughput.py", [str(run_dir), "--beam", str(beam), "--batch", str(BATCH),
                                                      "--threads", str(threads), "--repeat", "3",
-                                                     "--precision", precision])["decode_s"]
+                                                     "--precision", precision, "--sentences", str(sentences)])["decode_s"]
 
 
 # ---- the table -----------------------------------------------------------------------------------------------

@@ -293,6 +293,77 @@ class GreedyPath:
                 finished[sentence].append(g)
 
 
+@dataclass
+class Beams:
+    """Beam search's live hypotheses: K rows per live sentence (n of them), each field one tensor."""
+    active: Tensor                   # (n,) original index of each live sentence
+    scores: Tensor                   # (n, K) log-probability of each beam
+    y: Tensor                        # (n*K,) each beam's last token
+    history: Tensor                  # (n*K, t) tokens so far
+    attention: Optional[Tensor]      # (n*K, t, src_len), or None when not kept
+    states: State                    # one row per beam
+
+    @staticmethod
+    def first(ens: Decodable, start: State, sentences: int, K: int, device: torch.device) -> "Beams":
+        """K copies of each sentence's start; all but the first at -inf, so the K beams start as one."""
+        rows = torch.arange(sentences, device=device).repeat_interleave(K)      # (B*K,) sentence of each row
+        scores = torch.zeros(sentences, K, device=device)                        # (B, K)
+        scores[:, 1:] = float("-inf")
+        return Beams(torch.arange(sentences, device=device), scores,
+                     torch.full((sentences * K,), BOS, dtype=torch.long, device=device),
+                     torch.empty(sentences * K, 0, dtype=torch.long, device=device), None, ens.select(start, rows))
+
+    def keep(self, live: Tensor, ens: Decodable) -> "Beams":
+        """Only the sentences `live` (n',) go on, their whole states (encoder memory included) with them."""
+        K = self.scores.size(1)
+        rows = (live.unsqueeze(1) * K + torch.arange(K, device=live.device)).view(-1)   # (n'*K,)
+        return Beams(self.active[live], self.scores[live], self.y[rows], self.history[rows],
+                     None if self.attention is None else self.attention[rows], ens.select(self.states, rows))
+
+
+@dataclass
+class Candidates:
+    """The 2K best one-token extensions of each live sentence's K beams, best first (2K: K go on even when up to
+    K of them end with EOS)."""
+    scores: Tensor                   # (n, 2K) log-probability
+    flat: Tensor                     # (n, 2K) index among the sentence's K * vocab extensions: beam * vocab + token
+    token: Tensor                    # (n, 2K)
+    source_row: Tensor               # (n, 2K) the row (n*K) each extends
+    paths: Tensor                    # (n, 2K, t+1) its tokens
+
+    @staticmethod
+    def of(beams: Beams, logp: Tensor) -> "Candidates":
+        # logp (n*K, vocab): the next token's log-probabilities for each beam
+        (n, K), vocab, t = beams.scores.shape, logp.size(-1), beams.history.size(1)
+        every = (beams.scores.unsqueeze(-1) + logp.view(n, K, vocab)).view(n, K * vocab)
+        scores, flat = every.topk(min(2 * K, K * vocab), dim=1)                # (n, 2K)
+        token = flat % vocab
+        source_row = (torch.arange(n, device=flat.device) * K).unsqueeze(1) + flat // vocab
+        paths = torch.cat([beams.history[source_row.view(-1)], token.view(-1, 1)], 1).view(n, -1, t + 1)
+        return Candidates(scores, flat, token, source_row, paths)
+
+    def ending(self, K: int) -> Tensor:
+        """(n, 2K) the hypotheses that end here: EOS among the top K (an event per hypothesis)."""
+        is_eos = (self.token == EOS) & torch.isfinite(self.scores)
+        is_eos[:, K:] = False
+        return is_eos
+
+    def going_on(self, K: int) -> Tensor:
+        """(n, K) the K best candidates that do not end, in rank order."""
+        return torch.argsort((self.token == EOS).int(), dim=1, stable=True)[:, :K]
+
+    def beams(self, order: Tensor, active: Tensor, attention: Optional[Tensor], states: State,
+              ens: Decodable) -> Beams:
+        """The beams `order` (n, K) picks; attention (n*K, t+1, src_len) and states are the stepped rows'."""
+        n, K = order.shape
+        rows = self.source_row.gather(1, order).view(-1)                       # (n*K,) the row each came from
+        paths = self.paths.gather(1, order.unsqueeze(-1).expand(-1, -1, self.paths.size(-1)))   # (n, K, t+1)
+        # beams move only within their sentence, so the encoder memory stays as it is: reorder decoder states only
+        return Beams(active, self.scores.gather(1, order), self.token.gather(1, order).view(-1),
+                     paths.view(n * K, -1), None if attention is None else attention[rows],
+                     ens.select_decoder(states, rows))
+
+
 @torch.no_grad()
 def beam_search(model: Seq2Seq | Decodable, src: Tensor, src_lengths: Tensor, max_len: Tensor,
                 opts: SearchOptions) -> list[list[Hypothesis]]:
@@ -312,62 +383,35 @@ def beam_search(model: Seq2Seq | Decodable, src: Tensor, src_lengths: Tensor, ma
     ens = as_ensemble(model)
     K, device, B = opts.beam_size, src.device, src.size(0)
     start = ens.start(src, src_lengths)
-    lengths = ens.memory_lengths(start)                                  # real encoder positions per sentence
-    rows = torch.arange(B, device=device).repeat_interleave(K)          # (B*K,) sentence of each row
-    states = ens.select(start, rows)
-    y = torch.full((B * K,), BOS, dtype=torch.long, device=device)
-    scores = torch.zeros(B, K, device=device)                            # (n, K) log-probability of each beam
-    scores[:, 1:] = float("-inf")                                        # all beams start as one
-    history = torch.empty(B * K, 0, dtype=torch.long, device=device)     # (n*K, t) tokens so far
-    attention: Optional[Tensor] = None                                   # (n*K, t, src_len)
+    beams = Beams.first(ens, start, B, K, device)
     keep_attention = opts.attention or opts.beta > 0
-    active = torch.arange(B, device=device)                              # (n,) original index of each live sentence
     limits = max_len.to(device)
-    ended = Ended(B, lengths, opts, device)
+    ended = Ended(B, ens.memory_lengths(start), opts, device)
     lp_limit = length_penalty(limits.float(), opts.alpha)                # (B,) largest length penalty reachable
     fallback = GreedyPath(B, opts.greedy_fallback and K > 1, device)
     for t in range(int(max_len.max())):
-        n = active.numel()
-        logp, states, weights = ens.step(y, states)                      # (n*K, vocab)
-        logp = constrain(logp, history, t, opts)
-        vocab = logp.size(-1)
-        cand = (scores.unsqueeze(-1) + logp.view(n, K, vocab)).view(n, K * vocab)
-        top_scores, top_idx = cand.topk(min(2 * K, K * vocab), dim=1)    # (n, 2K) best first
-        beam, token = top_idx // vocab, top_idx % vocab
-        source_row = (torch.arange(n, device=device) * K).unsqueeze(1) + beam  # (n, 2K) row each came from
-        attention_full = _attention_rows(attention, weights) if keep_attention else None  # (n*K, t+1, src_len)
-        paths = torch.cat([history[source_row.view(-1)], token.view(-1, 1)], 1).view(n, -1, t + 1)  # (n, 2K, t+1)
-        # hypotheses that end here: EOS among the top K candidates (an event per hypothesis)
-        is_eos = (token == EOS) & torch.isfinite(top_scores)
-        is_eos[:, K:] = False
+        active = beams.active                                            # (n,)
+        logp, states, weights = ens.step(beams.y, beams.states)          # (n*K, vocab)
+        logp = constrain(logp, beams.history, t, opts)
+        cand = Candidates.of(beams, logp)
+        attention = _attention_rows(beams.attention, weights) if keep_attention else None  # (n*K, t+1, src_len)
+        is_eos = cand.ending(K)                                          # (n, 2K)
         if bool(is_eos.any()):
-            ended.add_eos(is_eos, paths, top_scores, source_row, attention_full, active)
-        # the K best candidates that go on (non-EOS, in rank order)
-        order = torch.argsort((token == EOS).int(), dim=1, stable=True)[:, :K]  # (n, K)
-        fallback.follow(logp.view(n, K, vocab), top_idx, order, is_eos, active)
-        scores = top_scores.gather(1, order)
-        keep_rows = source_row.gather(1, order).view(-1)                 # (n*K,)
-        y = token.gather(1, order).view(-1)
-        history = paths.gather(1, order.unsqueeze(-1).expand(-1, -1, t + 1)).view(n * K, t + 1)
-        if attention_full is not None:
-            attention = attention_full[keep_rows]
-        # beams move only within their sentence, so the encoder memory stays as it is: reorder decoder states only
-        states = ens.select_decoder(states, keep_rows)
+            ended.add_eos(is_eos, cand.paths, cand.scores, cand.source_row, attention, active)
+        order = cand.going_on(K)                                         # (n, K)
+        fallback.follow(logp.view(active.numel(), K, -1), cand.flat, order, is_eos, active)
+        beams = cand.beams(order, active, attention, states, ens)
         at_limit = t + 1 >= limits[active]                               # (n,)
-        full = ended.complete(active, scores, lp_limit[active])         # (n,)
-        ended.add_cut(at_limit & ~full, history, scores, attention, active)   # stopped by the limit
-        fallback.check_stop(full, scores, limits, active, ended.lists, opts.alpha)
+        full = ended.complete(active, beams.scores, lp_limit[active])   # (n,)
+        ended.add_cut(at_limit & ~full, beams.history, beams.scores, beams.attention, active)   # stopped by the limit
+        fallback.check_stop(full, beams.scores, limits, active, ended.lists, opts.alpha)
         done = at_limit | full
         if bool(done.all()):
             break
         if bool(done.any()):
             live = (~done).nonzero().squeeze(1)                          # (n',)
-            live_rows = (live.unsqueeze(1) * K + torch.arange(K, device=device)).view(-1)  # (n'*K,)
-            active, scores, y, history = active[live], scores[live], y[live_rows], history[live_rows]
+            beams = beams.keep(live, ens)
             fallback.keep(live)
-            states = ens.select(states, live_rows)
-            if attention is not None:
-                attention = attention[live_rows]
     fallback.rescue(ens, src, src_lengths, max_len, opts, start, ended.lists)
     return ended.n_best()
 

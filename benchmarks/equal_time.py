@@ -90,10 +90,9 @@ def onmt(root: Path, epochs: int, threads: int, train_pairs: int, normalization:
     return result
 
 
-def ours(root: Path, minutes: float, threads: int, schedule: str, changes: list[str]) -> dict[str, Any]:
+def ours(run_dir: Path, minutes: float, threads: int, schedule: str, changes: list[str]) -> dict[str, Any]:
     from seq2seq.checkpoint import read_metrics
 
-    run_dir = root / "seq2seq"
     shutil.rmtree(run_dir, ignore_errors=True)
     overrides = [f"data.root={common.multi30k()}", f"tokenizer.from_run={common.tokenizer_run()}",
                  f"train.max_minutes={minutes:.4f}", f"train.lr_schedule={schedule}", f"train.threads={threads}",
@@ -159,13 +158,15 @@ def main() -> None:
     budget = (rows["OpenNMT-py 3.5.1"]["train_wall_s"] - args.margin) / 60
     print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
           f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
-    rows["seq2seq fp32"] = ours(root, budget, args.threads, args.lr_schedule, args.changes)
+    name = "equal_time" + ("_tokens" if tokens else "") + ("_budget" if args.lr_schedule == "budget" else "")
+    name += "".join("_" + c.replace("=", "-") for c in args.changes)
+    # one run directory per result name, so that two variants can train side by side (1 thread each)
+    rows["seq2seq fp32"] = ours(root / name.replace("equal_time", "seq2seq", 1), budget, args.threads,
+                                args.lr_schedule, args.changes)
     text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
                            f"last checkpoint, normalization {args.onmt_normalization}; seq2seq "
                            f"train.max_minutes={budget:.2f}, lr_schedule {args.lr_schedule}, best checkpoint by val "
                            f"BLEU" + "".join(f"; {c}" for c in args.changes))
-    name = "equal_time" + ("_tokens" if tokens else "") + ("_budget" if args.lr_schedule == "budget" else "")
-    name += "".join("_" + c.replace("=", "-") for c in args.changes)
     common.save(name, {"threads": args.threads, "epochs": args.epochs, "margin_s": args.margin,
                        "onmt_normalization": args.onmt_normalization, "lr_schedule": args.lr_schedule,
                        "changes": args.changes, "onmt_from": str(args.onmt_from) if args.onmt_from else None,

@@ -10,7 +10,8 @@ Each (search, batch size) row runs in its own process:
 - decoding only: `Translator.translate(lines)` on the loaded model (tokenize → search → detokenize), the median of
   `--repeat` passes after one warm-up pass on the first 64 sentences.
 Beam search uses GNMT α = 1.0 and at most 100 output pieces (the peers' settings). Also: start-up = import + model
-load, in the same child. `--sentences N` times the first N sentences only (decoding only). Writes benchmarks/results/decode_throughput.json.
+load, in the same child. `--sentences N`: both figures on the first N sentences only. Writes
+benchmarks/results/decode_throughput.json.
 """
 
 from __future__ import annotations
@@ -52,8 +53,7 @@ def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precis
                          "startup_s": round(startup, 2)})
 
 
-def whole_command(run_dir: str, beam: int, batch: int, threads: int, precision: str) -> float:
-    test = common.multi30k() / "test_2016_flickr.de"
+def whole_command(run_dir: str, beam: int, batch: int, threads: int, precision: str, test: Path) -> float:
     cmd = [sys.executable, "-m", "seq2seq", "translate", run_dir, "--input", str(test), "--output", "/dev/null",
            "--beam-size", str(beam), "--batch-size", str(batch), "--max-len", "100", "--device", "cpu",
            "--threads", str(threads), "--precision", precision]
@@ -62,6 +62,18 @@ def whole_command(run_dir: str, beam: int, batch: int, threads: int, precision: 
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=common.REPO, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+def test_input(sentences: Optional[int]) -> Path:
+    """The file the whole command translates: test_2016_flickr.de, or its first `sentences` lines."""
+    test = common.multi30k() / "test_2016_flickr.de"
+    if sentences is None:
+        return test
+    from seq2seq.files import write_atomic
+
+    first = common.CACHE / f"test_2016_flickr.first{sentences}.de"
+    write_atomic(first, "".join(line + "\n" for line in common.test_lines()[:sentences]).encode("utf-8"))
+    return first
 
 
 def main() -> None:
@@ -74,12 +86,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="timed passes per row (median; batch 1 gets one)")
     ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"],
                     help="decode.precision of each row (bf16: products in bfloat16 under autocast)")
-    ap.add_argument("--sentences", type=int, default=None, help="decode only the first N test sentences (default all; "
-                    "the whole-command figure always reads all)")
+    ap.add_argument("--sentences", type=int, default=None, help="only the first N test sentences (default all)")
     args = ap.parse_args()
     if args.child:
         return child(args.run_dir, args.beam[0], args.batch[0], args.threads, args.repeat, args.precision[0],
                      args.sentences)
+    test = test_input(args.sentences)
     rows, results = [], []
     for precision in args.precision:
         for beam in args.beam:
@@ -87,8 +99,10 @@ def main() -> None:
                 repeat = 1 if batch == 1 else args.repeat
                 r = common.run_child("decode_throughput.py", [
                     args.run_dir, "--beam", str(beam), "--batch", str(batch), "--threads", str(args.threads),
-                    "--repeat", str(repeat), "--precision", precision])
-                r["whole_command_s"] = round(whole_command(args.run_dir, beam, batch, args.threads, precision), 2)
+                    "--repeat", str(repeat), "--precision", precision,
+                    *(["--sentences", str(args.sentences)] if args.sentences is not None else [])])
+                r["whole_command_s"] = round(whole_command(args.run_dir, beam, batch, args.threads, precision, test),
+                                             2)
                 r["whole_command_sentences_per_s"] = round(r["sentences"] / r["whole_command_s"], 1)
                 results.append(r)
                 rows.append(["greedy" if beam == 1 else f"beam {beam}", batch, precision, r["sentences_per_s"],

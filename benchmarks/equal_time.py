@@ -9,7 +9,8 @@
    trains for `--epochs` epochs; the wall clock of its whole `onmt_train` command is T. Its loss is divided by the
    sentences of the batch (OpenNMT-py's default `normalization: sents`) or, with `--onmt-normalization tokens`, by
    the target tokens, as ours is. `--onmt-from FILE` takes this row (T and scores) from an earlier result instead
-   of training again: its scores reproduce to the hundredth, its T varied by 1.3% over three runs.
+   of training again: its scores reproduce to the hundredth, its T varied by 1.3% over three runs — on the same CPU
+   (a warning says when FILE was measured on another).
 2. seq2seq trains the reference recipe (configs/multi30k_de_en.yaml: greedy validation every 250 updates, best
    checkpoint by validation BLEU, same pieces through `tokenizer.from_run`) with the time budget
    `train.max_minutes` = (T − margin) / 60: the margin leaves room for our start-up and the last validation after
@@ -151,7 +152,11 @@ def main() -> None:
     tokens = args.onmt_normalization == "tokens"
     root = FOLDER / "tokens" if tokens else FOLDER
     if args.onmt_from:
-        rows = {"OpenNMT-py 3.5.1": json.loads(args.onmt_from.read_text())["rows"]["OpenNMT-py 3.5.1"]}
+        earlier = json.loads(args.onmt_from.read_text())
+        if earlier["machine"]["cpu"] != common.machine()["cpu"]:        # its time T is only sound on its own CPU
+            print(f"warning: {args.onmt_from} was measured on {earlier['machine']['cpu']}, this is "
+                  f"{common.machine()['cpu']}: the time budget does not carry over", file=sys.stderr, flush=True)
+        rows = {"OpenNMT-py 3.5.1": earlier["rows"]["OpenNMT-py 3.5.1"]}
     else:
         rows = {"OpenNMT-py 3.5.1": onmt(root, args.epochs, args.threads, data["train_pairs"],
                                          args.onmt_normalization)}

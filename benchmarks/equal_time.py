@@ -153,9 +153,10 @@ def main() -> None:
     root = FOLDER / "tokens" if tokens else FOLDER
     if args.onmt_from:
         earlier = json.loads(args.onmt_from.read_text())
-        if earlier["machine"]["cpu"] != common.machine()["cpu"]:        # its time T is only sound on its own CPU
-            print(f"warning: {args.onmt_from} was measured on {earlier['machine']['cpu']}, this is "
-                  f"{common.machine()['cpu']}: the time budget does not carry over", file=sys.stderr, flush=True)
+        here = common.machine()["cpu"]
+        if earlier["machine"]["cpu"] != here:                          # its time T is only sound on its own CPU
+            print(f"warning: {args.onmt_from} was measured on {earlier['machine']['cpu']}, this is {here}: the "
+                  f"time budget does not carry over", file=sys.stderr, flush=True)
         rows = {"OpenNMT-py 3.5.1": earlier["rows"]["OpenNMT-py 3.5.1"]}
     else:
         rows = {"OpenNMT-py 3.5.1": onmt(root, args.epochs, args.threads, data["train_pairs"],

@@ -149,9 +149,10 @@ def _fmt(value: Any) -> str:
 
 
 def save(name: str, payload: dict[str, Any], text: Optional[str] = None) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    from seq2seq.files import write_atomic
+
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "machine": machine(), **payload}, indent=1) + "\n")
+    write_atomic(path, (json.dumps({"benchmark": name, "machine": machine(), **payload}, indent=1) + "\n").encode())
     if text:
         print(text)
     print(f"\nwritten {path.relative_to(REPO)}")

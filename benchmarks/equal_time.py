@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/equal_time.py [--epochs 2] [--threads 1] [--margin 20]
         [--onmt-normalization sents|tokens] [--lr-schedule plateau|budget] [--set KEY=VALUE ...] [--skip-install]
-        [--onmt-from results/equal_time.json]
+        [--onmt-from results/equal_time.json] [--tag NAME]
 
 1. OpenNMT-py 3.5.1 (peers.py's environment, data and configuration: the reference architecture on the reference
    SentencePiece pieces, batches of 64 sentences, Adam 1e-3, label smoothing 0.1, dropout 0.2, no validation)
@@ -25,8 +25,8 @@
    and chrF on detokenized, cased text (seq2seq.metrics.score).
 
 Both trainings get the same threads and run one after the other, so run this alone (or beside the same neighbour
-throughout). Writes benchmarks/results/equal_time[_tokens][_budget][_KEY-VALUE...].json (with --onmt-normalization
-tokens, --lr-schedule budget, --set).
+throughout). Writes benchmarks/results/equal_time[_tokens][_budget][_threads-N][_KEY-VALUE...][_TAG].json (with
+--onmt-normalization tokens, --lr-schedule budget, --threads other than 1, --set, --tag).
 """
 
 from __future__ import annotations
@@ -129,6 +129,12 @@ def render(rows: dict[str, dict[str, Any]]) -> str:
                          "test BLEU", "test chrF"], lines)
 
 
+def precision(changes: list[str]) -> str:
+    """The precision our row trains in: `fp32` unless a --set change says otherwise."""
+    values = [c.split("=", 1)[1] for c in changes if c.startswith("train.precision=")]
+    return values[-1] if values else "fp32"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=2, help="OpenNMT-py's budget in epochs (default 2)")
@@ -145,6 +151,8 @@ def main() -> None:
     ap.add_argument("--skip-install", action="store_true", help="use OpenNMT-py's environment as it is")
     ap.add_argument("--onmt-from", type=Path, metavar="RESULT.json",
                     help="reuse OpenNMT-py's row (time and scores) from an earlier result instead of training it")
+    ap.add_argument("--tag", default="", help="added to the result's name, so that a rerun of the same variant "
+                                              "keeps the earlier file (e.g. --tag run10)")
     args = ap.parse_args()
     if not args.skip_install:
         peers.install("onmt")
@@ -165,9 +173,10 @@ def main() -> None:
     print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
           f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
     name = "equal_time" + ("_tokens" if tokens else "") + ("_budget" if args.lr_schedule == "budget" else "")
-    name += "".join("_" + c.replace("=", "-") for c in args.changes)
+    name += (f"_threads-{args.threads}" if args.threads != 1 else "")
+    name += "".join("_" + c.replace("=", "-") for c in args.changes) + (f"_{args.tag}" if args.tag else "")
     # one run directory per result name, so that two variants can train side by side (1 thread each)
-    rows["seq2seq fp32"] = ours(root / name.replace("equal_time", "seq2seq", 1), budget, args.threads,
+    rows[f"seq2seq {precision(args.changes)}"] = ours(root / name.replace("equal_time", "seq2seq", 1), budget, args.threads,
                                 args.lr_schedule, args.changes)
     text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
                            f"last checkpoint, normalization {args.onmt_normalization}; seq2seq "

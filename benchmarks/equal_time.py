@@ -129,10 +129,7 @@ def render(rows: dict[str, dict[str, Any]]) -> str:
                          "test BLEU", "test chrF"], lines)
 
 
-def precision(changes: list[str]) -> str:
-    """The precision our row trains in: `fp32` unless a --set change says otherwise."""
-    values = [c.split("=", 1)[1] for c in changes if c.startswith("train.precision=")]
-    return values[-1] if values else "fp32"
+ONMT = peers.ROWS["onmt"]                     # OpenNMT-py's row name in tables and result files
 
 
 def main() -> None:
@@ -154,6 +151,13 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="added to the result's name, so that a rerun of the same variant "
                                               "keeps the earlier file (e.g. --tag run10)")
     args = ap.parse_args()
+    from seq2seq.config import load_config
+    from seq2seq.errors import UserError
+
+    try:                                      # a bad --set fails now, not after OpenNMT-py's training
+        recipe = load_config(common.REFERENCE, args.changes)
+    except UserError as e:
+        sys.exit(f"equal_time.py: {e}")
     if not args.skip_install:
         peers.install("onmt")
     data = peers.prepare_data(1000)
@@ -165,19 +169,18 @@ def main() -> None:
         if earlier["machine"]["cpu"] != here:                          # its time T is only sound on its own CPU
             print(f"warning: {args.onmt_from} was measured on {earlier['machine']['cpu']}, this is {here}: the "
                   f"time budget does not carry over", file=sys.stderr, flush=True)
-        rows = {"OpenNMT-py 3.5.1": earlier["rows"]["OpenNMT-py 3.5.1"]}
+        rows = {ONMT: earlier["rows"][ONMT]}
     else:
-        rows = {"OpenNMT-py 3.5.1": onmt(root, args.epochs, args.threads, data["train_pairs"],
-                                         args.onmt_normalization)}
-    budget = (rows["OpenNMT-py 3.5.1"]["train_wall_s"] - args.margin) / 60
-    print(f"OpenNMT-py trained in {rows['OpenNMT-py 3.5.1']['train_wall_s']:.0f} s; seq2seq gets "
+        rows = {ONMT: onmt(root, args.epochs, args.threads, data["train_pairs"], args.onmt_normalization)}
+    budget = (rows[ONMT]["train_wall_s"] - args.margin) / 60
+    print(f"OpenNMT-py trained in {rows[ONMT]['train_wall_s']:.0f} s; seq2seq gets "
           f"train.max_minutes={budget:.2f}", file=sys.stderr, flush=True)
     name = "equal_time" + ("_tokens" if tokens else "") + ("_budget" if args.lr_schedule == "budget" else "")
     name += (f"_threads-{args.threads}" if args.threads != 1 else "")
     name += "".join("_" + c.replace("=", "-") for c in args.changes) + (f"_{args.tag}" if args.tag else "")
     # one run directory per result name, so that two variants can train side by side (1 thread each)
-    rows[f"seq2seq {precision(args.changes)}"] = ours(root / name.replace("equal_time", "seq2seq", 1), budget, args.threads,
-                                args.lr_schedule, args.changes)
+    rows[peers.ROWS[recipe.train.precision]] = ours(root / name.replace("equal_time", "seq2seq", 1), budget,
+                                                    args.threads, args.lr_schedule, args.changes)
     text = render(rows) + (f"\n\n{args.threads} thread(s); beam {BEAM}, α {ALPHA}; OpenNMT-py {args.epochs} epochs, "
                            f"last checkpoint, normalization {args.onmt_normalization}; seq2seq "
                            f"train.max_minutes={budget:.2f}, lr_schedule {args.lr_schedule}, best checkpoint by val "

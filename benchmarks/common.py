@@ -182,8 +182,11 @@ def reference_training(launcher: Sequence[str], overrides: Sequence[str], steps:
                        cwd=REPO, env={**os.environ, **(env or {})} if not clean_env else env)
         wall = time.perf_counter() - started
         events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    windows = [e["tokens_per_s"] for e in events if e["event"] == "train"][1:]
-    return {"windows_tok_s": windows, "tokens_per_s": round(median(windows), 1), "wall_s": round(wall, 1)}
+    logged = [e for e in events if e["event"] == "train"][1:]
+    windows = [e["tokens_per_s"] for e in logged]
+    threads = [e["threads"] for e in logged if "threads" in e]          # where train.share_cores chose them
+    return {"windows_tok_s": windows, "tokens_per_s": round(median(windows), 1), "wall_s": round(wall, 1),
+            **({"threads": threads} if threads else {})}
 
 
 # ---- training throughput (speech_throughput.py, tts_throughput.py) -----------------------------------------------

@@ -144,8 +144,13 @@ def write_vocabularies(pairs: list[tuple[str, str]], info: dict[str, Any]) -> No
 # ---- running a toolkit's command -----------------------------------------------------------------------------
 
 def thread_env(threads: int) -> dict[str, str]:
+    """The environment of a peer's or our command: `threads` threads, and OpenMP's spin-wait left to each program
+    (importing seq2seq here set a short one; the peers get libgomp's default, ours chooses its own)."""
+    from seq2seq.threads import without_package_spin
+
+    inherited = without_package_spin(os.environ)
     # torch.load in the peers' own loaders predates weights_only=True (the default since torch 2.6)
-    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+    return {**inherited, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
             "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 

@@ -31,7 +31,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 from . import __version__
-from .config import Config, dump_config, validate
+from .config import RUN_CONFIG, Config, dump_config, validate
 from .data.tokenizers import Tokenizer, load_tokenizers
 from .errors import UserError, warn
 from .files import write_atomic
@@ -40,7 +40,7 @@ FORMAT_VERSION = 2       # 2: weights named by frontend and head (`encoder.front
 READS_FORMATS = (1, 2)   # 1: translation only, weights under the names in LEGACY_NAMES
 LEGACY_NAMES = {"encoder.embedding.": "encoder.frontend.embedding.", "decoder.embedding.": "decoder.head.embedding.",
                 "decoder.generator.": "decoder.head.generator.", "decoder.combine.": "decoder.output."}
-CONFIG, FORMAT, TOKENIZER = "config.yaml", "format.json", "tokenizer"
+CONFIG, FORMAT, TOKENIZER = RUN_CONFIG, "format.json", "tokenizer"
 BEST, LAST, TRAIN_STATE, METRICS = "best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
 ATTENTION = "attention"   # heatmaps written at each validation (train.attention_plots)

@@ -306,17 +306,20 @@ _LINE_BREAKS = str.maketrans({c: " " for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .checkpoint import CONFIG
-    from .config import load_config
-    from .train import train
+    from .config import RUN_CONFIG, load_config       # neither loads torch: the spin-wait is chosen first
+    from .threads import long_openmp_spin_for_training
 
     if args.config is None and not (args.resume and args.run_dir):
         raise UserError("train needs a CONFIG file (or --resume --run-dir DIR to continue a run)")
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / Path(args.config).stem
-    source = Path(args.config) if args.config else run_dir / CONFIG
+    source = Path(args.config) if args.config else run_dir / RUN_CONFIG
     if args.resume and not run_dir.is_dir():
         raise UserError(f"cannot resume: run directory not found: {run_dir}")
     config = load_config(source, args.overrides)
+    if config.train.share_cores:
+        long_openmp_spin_for_training()     # before torch loads: see seq2seq/threads.py
+    from .train import train
+
     result = train(config, run_dir, resume=args.resume, verbose=not args.quiet)
     return 130 if result.interrupted else 0      # 130: the shell's code for a Ctrl-C
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import UserError
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda|cuda:\d+|mps)$"   # see devices.resolve_device
+RUN_CONFIG = "config.yaml"   # a run directory's copy of its resolved config (checkpoint.CONFIG)
 Precision = Literal["fp32", "bf16"]                  # see devices.precision_context
 
 
@@ -303,7 +304,11 @@ class TrainConfig(_Strict):
                                                  "tensorboard package)")
     attention_plots: int = Field(3, ge=0, description="at every validation, heatmaps of the first N validation "
                                                       "sentences go to RUN_DIR/attention/ (0 = off)")
-    threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores)")
+    threads: Optional[int] = Field(None, gt=0, description="torch intra-op threads (default: all cores); with "
+                                                            "share_cores, the most it uses")
+    share_cores: bool = Field(True, description="while other processes keep cores busy, train on the cores they "
+                                                "leave (a look every 5 s at /proc/stat; Linux); false: always "
+                                                "`threads`, e.g. for runs that must repeat bit for bit")
     precision: Precision = Field(
         "fp32", description="bf16: matrix products in bfloat16 under autocast (weights, Adam and the loss stay "
                             "fp32); about 1.4x faster training on CPUs with AVX-512 BF16")

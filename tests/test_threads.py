@@ -1,21 +1,28 @@
 """Importing seq2seq shortens OpenMP's spin-wait (seq2seq/threads.py) unless the environment already chose one, and
-does it before torch is loaded (libgomp reads the setting once, when it is loaded)."""
+does it before torch is loaded (libgomp reads the setting once, when it is loaded); `seq2seq train` keeps libgomp's
+own and shares cores instead (CoreShare)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 
 import pytest
+import torch
+import yaml
 
-from seq2seq.threads import CHOICES
+from seq2seq.threads import (CHOICES, SPIN_COUNT, SPIN_MARK, CoreShare, read_cpu_times, threads_left, usable_cores,
+                             without_package_spin)
+
+from helpers import toy_config
 
 SHOW = "import os, sys, seq2seq; print(os.environ.get('GOMP_SPINCOUNT'), 'torch' in sys.modules)"
 
 
 def spin_after_import(**env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in CHOICES}
+    clean = {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
     done = subprocess.run([sys.executable, "-c", SHOW], env={**clean, **env}, capture_output=True, text=True,
                           check=True)
     return done.stdout.strip()
@@ -30,3 +37,100 @@ def test_importing_seq2seq_sets_a_short_spin_before_torch_is_loaded():
                                            ({"OMP_WAIT_POLICY": "PASSIVE"}, "None False")])
 def test_a_wait_setting_in_the_environment_is_left_alone(env, expected):
     assert spin_after_import(**env) == expected
+
+
+# ---- `seq2seq train` keeps libgomp's own spin-wait (it shares cores instead) -------------------------------------
+
+def test_the_long_spin_for_training_undoes_only_the_package_s_own_short_spin():
+    code = ("import os, seq2seq; from seq2seq.threads import long_openmp_spin_for_training as f; "
+            "{before}; f(); print(os.environ.get('GOMP_SPINCOUNT'))")
+    clean = {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
+
+    def spin(before: str = "pass", **env: str) -> str:
+        done = subprocess.run([sys.executable, "-c", code.format(before=before)], env={**clean, **env},
+                              capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    assert spin() == "None"                          # libgomp's default when torch loads
+    assert spin(GOMP_SPINCOUNT="3000") == "3000"      # the user's choice, even when it equals the package's
+    assert spin(before="import torch") == "3000"      # too late: libgomp has read it
+
+
+def test_seq2seq_train_chooses_the_spin_before_torch_is_loaded(tmp_path):
+    """Through the CLI's own path: the spin is undone only while torch is not loaded yet."""
+    config = tmp_path / "toy.yaml"
+    config.write_text(yaml.safe_dump(toy_config(max_steps=1, valid_every=100, threads=1).model_dump(
+        mode="json", exclude_unset=True)))
+    code = ("import os, sys; from seq2seq.cli import main; "
+            f"main(['train', {str(config)!r}, '--run-dir', {str(tmp_path / 'run')!r}, '--quiet']); "
+            "print(os.environ.get('GOMP_SPINCOUNT'))")
+    clean = {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
+    shared = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True)
+    fixed = subprocess.run([sys.executable, "-c", code.replace("'--quiet'", "'--quiet', '--set', "
+                                                                "'train.share_cores=false'")],
+                           env=clean, capture_output=True, text=True, check=True)
+    assert (shared.stdout.strip(), fixed.stdout.strip()) == ("None", SPIN_COUNT)
+
+
+# ---- CoreShare: the thread count follows the cores other processes leave -----------------------------------------
+
+@pytest.mark.parametrize("others, cores, most, expected", [
+    (0.0, 2, 2, 2), (0.25, 2, 2, 2), (0.35, 2, 2, 1), (1.0, 2, 2, 1), (6.0, 2, 2, 1),
+    (1.0, 8, 4, 4), (1.2, 8, 8, 7), (2.5, 8, 8, 5), (0.0, 8, 1, 1)])
+def test_threads_left_counts_a_core_as_taken_above_a_threshold(others, cores, most, expected):
+    assert threads_left(others, cores, most) == expected
+
+
+@pytest.mark.skipif(read_cpu_times(usable_cores()) is None, reason="needs /proc/stat (Linux)")
+def test_core_share_yields_a_core_to_a_busy_process_and_takes_it_back():
+    cores = usable_cores()
+    before = torch.get_num_threads()
+    share = CoreShare(most=len(cores), every=1.0)
+    try:
+        time.sleep(1.2)
+        share.poll()
+        free = share.threads                         # what the machine leaves without the spinner
+        if free < 2:
+            pytest.skip(f"other processes leave {free} of {len(cores)} cores: nothing to yield")
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            time.sleep(1.2)
+            yielded = share.poll()
+        finally:
+            spinner.kill()
+            spinner.wait()
+        assert yielded is not None and yielded <= free - 1 and torch.get_num_threads() == yielded
+        time.sleep(1.2)
+        assert share.poll() == free and share.threads == free
+        assert share.poll() is None                  # not looked at again before `every` seconds
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_core_share_of_one_thread_never_looks():
+    share = CoreShare(most=1, every=0.0)
+    assert share.poll() is None and share.threads == 1
+
+
+def test_children_lose_only_the_package_s_own_spin():
+    mine = {"GOMP_SPINCOUNT": SPIN_COUNT, SPIN_MARK: SPIN_COUNT, "PATH": "/bin"}
+    users = {"GOMP_SPINCOUNT": "300000", SPIN_MARK: SPIN_COUNT}
+    passive = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "5"}
+    assert without_package_spin(mine) == {"PATH": "/bin"}
+    assert without_package_spin(users) == {"GOMP_SPINCOUNT": "300000"}
+    assert without_package_spin(passive) == passive
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_a_training_that_shares_cores_logs_its_thread_count(tmp_path, share):
+    from seq2seq.checkpoint import read_metrics
+    from seq2seq.train import train
+
+    before = torch.get_num_threads()
+    try:
+        train(toy_config(max_steps=3, log_every=1, valid_every=100, threads=2, share_cores=share), tmp_path,
+              verbose=False)
+    finally:
+        torch.set_num_threads(before)
+    logged = [e.get("threads") for e in read_metrics(tmp_path) if e["event"] == "train"]
+    assert logged and all(t in (1, 2) if share else t is None for t in logged)

@@ -29,6 +29,7 @@ from ..errors import UserError, warn
 from ..files import remove_stale_temporaries
 from ..tasks import get_task
 from ..tasks.base import Splits, Vocab
+from ..threads import CoreShare
 from .distributed import World
 from .optim import budget_lr, make_optimizer, make_scheduler, set_base_lr, set_lr
 from .progress import EventLog, Logger, NoEvents, Window
@@ -76,6 +77,8 @@ class Trainer:
         device = resolve_device(self.tc.device)
         self.world = World.from_environment(device)
         self.device = self.world.place(device)
+        sharing = self.tc.share_cores and self.device.type == "cpu"
+        self.cores = CoreShare(torch.get_num_threads() if sharing else 1)   # the thread count follows free cores
         self.log, self.on_step = Logger(verbose and self.world.main), on_step
         saved = self.prepare_data(resume)
         self.build_model()
@@ -336,19 +339,30 @@ class Trainer:
                           f"{self.tc.max_nonfinite}) at update {s.step + 1}")
 
     def record(self, token_loss: float, tokens: int, teacher: float) -> None:
-        """After an update: on_step, the progress bar, and every train.log_every updates a `train` event."""
+        """After an update: on_step, the thread count, the progress bar, and every train.log_every updates a
+        `train` event."""
         if self.on_step is not None:
             self.on_step(self.state.step, token_loss)
         self.window.add(tokens, token_loss)
+        self.follow_free_cores()
         lr, elapsed = self.lr, self.window.elapsed()
         self.log.update(f"loss {token_loss:.3f} lr {lr:.1e} {self.window.tokens / elapsed:,.0f} tok/s")
         if self.state.step % self.tc.log_every == 0:
             self.log_window(lr, elapsed, teacher)
 
+    def follow_free_cores(self) -> None:
+        """train.share_cores: now and then, the thread count the other processes' use of the cores leaves."""
+        threads, most = self.cores.poll(), self.cores.most
+        if threads is not None:
+            self.log.line(f"step {self.state.step:,}: " + (f"cores free again, training on {threads} threads"
+                          if threads == most else f"other processes keep cores busy, training on {threads} of "
+                                                  f"{most} threads"))
+
     def log_window(self, lr: float, elapsed: float, teacher: float) -> None:
         s, w = self.state, self.window
         event = {"event": "train", "step": s.step, "epoch": s.epoch, "loss": round(w.loss / w.steps, 4), "lr": lr,
                  "tokens_per_s": round(w.tokens / elapsed, 1),
+                 **({"threads": self.cores.threads} if self.cores.most > 1 else {}),
                  **({"teacher_prob": round(teacher, 4)} if self.tc.scheduled_sampling is not None else {}),
                  "time": round(time.time() - self.started, 1)}
         self.events.emit(event)

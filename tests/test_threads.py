@@ -87,9 +87,12 @@ def test_core_share_yields_a_core_to_a_busy_process_and_takes_it_back():
     before = torch.get_num_threads()
     share = CoreShare(most=len(cores), every=1.0)
     try:
-        time.sleep(1.2)
-        share.poll()
-        free = share.threads                         # what the machine leaves without the spinner
+        for _ in range(5):                           # what the machine leaves without the spinner (a test run's
+            time.sleep(1.2)                          # own files being written back can hold a core for a while)
+            share.poll()
+            if share.threads == len(cores):
+                break
+        free = share.threads
         if free < 2:
             pytest.skip(f"other processes leave {free} of {len(cores)} cores: nothing to yield")
         spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])

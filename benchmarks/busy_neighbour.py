@@ -80,7 +80,7 @@ def pairs(names: list[str], steps: int, window: int) -> tuple[list[dict], str]:
         total = sum(r["tokens_per_s"] for r in both)
         results.append({"row": name, "trainings": both, "total_tok_s": round(total, 1)})
         rows.append([name, " / ".join(f"{r['tokens_per_s']:,.0f}" for r in both), f"{total:,.0f}",
-                     " / ".join(str(sorted(set(r.get("threads", [])))) for r in both)])
+                     " / ".join(str(sorted(set(r["threads"]))) if "threads" in r else "fixed" for r in both)])
         print(f"{name}, two at once: {rows[-1][1]} tok/s", file=sys.stderr, flush=True)
     return results, common.table(["setting", "each, target tok/s", "together", "threads seen"], rows)
 

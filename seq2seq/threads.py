@@ -64,7 +64,7 @@ class CpuTimes:
     """One look at the CPU time spent so far, in seconds."""
 
     wall: float         # time.monotonic()
-    cores: float        # by every process, on the cores this process may run on (/proc/stat)
+    busy: float         # by every process, on the cores this process may run on (/proc/stat)
     own: float          # by this process, all its threads (os.times)
 
 
@@ -112,7 +112,7 @@ class CoreShare:
         """Cores' worth of CPU the other processes used since the last look."""
         assert self.last is not None
         wall = max(1e-9, now.wall - self.last.wall)
-        return max(0.0, (now.cores - self.last.cores) - (now.own - self.last.own)) / wall
+        return max(0.0, (now.busy - self.last.busy) - (now.own - self.last.own)) / wall
 
     def poll(self) -> Optional[int]:
         """The new thread count when it changed at this look, else None."""

@@ -100,13 +100,14 @@ def threads_left(others: float, cores: int, most: int) -> int:
 class CoreShare:
     """Trains on the cores other processes leave free: `poll()` after each update; every `every` seconds it looks
     at how much CPU the rest of the machine used since the last look and sets torch's thread count, between 1 and
-    `most`. A no-op for `most` 1 or where /proc/stat cannot be read."""
+    `most`. A no-op for `most` 1, for more threads than usable cores (asked for on purpose), or where /proc/stat
+    cannot be read."""
 
     def __init__(self, most: int, every: float = EVERY_S):
         self.most, self.every = most, every
         self.cores = usable_cores()
         self.threads = most
-        self.last = read_cpu_times(self.cores) if most > 1 else None
+        self.last = read_cpu_times(self.cores) if 1 < most <= len(self.cores) else None
 
     def others(self, now: CpuTimes) -> float:
         """Cores' worth of CPU the other processes used since the last look."""

@@ -110,9 +110,10 @@ def test_core_share_yields_a_core_to_a_busy_process_and_takes_it_back():
         torch.set_num_threads(before)
 
 
-def test_core_share_of_one_thread_never_looks():
-    share = CoreShare(most=1, every=0.0)
-    assert share.poll() is None and share.threads == 1
+def test_core_share_of_one_thread_or_of_more_threads_than_cores_never_looks():
+    one, more = CoreShare(most=1, every=0.0), CoreShare(most=len(usable_cores()) + 2, every=0.0)
+    assert (one.poll(), one.threads) == (None, 1)
+    assert (more.poll(), more.threads) == (None, len(usable_cores()) + 2)
 
 
 def test_children_lose_only_the_package_s_own_spin():

@@ -110,6 +110,34 @@ def test_core_share_yields_a_core_to_a_busy_process_and_takes_it_back():
         torch.set_num_threads(before)
 
 
+def test_core_share_follows_what_proc_stat_says_the_other_processes_used(tmp_path, monkeypatch):
+    """The same with a /proc/stat written here: deterministic on a busy machine (pytest -n runs tests in
+    parallel, so the spinner test above skips there)."""
+    import seq2seq.threads as threads
+
+    cores, tick = usable_cores(), os.sysconf("SC_CLK_TCK")
+    stat = tmp_path / "stat"
+    monkeypatch.setattr(threads, "STAT", str(stat))
+
+    def write(busy_s: float) -> None:      # core 0's busy time, the others idle
+        lines = [f"cpu{c} {round(busy_s * tick) if c == cores[0] else 0} 0 0 1000 0 0 0 0 0 0" for c in cores]
+        stat.write_text("cpu  0 0 0 0 0 0 0 0 0 0\n" + "\n".join(lines) + "\n")
+
+    if len(cores) < 2:
+        pytest.skip("needs at least 2 usable cores")
+    write(0.0)
+    before = torch.get_num_threads()
+    share = CoreShare(most=len(cores), every=0.5)
+    try:
+        time.sleep(0.5)
+        write(0.5)                          # core 0 busy for the whole 0.5 s: one core taken
+        assert share.poll() == len(cores) - 1 and torch.get_num_threads() == len(cores) - 1
+        time.sleep(0.5)                     # nothing more: all cores back
+        assert share.poll() == len(cores) and torch.get_num_threads() == len(cores)
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_core_share_of_one_thread_or_of_more_threads_than_cores_never_looks():
     one, more = CoreShare(most=1, every=0.0), CoreShare(most=len(usable_cores()) + 2, every=0.0)
     assert (one.poll(), one.threads) == (None, 1)

@@ -21,8 +21,13 @@ from helpers import toy_config
 SHOW = "import os, sys, seq2seq; print(os.environ.get('GOMP_SPINCOUNT'), 'torch' in sys.modules)"
 
 
+def environment_without_a_spin() -> dict[str, str]:
+    """This environment without any OpenMP wait setting (importing seq2seq here set one) or the package's mark."""
+    return {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
+
+
 def spin_after_import(**env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
+    clean = environment_without_a_spin()
     done = subprocess.run([sys.executable, "-c", SHOW], env={**clean, **env}, capture_output=True, text=True,
                           check=True)
     return done.stdout.strip()
@@ -44,7 +49,7 @@ def test_a_wait_setting_in_the_environment_is_left_alone(env, expected):
 def test_the_long_spin_for_training_undoes_only_the_package_s_own_short_spin():
     code = ("import os, seq2seq; from seq2seq.threads import long_openmp_spin_for_training as f; "
             "{before}; f(); print(os.environ.get('GOMP_SPINCOUNT'))")
-    clean = {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
+    clean = environment_without_a_spin()
 
     def spin(before: str = "pass", **env: str) -> str:
         done = subprocess.run([sys.executable, "-c", code.format(before=before)], env={**clean, **env},
@@ -64,7 +69,7 @@ def test_seq2seq_train_chooses_the_spin_before_torch_is_loaded(tmp_path):
     code = ("import os, sys; from seq2seq.cli import main; "
             f"main(['train', {str(config)!r}, '--run-dir', {str(tmp_path / 'run')!r}, '--quiet']); "
             "print(os.environ.get('GOMP_SPINCOUNT'))")
-    clean = {k: v for k, v in os.environ.items() if k not in (*CHOICES, SPIN_MARK)}
+    clean = environment_without_a_spin()
     shared = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True)
     fixed = subprocess.run([sys.executable, "-c", code.replace("'--quiet'", "'--quiet', '--set', "
                                                                 "'train.share_cores=false'")],

@@ -18,9 +18,11 @@ install: $(BIN)/seq2seq
 demo: install
 	$(BIN)/seq2seq demo
 
-# -n auto: one test process per core (tests/conftest.py gives each one torch thread)
+# -n auto: one test process per core (tests/conftest.py gives each one torch thread); then, in one process, the
+# tests marked `alone`, which measure what other processes use and would count the other test process as one
 test: install
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto -m "not alone"
+	$(BIN)/python -m pytest -q -m alone
 
 # make bench RUN=runs/m30k_ref: every benchmark of docs/performance.md, one after another (about 40 min on 2 cores;
 # RUN is a trained reference model for the decoding benchmark). Results: benchmarks/results/*.json.

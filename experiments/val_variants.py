@@ -23,6 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import common  # noqa: E402  (benchmarks/common.py: the markdown tables the docs quote)
 
 from seq2seq.checkpoint import read_config  # noqa: E402
 from seq2seq.data.pipeline import load_corpora  # noqa: E402
@@ -73,12 +76,9 @@ def variants(run: Path, last: list[int], folder: Path) -> dict[str, Path]:
 
 
 def table(rows: list[dict], alphas: list[float]) -> str:
-    head = "| variant | " + " | ".join(f"α {a}: BLEU / chrF" for a in alphas) + " |"
-    lines = [head, "|---" * (len(alphas) + 1) + "|"]
-    for row in rows:
-        cells = [f"{row['scores'][str(a)]['bleu']:.2f} / {row['scores'][str(a)]['chrf']:.2f}" for a in alphas]
-        lines.append(f"| {row['variant']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    cells = [[row["variant"], *(f"{row['scores'][str(a)]['bleu']:.2f} / {row['scores'][str(a)]['chrf']:.2f}"
+                                for a in alphas)] for row in rows]
+    return common.table(["variant", *(f"α {a}: BLEU / chrF" for a in alphas)], cells)
 
 
 def main() -> int:

@@ -131,6 +131,9 @@ class EncoderConfig(_Strict):
                                               "(residual connections, Wu et al. 2016); needs layers >= 2")
     bidirectional: bool = True
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings and between layers")
+    word_dropout: float = Field(0.0, ge=0, lt=1, description="token inputs only: in training, each source token's "
+                                                             "whole embedding is dropped with this probability "
+                                                             "(Sennrich & Zhang 2019: 0.1–0.3 on small data); 0 = off")
     output_dropout: float = Field(0.0, ge=0, lt=1, description="on the encoder states the attention reads (the "
                                                                "context; Caglayan et al. 2017's dropout_ctx); 0 = off")
     pyramid: int = Field(0, ge=0, le=4, description="pyramidal layers on top (speech, Chan et al. 2016): each "
@@ -162,6 +165,9 @@ class DecoderConfig(_Strict):
     layers: int = Field(1, gt=0)
     attention_size: Optional[int] = Field(None, gt=0, description="additive/concat score size (default hidden_size)")
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings, between layers and before the output layer")
+    word_dropout: float = Field(0.0, ge=0, lt=1, description="token outputs only: in training, the embedding of each "
+                                                             "previous target token the decoder reads is dropped "
+                                                             "whole with this probability; 0 = off")
 
     @model_validator(mode="after")
     def _family(self) -> "DecoderConfig":
@@ -529,6 +535,13 @@ class SpeechToTextModelConfig(ModelConfig):
     ctc_weight: float = Field(0.0, ge=0, lt=1, description="joint CTC loss on the encoder states, weight λ: "
                                                             "λ·CTC + (1 − λ)·attention (0 = off; training only)")
 
+    @model_validator(mode="after")
+    def _no_source_words(self) -> "SpeechToTextModelConfig":
+        if self.encoder.word_dropout:
+            raise ValueError(f"encoder.word_dropout={self.encoder.word_dropout} drops source tokens; speech_to_text "
+                             f"reads feature frames (use data.spec_augment to mask frames)")
+        return self
+
 
 class TextToSpeechModelConfig(ModelConfig):
     frontend: TextFrontendConfig = TextFrontendConfig()
@@ -538,6 +551,9 @@ class TextToSpeechModelConfig(ModelConfig):
     def _untied(self) -> "TextToSpeechModelConfig":
         if self.tie_embeddings:
             raise ValueError("tie_embeddings needs a token head; text_to_speech writes frames")
+        if self.decoder.word_dropout:
+            raise ValueError(f"decoder.word_dropout={self.decoder.word_dropout} drops previous target tokens; "
+                             f"text_to_speech writes frames (its prenet dropout plays that part)")
         return self
 
 

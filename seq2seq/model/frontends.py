@@ -3,6 +3,7 @@
     vectors, lengths = frontend(inputs, lengths)
 
 - `TokenFrontend`: token ids (batch, src_len) → embeddings (batch, src_len, embedding_size); lengths unchanged.
+  In training, `word_dropout` drops whole token embeddings (`word_dropout.py`) before the ordinary dropout.
 - `ConvTokenFrontend`: token embeddings → `layers` 1-D convolutions over neighbouring positions (Tacotron 2's
   encoder: each layer conv → LayerNorm → ReLU → dropout), so every position sees its `kernel`-wide context before
   the RNN; padding is zeroed before each convolution, so a sequence reads the same alone or padded.
@@ -18,24 +19,28 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .encoder import lengths_mask, masked_conv
+from .word_dropout import WordDropout
 
 from ..data.tokenizers import PAD
 
 
 class TokenFrontend(nn.Module):
-    def __init__(self, vocab_size: int, embedding_size: int, dropout: float):
+    def __init__(self, vocab_size: int, embedding_size: int, dropout: float, word_dropout: float = 0.0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD)
+        self.word_dropout = WordDropout(word_dropout)
         self.dropout = nn.Dropout(dropout)
         self.output_size = embedding_size
 
     def forward(self, ids: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        return self.dropout(self.embedding(ids)), lengths                    # (batch, src_len, embedding)
+        words = self.word_dropout(self.embedding(ids))                       # (batch, src_len, embedding)
+        return self.dropout(words), lengths
 
 
 class ConvTokenFrontend(TokenFrontend):
-    def __init__(self, vocab_size: int, embedding_size: int, dropout: float, layers: int = 3, kernel: int = 5):
-        super().__init__(vocab_size, embedding_size, dropout)
+    def __init__(self, vocab_size: int, embedding_size: int, dropout: float, layers: int = 3, kernel: int = 5,
+                 word_dropout: float = 0.0):
+        super().__init__(vocab_size, embedding_size, dropout, word_dropout)
         if kernel % 2 == 0:
             raise ValueError(f"convolution kernel must be odd (same length out), got {kernel}")
         self.convs = nn.ModuleList(nn.Conv1d(embedding_size, embedding_size, kernel, padding=kernel // 2)

@@ -4,7 +4,7 @@
     y = head.feedback(out)                 # the model's own next input from a decoder output (no gradient)
     loss = head.loss(outputs, batch)       # summed over real target positions (divide by batch.n_tokens)
 
-- `TokenHead`: token ids; a target embedding, the vocabulary projection (`generator`, optionally tied to the
+- `TokenHead`: token ids; a target embedding (with optional word dropout in training), the vocabulary projection (`generator`, optionally tied to the
   embedding), label-smoothed cross-entropy; `log_probs` masks PAD and BOS, so search never generates them; argmax
   feedback (scheduled sampling).
 - `FrameHead`: feature frames (e.g. mel frames); the previous frame goes through a prenet (two ReLU layers whose
@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from ..data.tokenizers import BOS, PAD
 from .encoder import masked_conv
+from .word_dropout import WordDropout
 
 if TYPE_CHECKING:
     from ..data.batching import Batch
@@ -35,9 +36,10 @@ class TokenHead(nn.Module):
     kind = "tokens"
 
     def __init__(self, vocab_size: int, embedding_size: int, output_size: int, dropout: float,
-                 tie_embeddings: bool = False, label_smoothing: float = 0.0):
+                 tie_embeddings: bool = False, label_smoothing: float = 0.0, word_dropout: float = 0.0):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_size, padding_idx=PAD)
+        self.word_dropout = WordDropout(word_dropout)             # training only: whole previous tokens dropped
         self.dropout = nn.Dropout(dropout)
         self.generator = nn.Linear(output_size, vocab_size)
         if tie_embeddings:
@@ -48,7 +50,7 @@ class TokenHead(nn.Module):
         self.vocab_size = vocab_size
 
     def embed(self, ids: Tensor) -> Tensor:
-        return self.dropout(self.embedding(ids))                  # (..., embedding)
+        return self.dropout(self.word_dropout(self.embedding(ids)))   # (..., embedding)
 
     def predict(self, out: Tensor) -> Tensor:
         return self.generator(out)                                # (..., vocab) logits

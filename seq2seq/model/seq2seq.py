@@ -39,9 +39,10 @@ class Seq2Seq(nn.Module):
     @classmethod
     def for_text(cls, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> "Seq2Seq":
         """Tokens in, tokens out (translation): a token embedding frontend and a token head."""
-        frontend = TokenFrontend(src_vocab_size, config.embedding_size, config.encoder.dropout)
+        frontend = TokenFrontend(src_vocab_size, config.embedding_size, config.encoder.dropout,
+                                 config.encoder.word_dropout)
         head = TokenHead(tgt_vocab_size, config.embedding_size, config.decoder_output_size, config.decoder.dropout,
-                         config.tie_embeddings)
+                         config.tie_embeddings, word_dropout=config.decoder.word_dropout)
         return cls(config, frontend, head)
 
     @property

@@ -47,7 +47,7 @@ class SpeechToTextTask(FramesTask):
         frontend = FrameFrontend(self.feature_size, m.frontend.size or m.embedding_size, m.frontend.stack,
                                  m.frontend.dropout)
         head = TokenHead(vocab.text.vocab_size, m.embedding_size, m.decoder_output_size, m.decoder.dropout,
-                         m.tie_embeddings)
+                         m.tie_embeddings, word_dropout=m.decoder.word_dropout)
         return Seq2Seq(m, frontend, head, m.ctc_weight)
 
     def describe_model(self, model: Seq2Seq) -> str:

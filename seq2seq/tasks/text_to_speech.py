@@ -31,8 +31,10 @@ class TextToSpeechTask(FramesTask):
         m = self.config.model
         h = m.head
         frontend = (ConvTokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout,
-                                      m.frontend.conv_layers, m.frontend.kernel) if m.frontend.conv_layers
-                    else TokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout))
+                                      m.frontend.conv_layers, m.frontend.kernel, m.encoder.word_dropout)
+                    if m.frontend.conv_layers
+                    else TokenFrontend(vocab.text.vocab_size, m.embedding_size, m.encoder.dropout,
+                                       m.encoder.word_dropout))
         head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
                          h.prenet_dropout, h.stop_weight, h.mse, h.postnet_layers, h.postnet_channels)
         return Seq2Seq(m, frontend, head, guided_attention=h.guided_attention, guided_width=h.guided_width)

@@ -4,9 +4,9 @@
     y = head.feedback(out)                 # the model's own next input from a decoder output (no gradient)
     loss = head.loss(outputs, batch)       # summed over real target positions (divide by batch.n_tokens)
 
-- `TokenHead`: token ids; a target embedding (with optional word dropout in training), the vocabulary projection (`generator`, optionally tied to the
-  embedding), label-smoothed cross-entropy; `log_probs` masks PAD and BOS, so search never generates them; argmax
-  feedback (scheduled sampling).
+- `TokenHead`: token ids; a target embedding (optional word dropout in training), the vocabulary projection
+  (`generator`, optionally tied to the embedding), label-smoothed cross-entropy; `log_probs` masks PAD and BOS, so
+  search never generates them; argmax feedback (scheduled sampling).
 - `FrameHead`: feature frames (e.g. mel frames); the previous frame goes through a prenet (two ReLU layers whose
   dropout stays on at inference, as in Tacotron) and each decoder step writes `reduction` frames plus one stop
   logit; L1 (+ MSE) on real frames + BCE on the stop flag with a positive weight; the last predicted frame of a

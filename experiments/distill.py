@@ -9,7 +9,9 @@ The teachers (one run, or several sharing a vocabulary: an ensemble, `seq2seq tr
 DIR/<split>.<src-lang>; the output folder gets those translations as <split>.<tgt-lang>, and links to every other
 file of DIR (the training sources, the validation and test pairs, untouched: the student is validated and tested
 on real references). Writes distill.json (teachers, search, time) beside them. Refuses an output folder that
-exists. The student is one model like any other: what the teachers cost is paid once, before its training.
+exists; the folder is built under a temporary name beside it and renamed when complete, so a failed or interrupted
+run leaves no half-made folder behind. The student is one model like any other: what the teachers cost is paid
+once, before its training.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,20 +58,23 @@ def main() -> int:
         sys.exit(f"not a file: {source}")
     if args.output.exists():
         sys.exit(f"{args.output} exists; distillation writes a new folder")
-    args.output.mkdir(parents=True)
-    linked = link_the_rest(args.data, args.output, distilled)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{args.output.name}.", dir=args.output.parent) as tmp:
+        folder = Path(tmp)
+        linked = link_the_rest(args.data, folder, distilled)
+        started = time.monotonic()
+        threads = ["--threads", str(args.threads)] if args.threads else []
+        seq2seq("translate", *args.teachers, "-i", str(source), "-o", str(folder / distilled),
+                "--beam-size", str(args.beam_size), "--alpha", str(args.alpha), *threads)
+        seconds = round(time.monotonic() - started, 1)
 
-    started = time.monotonic()
-    threads = ["--threads", str(args.threads)] if args.threads else []
-    seq2seq("translate", *args.teachers, "-i", str(source), "-o", str(args.output / distilled),
-            "--beam-size", str(args.beam_size), "--alpha", str(args.alpha), *threads)
-    seconds = round(time.monotonic() - started, 1)
-
-    lines = sum(1 for _ in (args.output / distilled).open(encoding="utf-8"))
-    record = {"teachers": [str(Path(t).resolve()) for t in args.teachers], "data": str(args.data.resolve()),
-              "distilled": distilled, "from": source.name, "lines": lines, "beam_size": args.beam_size,
-              "alpha": args.alpha, "threads": args.threads, "seconds": seconds, "linked": linked}
-    write_atomic(args.output / "distill.json", (json.dumps(record, indent=1) + "\n").encode())
+        lines = sum(1 for _ in (folder / distilled).open(encoding="utf-8"))
+        record = {"teachers": [str(Path(t).resolve()) for t in args.teachers], "data": str(args.data.resolve()),
+                  "distilled": distilled, "from": source.name, "lines": lines, "beam_size": args.beam_size,
+                  "alpha": args.alpha, "threads": args.threads, "seconds": seconds, "linked": linked}
+        write_atomic(folder / "distill.json", (json.dumps(record, indent=1) + "\n").encode())
+        folder.chmod(0o755)                        # a data folder, not a private temporary one
+        folder.rename(args.output)                 # complete: under its name; TemporaryDirectory finds nothing left
     print(f"{lines:,} {distilled} lines from {len(args.teachers)} teacher(s) in {seconds:.0f} s into {args.output}"
           f"\nnext: seq2seq train CONFIG --set data.root={args.output}")
     return 0

@@ -56,3 +56,11 @@ def test_an_existing_output_folder_is_refused_in_one_line(teacher, tmp_path):
     done = distill("--teachers", teacher, "--data", teacher / "data", "--src-lang", "src", "--tgt-lang", "tgt",
                    "--output", tmp_path)
     assert done.returncode != 0 and done.stderr.strip() == f"{tmp_path} exists; distillation writes a new folder"
+
+
+def test_a_failing_teacher_leaves_no_folder_behind(teacher, tmp_path):
+    out = tmp_path / "distilled"
+    done = distill("--teachers", tmp_path / "no_such_run", "--data", teacher / "data", "--src-lang", "src",
+                   "--tgt-lang", "tgt", "--output", out)
+    assert done.returncode != 0 and done.stderr.strip().startswith("seq2seq translate failed: ")
+    assert list(tmp_path.iterdir()) == []                     # neither the folder nor its temporary twin

@@ -34,9 +34,10 @@ def _dropped_share(embed, embedding, ids: torch.Tensor) -> float:
     plain = embedding(ids)                                                    # (batch, len, embedding)
     real = ids != PAD                                                         # (batch, len)
     assert (out[~real] == 0).all()                                            # padding stays zero
-    zero = (out[real] == 0).all(-1)                                           # (real rows,) whole rows dropped
-    assert torch.allclose(out[real][~zero], 2 * plain[real][~zero])           # survivors scaled by 1 / (1 - 0.5)
-    assert ((out[real][zero] == 0).all(-1)).all() and (plain[real][zero] != 0).any(-1).all()
+    rows, plain_rows = out[real], plain[real]                                 # (real rows, embedding)
+    zero = (rows == 0).all(-1)                                                # (real rows,) whole rows dropped
+    assert torch.allclose(rows[~zero], 2 * plain_rows[~zero])                 # survivors scaled by 1 / (1 - 0.5)
+    assert (plain_rows[zero] != 0).any(-1).all()                              # dropped, not zero to begin with
     return zero.float().mean().item()
 
 

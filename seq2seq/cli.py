@@ -784,3 +784,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 130
         except BrokenPipeError:
             return 0
+
+
+def console() -> None:
+    """`seq2seq ...` and `python -m seq2seq ...`: main(), then the end of the process with its status."""
+    status = main()
+    if "seq2seq.training.distributed" in sys.modules:     # a command that may have trained data-parallel ran
+        from .training.distributed import end_rank
+        end_rank(status)                                  # a torchrun rank ends here, unfinalized
+    raise SystemExit(status)

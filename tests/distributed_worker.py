@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 from seq2seq.config import validate
 from seq2seq.data.batching import plan_batches
 from seq2seq.train import Trainer
-from seq2seq.training.distributed import leave
+from seq2seq.training.distributed import end_rank, leave
 
 
 def corrupt_first_source(trainer: Trainer, batch: int) -> None:
@@ -63,3 +63,4 @@ def main(spec_path: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1])
+    end_rank(0)         # as `seq2seq train` ends a rank: without the interpreter's finalization

@@ -155,3 +155,24 @@ def test_torchrun_trains_one_model_into_one_run_directory(tmp_path):
     events = read_metrics(tmp_path / "run")
     assert [m["event"] for m in events].count("end") == 1 and events[-1]["step"] == 4
     assert (tmp_path / "run" / METRICS).is_file() and (tmp_path / "run" / LAST).is_file()
+
+
+END_RANK_SCRIPT = """
+import atexit
+from seq2seq.training.distributed import end_rank
+atexit.register(lambda: print("exit handler ran"))
+print("output still buffered", end=" ")
+end_rank(3)
+print("returned")
+"""
+
+
+@pytest.mark.parametrize("world_size, status, printed", [
+    ("2", 3, "output still buffered exit handler ran\n"),
+    ("1", 0, "output still buffered returned\nexit handler ran\n")])
+def test_a_rank_ends_with_its_status_its_exit_handlers_run_and_its_output_flushed(world_size, status, printed):
+    """end_rank ends a rank of several at once (no interpreter finalization to race with gloo's threads);
+    one process returns from it and exits as usual."""
+    done = subprocess.run([sys.executable, "-c", END_RANK_SCRIPT], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "WORLD_SIZE": world_size, "PYTHONPATH": str(REPO)})
+    assert (done.returncode, done.stdout) == (status, printed), done.stderr

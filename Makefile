@@ -1,11 +1,12 @@
 # make demo: create .venv, install torch (CPU wheel, pinned) then the package, run the built-in demo.
 # make test: the test suite (installs first if needed).
+# make docs: the documentation site in site/ (installs the docs extra first if needed); warnings are errors.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test install clean bench
+.PHONY: demo test install clean bench docs
 
 $(BIN)/seq2seq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,16 @@ test: install
 	$(BIN)/python -m pytest -q -n auto -m "not alone"
 	$(BIN)/python -m pytest -q -m alone
 
+# mkdocs.yml: the site's pages and nav; docs/gen_reference.py generates the reference pages from the code at build
+# time. --strict fails on any warning: a broken link or anchor, a nav entry naming no page, a bad docstring.
+$(BIN)/mkdocs: pyproject.toml | $(BIN)/seq2seq
+	$(BIN)/pip install --quiet -e ".[docs]"
+	touch $(BIN)/mkdocs
+
+# NO_MKDOCS_2_WARNING: Material for MkDocs prints a banner about its end of life (May 2027) on every build
+docs: install $(BIN)/mkdocs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # make bench RUN=runs/m30k_ref: every benchmark of docs/performance.md, one after another (about 40 min on 2 cores;
 # RUN is a trained reference model for the decoding benchmark). Results: benchmarks/results/*.json.
 RUN ?= runs/m30k_ref
@@ -36,4 +47,4 @@ bench: install
 	$(BIN)/python benchmarks/profile_training.py --decode $(RUN)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache site

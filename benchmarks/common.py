@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
+from seq2seq.rundir import RunDir
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -70,16 +71,15 @@ def reference_config(overrides: Sequence[str] = ()):
 
 def tokenizer_run() -> Path:
     """A folder holding the reference tokenizers (trained once, then reused by every row: `tokenizer.from_run`)."""
-    from seq2seq import checkpoint as ckpt
     from seq2seq.data.pipeline import build_tokenizers, load_corpora
     from seq2seq.data.tokenizers import save_tokenizers
 
     config = reference_config()
     tag = "perside" if config.tokenizer.per_side_vocab else "joint"
     folder = CACHE / f"tokenizer-de-en-{config.tokenizer.vocab_size}-{tag}"
-    if not (folder / ckpt.TOKENIZER).is_dir():
+    if not (RunDir(folder).tokenizer).is_dir():
         src, tgt = build_tokenizers(config, load_corpora(config)["train"])
-        save_tokenizers(folder / ckpt.TOKENIZER, src, tgt)
+        save_tokenizers(RunDir(folder).tokenizer, src, tgt)
     return folder
 
 
@@ -209,10 +209,9 @@ class TimedTraining:
 def train_config(run: Path, steps: int, threads: int, size: int):
     """The run's config for a training benchmark: `steps` updates on the CPU with the run's vocabulary and feature
     normaliser (tokenizer.from_run), `size` training strings, no validation, checkpoint or plots inside the loop."""
-    from seq2seq import checkpoint as ckpt
     from seq2seq.config import load_config
 
-    return load_config(run / ckpt.CONFIG, [
+    return load_config(RunDir(run).config, [
         f"tokenizer.from_run={run}", f"train.max_steps={steps}", f"train.threads={threads}", "train.device=cpu",
         f"train.valid_every={10**9}", "train.save_every=null", "train.save_minutes=null", "train.tensorboard=false",
         "train.attention_plots=0", f"data.digits.train_size={size}", "data.digits.valid_size=8"])

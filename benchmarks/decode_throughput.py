@@ -33,7 +33,7 @@ def child(run_dir: str, beam: int, batch: int, threads: int, repeat: int, precis
     import torch
 
     torch.set_num_threads(threads)
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
 
     translator = Translator.load(run_dir)
     startup = time.perf_counter() - started

@@ -45,11 +45,11 @@ def child(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     if args.runtime == "torch":
-        from seq2seq.api import Translator
+        from seq2seq.inference.translator import Translator
 
         translator = Translator.load(args.run_dir, device="cpu")
     else:
-        from seq2seq.onnx_runtime import onnx_translator
+        from seq2seq.export.onnx_runtime import onnx_translator
 
         translator = onnx_translator(EXPORT, threads=args.threads)
     startup = time.perf_counter() - started

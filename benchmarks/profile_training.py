@@ -110,7 +110,7 @@ def decode_child(run_dir: str, threads: int, beam: int) -> None:
     from torch.profiler import ProfilerActivity, profile
 
     torch.set_num_threads(threads)
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
 
     translator = Translator.load(run_dir)
     lines, search = common.test_lines(), common.search_options(beam, 64)

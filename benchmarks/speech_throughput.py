@@ -76,7 +76,7 @@ def load(run_dir: str, threads: int):
     import torch
 
     torch.set_num_threads(threads)
-    from seq2seq.transcriber import Transcriber
+    from seq2seq.inference.transcriber import Transcriber
 
     return Transcriber.load(run_dir, device="cpu")
 

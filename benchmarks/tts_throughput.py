@@ -88,7 +88,7 @@ def load(run_dir: str, threads: int):
     import torch
 
     torch.set_num_threads(threads)
-    from seq2seq.synthesizer import Synthesizer
+    from seq2seq.inference.synthesizer import Synthesizer
 
     return Synthesizer.load(run_dir, device="cpu")
 

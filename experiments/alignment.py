@@ -53,7 +53,7 @@ def config_for(kind: str, threads: int):
 
 
 def measure(run_dir: Path, examples) -> dict:
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
 
     translator = Translator.load(run_dir)
     outputs = translator.translate([e.source for e in examples], beam_size=1)
@@ -85,7 +85,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
     from seq2seq.data.synthetic_text import date_examples
     from seq2seq.plot import save_heatmap
     from seq2seq.train import ensure_trained

@@ -58,7 +58,7 @@ def markdown(table: dict[str, list[float]], labels: list[str], counts: list[int]
 def multi30k(runs: list[str], split: str, threads: int) -> None:
     import torch
 
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
     from seq2seq.data.text import read_lines
     from seq2seq.metrics import score
 
@@ -88,7 +88,7 @@ def multi30k(runs: list[str], split: str, threads: int) -> None:
 def synthetic(tasks: list[str], max_len: int, threads: int, train_size: int) -> None:
     import random
 
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
     from seq2seq.config import validate
     from seq2seq.data.synthetic_text import sequence_examples
     from seq2seq.train import ensure_trained

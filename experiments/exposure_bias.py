@@ -87,7 +87,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sentences", type=int, default=500, help="sentences for the derailment measure")
     args = ap.parse_args()
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
     from seq2seq.metrics import score
     from seq2seq.data.pipeline import load_corpora
     from seq2seq.train import ensure_trained

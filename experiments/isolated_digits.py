@@ -46,7 +46,7 @@ def validation_clips(folder: Path, seed: int = 5) -> list[tuple[str, str, object
 
 
 def score(run_dir: Path, clips: list, beam: int) -> dict:
-    from seq2seq.transcriber import Transcriber
+    from seq2seq.inference.transcriber import Transcriber
 
     recogniser = Transcriber.load(run_dir)
     result = {}

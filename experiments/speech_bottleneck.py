@@ -40,7 +40,7 @@ def wer_by_length(run_dir: Path, folder: Path) -> list[float]:
     from seq2seq.data.audio import Audio
     from seq2seq.data.spoken_digits import generate
     from seq2seq.metrics import word_error_rate
-    from seq2seq.transcriber import Transcriber
+    from seq2seq.inference.transcriber import Transcriber
 
     recogniser = Transcriber.load(run_dir)
     out = []

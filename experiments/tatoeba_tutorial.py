@@ -87,7 +87,7 @@ def configs(subset: Path, threads: int) -> dict:
 def score(run: Path, beam: int) -> dict:
     from sacrebleu.metrics import BLEU, CHRF
 
-    from seq2seq.api import Translator
+    from seq2seq.inference.translator import Translator
 
     sources = (run / "data" / "valid.src").read_text(encoding="utf-8").splitlines()
     refs = (run / "data" / "valid.tgt").read_text(encoding="utf-8").splitlines()

@@ -33,7 +33,7 @@ BINS = 5
 
 def load(spec: str):
     """(name, Run) from NAME=RUN_DIR[@WEIGHTS]."""
-    from seq2seq.checkpoint import load_run
+    from seq2seq.inference.loading import load_run
 
     name, _, where = spec.partition("=")
     run_dir, _, weights = where.partition("@")

@@ -347,8 +347,8 @@ def load_runs(args):
     """(Synthesizer, Transcriber) of the two runs; exits when the TTS run has no spoken digits, warns when the ASR
     run trained on clip indices the strings are drawn from."""
     from seq2seq.errors import UserError
-    from seq2seq.synthesizer import Synthesizer
-    from seq2seq.transcriber import Transcriber
+    from seq2seq.inference.synthesizer import Synthesizer
+    from seq2seq.inference.transcriber import Transcriber
 
     try:
         voice, recogniser = Synthesizer.load(args.tts_run), Transcriber.load(args.asr_run)

@@ -9,15 +9,15 @@ from typing import Optional
 import torch
 
 from . import checkpoint as ckpt
-from .tasks.frames import FEATURES
 from .errors import UserError
 from .metrics import get_metric
+from .rundir import RunDir
 
 
 def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[int] = None) -> list[Path]:
     snapshots = ckpt.list_snapshots(run_dir)
     if not snapshots:
-        raise UserError(f"{run_dir}: no snapshots in {ckpt.CHECKPOINTS}/ (train with train.keep_checkpoints > 0)")
+        raise UserError(f"{run_dir}: no snapshots in {RunDir(run_dir).checkpoints.name}/ (train with train.keep_checkpoints > 0)")
     count = last if last is not None else best
     if count is None or count < 1:
         raise UserError("average needs --last N or --best N with N >= 1")
@@ -56,13 +56,14 @@ def average_run(run_dir: str | Path, out_dir: str | Path, last: Optional[int] = 
     paths = choose_snapshots(run_dir, last, best)
     weights = average_weights(paths)
     out_dir.mkdir(parents=True)
-    for name in (ckpt.FORMAT, ckpt.CONFIG):
-        shutil.copy2(run_dir / name, out_dir / name)
-    shutil.copytree(run_dir / ckpt.TOKENIZER, out_dir / ckpt.TOKENIZER)
-    if (run_dir / FEATURES).is_file():            # a speech run's feature normaliser and sample rate
-        shutil.copy2(run_dir / FEATURES, out_dir / FEATURES)
+    source, target = RunDir(run_dir), RunDir(out_dir)
+    for name in ("format", "config"):
+        shutil.copy2(getattr(source, name), getattr(target, name))
+    shutil.copytree(source.tokenizer, target.tokenizer)
+    if source.features.is_file():            # a speech run's feature normaliser and sample rate
+        shutil.copy2(source.features, target.features)
     steps = ",".join(ckpt.read_metadata(p)["step"] for p in paths)
     meta = {"step": ckpt.read_metadata(paths[-1])["step"], "averaged_steps": steps, "source": str(run_dir)}
-    for name in (ckpt.BEST, ckpt.LAST):
-        ckpt.write_tensors(out_dir / name, weights, meta)
+    for path in (target.best, target.last):
+        ckpt.write_tensors(path, weights, meta)
     return paths

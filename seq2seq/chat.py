@@ -16,7 +16,7 @@ from typing import Optional, TextIO
 
 import numpy as np
 
-from .api import Translation, Translator
+from .inference.translator import Translation, Translator
 from .errors import UserError
 
 SHADES = " ░▒▓█"                     # attention weight 0 … 1 in five steps

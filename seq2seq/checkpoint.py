@@ -1,28 +1,13 @@
-"""The run directory: the unit users pass around. Every write is atomic (temporary file, then rename).
-
-    run/
-      format.json          format version and the package version that wrote it
-      config.yaml          the resolved config
-      tokenizer/           joint.model | src.model + tgt.model | *.vocab.json
-      best.safetensors     weights with the best validation metric (what translate uses by default)
-      last.safetensors     weights after the last update saved
-      train_state.pt       everything --resume needs: weights, optimizer, scheduler, step, RNG, data position
-                           (tensors and plain values only; loaded with weights_only=True)
-      metrics.jsonl        one JSON object per log/validation event
-      checkpoints/         step-*.safetensors: weights at the last train.keep_checkpoints validations
-      attention/           valNN/stepNNNNNNN.png (+ .json): validation heatmaps (train.attention_plots)
-      data/                SPLIT.src, SPLIT.tgt: the generated splits of a synthetic task
+"""What a run directory's files hold, read and written: the config, the weights (safetensors), the snapshots,
+the metrics log. Where each file lives is `rundir.RunDir`'s; the training state is `training.state`'s. Every write
+is atomic (temporary file, then rename).
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
 import json
-import pickle
-import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import yaml
@@ -30,34 +15,30 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
-from . import __version__
-from .config import RUN_CONFIG, Config, dump_config, validate
+from .config import Config, dump_config, validate
 from .data.tokenizers import Tokenizer, load_tokenizers
 from .errors import UserError, warn
 from .files import write_atomic
+from .rundir import FORMAT_VERSION, READS_FORMATS, RunDir
 
-FORMAT_VERSION = 2       # 2: weights named by frontend and head (`encoder.frontend.*`, `decoder.head.*`), `task:`
-READS_FORMATS = (1, 2)   # 1: translation only, weights under the names in LEGACY_NAMES
+__all__ = ["FORMAT_VERSION", "READS_FORMATS", "RunDir"]   # the layout's facts, re-exported for readers of files
 LEGACY_NAMES = {"encoder.embedding.": "encoder.frontend.embedding.", "decoder.embedding.": "decoder.head.embedding.",
                 "decoder.generator.": "decoder.head.generator.", "decoder.combine.": "decoder.output."}
-CONFIG, FORMAT, TOKENIZER = RUN_CONFIG, "format.json", "tokenizer"
-BEST, LAST, TRAIN_STATE, METRICS = "best.safetensors", "last.safetensors", "train_state.pt", "metrics.jsonl"
-CHECKPOINTS = "checkpoints"
-ATTENTION = "attention"   # heatmaps written at each validation (train.attention_plots)
-DATA = "data"             # generated splits of a synthetic task
 
 
 def write_run_header(run_dir: Path, config: Config) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(run_dir / FORMAT, json.dumps({"format_version": FORMAT_VERSION, "seq2seq": __version__}).encode())
-    write_atomic(run_dir / CONFIG, dump_config(config).encode("utf-8"))
+    run = RunDir(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    write_atomic(run.format, run.header())
+    write_atomic(run.config, dump_config(config).encode("utf-8"))
 
 
-def read_config(run_dir: Path) -> Config:
-    check_format(run_dir)
-    path = run_dir / CONFIG
+def read_config(run_dir: str | Path) -> Config:
+    run = RunDir(run_dir)
+    run.check_format()
+    path = run.config
     if not path.is_file():
-        raise UserError(f"{run_dir}: not a run directory ({CONFIG} missing)")
+        raise UserError(f"{run_dir}: not a run directory ({path.name} missing)")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -65,21 +46,9 @@ def read_config(run_dir: Path) -> Config:
     return validate(raw, origin=str(path))
 
 
-def check_format(run_dir: Path) -> int:
+def check_format(run_dir: str | Path) -> int:
     """The run directory's format version, or a one-line error when it is not a run this version reads."""
-    if not run_dir.is_dir():
-        raise UserError(f"run directory not found: {run_dir}")
-    path = run_dir / FORMAT
-    if not path.is_file():
-        raise UserError(f"{run_dir}: not a run directory ({FORMAT} missing)")
-    try:
-        version = json.loads(path.read_text())["format_version"]
-    except (ValueError, KeyError, TypeError):
-        raise UserError(f"{path}: unreadable format file") from None
-    if version not in READS_FORMATS:
-        raise UserError(f"{run_dir}: run-directory format {version} is not supported by this version "
-                        f"(reads format {' and '.join(map(str, READS_FORMATS))})")
-    return version
+    return RunDir(run_dir).check_format()
 
 
 def upgrade_names(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -114,15 +83,14 @@ def save_snapshot(run_dir: Path, model: torch.nn.Module, step: int, metric: str,
     """Keep the weights of each validation in checkpoints/ (the newest `keep`), for `seq2seq average`."""
     if keep <= 0:
         return
-    folder = run_dir / CHECKPOINTS
-    save_weights(folder / f"step-{step:09d}.safetensors", model, step, metric=metric, value=repr(value))
+    save_weights(RunDir(run_dir).snapshot(step), model, step, metric=metric, value=repr(value))
     for old in list_snapshots(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
 
 
 def list_snapshots(run_dir: Path) -> list[Path]:
     """Validation snapshots of a run, oldest first."""
-    return sorted((run_dir / CHECKPOINTS).glob("step-*.safetensors"))
+    return RunDir(run_dir).snapshots()
 
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:
@@ -149,76 +117,15 @@ def apply_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], orig
     model.load_state_dict(weights)
 
 
-def save_train_state(path: Path, state: dict[str, Any]) -> None:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    write_atomic(path, buffer.getvalue())
-
-
-def load_train_state(path: Path, required: Sequence[str] = ()) -> dict[str, Any]:
-    """The training state saved at `path` (tensors and plain values only); `required`: keys it must hold."""
-    if not path.is_file():
-        raise UserError(f"cannot resume: {path} not found")
-    try:
-        with warnings.catch_warnings():        # torch warns about pickle protocols before refusing a file
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # weights_only refuses anything but tensors and plain values
-        raise UserError(f"{path}: cannot load training state: it holds objects other than tensors and plain values, "
-                        f"which could run code when loaded; refused") from None
-    except Exception as exc:
-        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
-        raise UserError(f"{path}: cannot load training state: corrupted or truncated ({type(exc).__name__}: "
-                        f"{detail})") from None
-    missing = [k for k in required if not isinstance(state, dict) or k not in state]
-    if missing or not isinstance(state, dict):
-        raise UserError(f"{path}: not a training state of this version (missing {', '.join(missing) or 'all'})")
-    return state
-
-
-@dataclass
-class Run:
-    """A loaded run directory: its config, its task, the model (eval mode) and the task's vocabulary."""
-
-    config: Config
-    task: Any                     # tasks.Task
-    model: torch.nn.Module
-    vocab: Any                    # translation: (source, target) tokenizers; frames tasks: FramesVocab
-
-
-def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> Run:
-    """A run directory's config, task, model (built by the task, weights `which`) and vocabulary."""
-    from .tasks import get_task
-
-    run_dir = Path(run_dir)
-    config = read_config(run_dir)
-    task = get_task(config)
-    vocab = task.load_vocab(run_dir)
-    model = task.build_model(vocab)
-    path = weights_path(run_dir, which)
-    apply_weights(model, load_weights(path), path)
-    return Run(config, task, model.to(device).eval(), vocab)
-
-
-def load_task_run(run_dir: str | Path, which: str, device: str, task: type, needs: str) -> Run:
-    """`load_run` on the resolved `device`, refused in one line unless the run's task is a `task` ("RUN is a
-    translation run: NEEDS")."""
-    from .devices import resolve_device
-
-    run = load_run(run_dir, which, resolve_device(device))
-    if not isinstance(run.task, task):
-        raise UserError(f"{run_dir} is a {run.config.task} run: {needs}")
-    return run
-
-
-def weights_path(run_dir: Path, which: str) -> Path:
+def weights_path(run_dir: str | Path, which: str) -> Path:
     """The weights file `which` (best, last, or a path) names. `best` before the first validation falls back to
     `last` with a warning saying which update it holds, and is refused while `last` holds untrained weights."""
     if which not in ("best", "last"):
         path = Path(which)
-        return path if path.is_absolute() or path.exists() else run_dir / which
-    path = run_dir / (BEST if which == "best" else LAST)
-    if which == "best" and not path.is_file() and (run_dir / LAST).is_file():
+        return path if path.is_absolute() or path.exists() else Path(run_dir) / which
+    run = RunDir(run_dir)
+    path = run.best if which == "best" else run.last
+    if which == "best" and not path.is_file() and run.last.is_file():
         return _last_instead_of_best(run_dir)
     if which == "last" and path.is_file() and saved_step(path) == 0:
         warn(f"{path} holds the untrained weights of update 0")
@@ -226,7 +133,7 @@ def weights_path(run_dir: Path, which: str) -> Path:
 
 
 def _last_instead_of_best(run_dir: Path) -> Path:
-    last = run_dir / LAST
+    last = RunDir(run_dir).last
     step = saved_step(last)
     if step == 0:
         raise UserError(f"{run_dir} has no trained weights yet: best.safetensors appears at the first validation "
@@ -243,7 +150,7 @@ def saved_step(path: Path) -> int:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / METRICS
+    path = RunDir(run_dir).metrics
     if not path.is_file():
         return []
     out = []
@@ -258,9 +165,9 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
 def truncate_metrics(run_dir: Path, step: int) -> None:
     """Keep only events up to `step` (a resumed run re-logs what came after its checkpoint)."""
     kept = [m for m in read_metrics(run_dir) if m.get("step", 0) <= step and m.get("event") != "end"]
-    write_atomic(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in kept).encode("utf-8"))
+    write_atomic(RunDir(run_dir).metrics, "".join(json.dumps(m) + "\n" for m in kept).encode("utf-8"))
 
 
-def tokenizers_of(run_dir: Path) -> tuple[Tokenizer, Tokenizer]:
-    return load_tokenizers(run_dir / TOKENIZER)
+def tokenizers_of(run_dir: str | Path) -> tuple[Tokenizer, Tokenizer]:
+    return load_tokenizers(RunDir(run_dir).tokenizer)
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import UserError
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda|cuda:\d+|mps)$"   # see devices.resolve_device
-RUN_CONFIG = "config.yaml"   # a run directory's copy of its resolved config (checkpoint.CONFIG)
 Precision = Literal["fp32", "bf16"]                  # see devices.precision_context
 
 
@@ -124,12 +123,12 @@ class TokenizerConfig(_Strict):
 
 
 class EncoderConfig(_Strict):
-    rnn: Literal["gru", "lstm"] = "gru"
+    rnn: Literal["gru", "lstm"] = Field("gru", description="recurrent cell of every encoder layer")
     hidden_size: int = Field(256, gt=0, description="per direction")
-    layers: int = Field(1, gt=0)
+    layers: int = Field(1, gt=0, description="stacked recurrent layers (before any pyramid layers)")
     residual: bool = Field(False, description="layers above the first each add their input to their output "
                                               "(residual connections, Wu et al. 2016); needs layers >= 2")
-    bidirectional: bool = True
+    bidirectional: bool = Field(True, description="read the input in both directions (states of 2 × hidden_size)")
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings and between layers")
     word_dropout: float = Field(0.0, ge=0, lt=1, description="token inputs only: in training, each source token's "
                                                              "whole embedding is dropped with this probability "
@@ -160,9 +159,9 @@ class DecoderConfig(_Strict):
         "global", description="luong only: attend to every source position, or to a window of half-width `window` "
                               "around p_t = t (local-m) or a predicted p_t (local-p)")
     window: int = Field(10, ge=1, description="luong local attention: half-width D of the window")
-    rnn: Literal["gru", "lstm"] = "gru"
-    hidden_size: int = Field(512, gt=0)
-    layers: int = Field(1, gt=0)
+    rnn: Literal["gru", "lstm"] = Field("gru", description="recurrent cell of every decoder layer")
+    hidden_size: int = Field(512, gt=0, description="decoder state size")
+    layers: int = Field(1, gt=0, description="stacked recurrent layers")
     attention_size: Optional[int] = Field(None, gt=0, description="additive/concat score size (default hidden_size)")
     dropout: float = Field(0.2, ge=0, lt=1, description="on embeddings, between layers and before the output layer")
     word_dropout: float = Field(0.0, ge=0, lt=1, description="token outputs only: in training, the embedding of each "
@@ -206,8 +205,9 @@ class DecoderConfig(_Strict):
 
 class ModelConfig(_Strict):
     embedding_size: int = Field(256, gt=0, description="source and target embeddings")
-    encoder: EncoderConfig = EncoderConfig()
-    decoder: DecoderConfig = DecoderConfig()
+    encoder: EncoderConfig = Field(EncoderConfig(), description="the encoder: its recurrent layers over the input")
+    decoder: DecoderConfig = Field(DecoderConfig(), description="the decoder: its family (attention), score and "
+                                                                "recurrent layers")
     bridge: Literal["linear", "zero"] = Field(
         "linear", description="decoder initial state: tanh(W · encoder final state), or zeros")
     tie_embeddings: bool = Field(False, description="share target embedding and output projection")
@@ -261,7 +261,7 @@ class ScheduledSamplingConfig(_Strict):
 
 
 class TrainConfig(_Strict):
-    seed: int = 1
+    seed: int = Field(1, description="seeds initialisation, batch order, dropout and augmentation")
     epochs: int = Field(10, gt=0, description="upper bound on epochs")
     max_steps: Optional[int] = Field(None, gt=0, description="stop after this many updates (whichever of epochs / max_steps comes first)")
     max_minutes: Optional[float] = Field(
@@ -270,11 +270,12 @@ class TrainConfig(_Strict):
                                 "last checkpoint); then a last validation, as at the end of any run")
     batch_sentences: Optional[int] = Field(None, gt=0, description="sentences per batch")
     batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch (max(src,tgt) x sentences)")
-    lr: float = Field(1e-3, gt=0)
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    weight_decay: float = Field(0.0, ge=0)
+    lr: float = Field(1e-3, gt=0, description="Adam's learning rate (the peak of the warmup and budget schedules)")
+    adam_betas: tuple[float, float] = Field((0.9, 0.999), description="Adam's moment decay rates")
+    weight_decay: float = Field(0.0, ge=0, description="Adam's L2 penalty on the weights; 0 = off")
     clip_norm: Optional[float] = Field(1.0, gt=0, description="gradient-norm clipping (null: off)")
-    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="token heads: probability mass spread over the "
+                                                                "vocabulary in the training loss; 0 = off")
     scheduled_sampling: Optional[ScheduledSamplingConfig] = Field(
         None, description="feed the model's own predictions instead of reference tokens with a decaying "
                           "probability (null: plain teacher forcing)")
@@ -283,9 +284,9 @@ class TrainConfig(_Strict):
                                "warmup: linear warm-up then inverse-sqrt decay; budget: linear decay from lr to "
                                "min_lr over the run's budget — epochs, max_steps or max_minutes, whichever runs "
                                "out first (budgeted training, Li et al. 2020)")
-    plateau_factor: float = Field(0.5, gt=0, lt=1)
+    plateau_factor: float = Field(0.5, gt=0, lt=1, description="plateau schedule: the lr is multiplied by this")
     plateau_patience: int = Field(1, ge=0, description="validations without improvement before lowering the lr")
-    warmup_steps: int = Field(1000, gt=0)
+    warmup_steps: int = Field(1000, gt=0, description="warmup schedule: updates of linear warm-up to lr")
     min_lr: float = Field(1e-5, ge=0, description="training stops when a plateau schedule goes below this; the "
                                                   "budget schedule ends here")
     valid_every: Optional[int] = Field(None, gt=0, description="validate every N updates (default: every epoch)")
@@ -336,7 +337,7 @@ class SearchSettings(_Strict):
     max_len_a: float = Field(1.5, ge=0, description="output limit = a * source length + b, the source length in "
                                                     "encoder states (speech: frames / frontend.stack / "
                                                     "2^encoder.pyramid)")
-    max_len_b: int = Field(10, ge=1)
+    max_len_b: int = Field(10, ge=1, description="output limit: max_len_a × source length + max_len_b tokens")
     beam_size: int = Field(1, ge=1, description="1 = greedy search (validation always decodes greedily)")
     alpha: float = Field(0.0, ge=0, description="beam search: GNMT length normalisation ((5+len)/6)^alpha; 0 = off")
     beta: float = Field(0.0, ge=0, description="beam search: GNMT coverage penalty weight; 0 = off")
@@ -560,10 +561,10 @@ class TextToSpeechModelConfig(ModelConfig):
 class _TaskConfig(_Strict):
     task: str
     data: Any
-    tokenizer: TokenizerConfig = TokenizerConfig()
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig = TrainConfig()
-    decode: DecodeConfig = DecodeConfig()
+    tokenizer: TokenizerConfig = Field(TokenizerConfig(), description="how text is cut into pieces")
+    model: ModelConfig = Field(ModelConfig(), description="the architecture")
+    train: TrainConfig = Field(TrainConfig(), description="the training loop: optimiser, schedule, stopping")
+    decode: DecodeConfig = Field(DecodeConfig(), description="search defaults of translate, evaluate and serve")
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -595,9 +596,10 @@ class TranslationConfig(_TaskConfig):
 class SpeechToTextConfig(_TaskConfig):
     """feature frames (speech) → text."""
 
-    task: Literal["speech_to_text"]
+    task: Literal["speech_to_text"] = Field(description="feature frames (speech) in, text out")
     data: FramesDataConfig
-    model: SpeechToTextModelConfig = SpeechToTextModelConfig()
+    model: SpeechToTextModelConfig = Field(SpeechToTextModelConfig(), description="the architecture, with the "
+                                                                                  "frame frontend")
 
     PRIMARY_METRIC = "wer"
     METRICS = ("wer", "cer", "loss", "accuracy")
@@ -606,9 +608,10 @@ class SpeechToTextConfig(_TaskConfig):
 class TextToSpeechConfig(_TaskConfig):
     """text → feature frames (speech)."""
 
-    task: Literal["text_to_speech"]
+    task: Literal["text_to_speech"] = Field(description="text in, feature frames (speech) out")
     data: FramesDataConfig
-    model: TextToSpeechModelConfig = TextToSpeechModelConfig()
+    model: TextToSpeechModelConfig = Field(TextToSpeechModelConfig(), description="the architecture, with the "
+                                                                                  "frame head")
 
     PRIMARY_METRIC = "loss"
     METRICS = ("loss", "l1")
@@ -616,8 +619,12 @@ class TextToSpeechConfig(_TaskConfig):
 
 Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig]
 CONFIGS: dict[str, type[_TaskConfig]] = {"translation": TranslationConfig, "speech_to_text": SpeechToTextConfig,
-                                         "text_to_speech": TextToSpeechConfig}
-TASKS = tuple(CONFIGS)
+                                         "text_to_speech": TextToSpeechConfig}   # task: its config (see register)
+
+
+def register_config(task: str, config: type[_TaskConfig]) -> None:
+    """A task's config class, for `validate` to pick by the `task:` field (`tasks.register` calls this)."""
+    CONFIGS[task] = config
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -685,7 +692,7 @@ def task_config_class(raw: dict[str, Any], origin: str = "config") -> type["_Tas
     """The config class `raw`'s `task:` selects (translation when absent: configs and runs made before tasks)."""
     task = raw.get("task", "translation")
     if task not in CONFIGS:
-        raise UserError(f"{origin}: task = {task!r}: unknown task (allowed: {', '.join(TASKS)})")
+        raise UserError(f"{origin}: task = {task!r}: unknown task (allowed: {', '.join(CONFIGS)})")
     return CONFIGS[task]
 
 
@@ -840,6 +847,6 @@ def describe_fields() -> str:
 
     for task, root in CONFIGS.items():
         lines.append(f"# task: {task} — {root.__doc__.strip().splitlines()[0]}" +
-                     ("" if task == "translation" else " Besides translation's fields:"))
+                     ("" if root is TranslationConfig else " Besides translation's fields:"))
         walk(root, "", root)
     return "\n".join(lines)

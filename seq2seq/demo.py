@@ -12,13 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from .api import Translator
-from .checkpoint import FORMAT
+from .inference.translator import Translator
 from .config import validate
 from .data.text import read_lines
 from .errors import UserError
 from .metrics import score
 from .train import train
+from .rundir import RunDir
 
 DEMO_CONFIG = {
     "data": {"synthetic": {"task": "dates", "train_size": 12000, "valid_size": 500, "test_size": 1000, "seed": 2009},
@@ -39,7 +39,7 @@ EXAMPLES = ["Thursday, 25th of June 2009", "06/25/09", "25 jun. 2009", "june twe
 
 def run_demo(run_dir: Path, seed: int = 1, verbose: bool = True) -> dict:
     if run_dir.exists():
-        if not (run_dir / FORMAT).is_file() or not (run_dir / "data" / "test.src").is_file():
+        if not RunDir(run_dir).format.is_file() or not (run_dir / "data" / "test.src").is_file():
             raise UserError(f"{run_dir} exists and is not a demo run; choose another --run-dir")
         shutil.rmtree(run_dir)
     raw = json.loads(json.dumps(DEMO_CONFIG))

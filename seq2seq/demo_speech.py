@@ -13,13 +13,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .checkpoint import FORMAT, read_config
+from .checkpoint import read_config
 from .config import validate
 from .errors import UserError
 from .evaluation import speech_test_set
 from .metrics import error_counts
 from .train import train
-from .transcriber import Transcriber
+from .inference.transcriber import Transcriber
+from .rundir import RunDir
 
 SPEECH_DEMO_CONFIG = {
     "task": "speech_to_text",
@@ -70,6 +71,6 @@ def _clear(run_dir: Path) -> None:
     """A demo run is replaced; anything else is refused."""
     if not run_dir.exists():
         return
-    if not (run_dir / FORMAT).is_file() or read_config(run_dir).task != "speech_to_text":
+    if not RunDir(run_dir).format.is_file() or read_config(run_dir).task != SPEECH_DEMO_CONFIG["task"]:
         raise UserError(f"{run_dir} exists and is not a speech demo run; choose another --run-dir")
     shutil.rmtree(run_dir)

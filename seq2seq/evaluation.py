@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import checkpoint as ckpt
-from .data.text import Corpus, read_corpus, read_lines
+from .data.corpora import read_corpus
+from .data.text import Corpus, read_lines
 from .errors import UserError
+from .rundir import RunDir
 
 
 def evaluation_corpus(run_dir: Path, test: Optional[str] = None, src: Optional[str] = None,
@@ -24,7 +26,7 @@ def evaluation_corpus(run_dir: Path, test: Optional[str] = None, src: Optional[s
         return read_corpus(None, test, data.src_lang, data.tgt_lang)
     if data.test is not None:
         return read_corpus(data.root, data.test, data.src_lang, data.tgt_lang)
-    generated = run_dir / ckpt.DATA / "test.src"
+    generated = RunDir(run_dir).data / "test.src"
     if generated.is_file():
         return _files(str(generated), str(generated.with_suffix(".tgt")), None)
     raise UserError(f"{run_dir} has no test set (data.test is not set): give --test FILE.tsv (or a PREFIX with the "

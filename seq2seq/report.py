@@ -20,7 +20,10 @@ from typing import Any, Optional
 from . import checkpoint as ckpt
 from .config import dump_config
 from .errors import UserError
+from .inference.predictor import Samples
+from .tasks import task_class
 from .metrics import Metric, get_metric
+from .rundir import RunDir
 
 QUALITY = {"bleu": "BLEU", "chrf": "chrF", "wer": "WER", "cer": "CER",   # plotted when the validations report them
            "length_match": "right length, free-running (%)", "stop_error": "length off by (%)"}
@@ -69,10 +72,6 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     return buffer.getvalue()
 
 
-SAMPLES = {"translation": ("Sample translations", ("source", "reference", "translation")),
-           "speech_to_text": ("Sample transcripts", ("recording", "reference", "transcript"))}
-
-
 def _middle_panel(ax, steps: list[int], valid: list[dict[str, Any]]) -> str:
     """Perplexity (text out) or frame L1 (frames out), whichever the validations report; returns the title."""
     for key, (title, curves) in ERRORS.items():
@@ -85,57 +84,40 @@ def _middle_panel(ax, steps: list[int], valid: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _samples(run_dir: Path, task: str, count: int, device: str) -> list[tuple[str, str, str]]:
-    """(source, reference, greedy output) for the first `count` validation examples; [] when the data is not
-    readable from here (the report still has curves and pictures) or the task writes audio (its pictures are
-    its samples)."""
-    if count == 0 or task not in SAMPLES:
-        return []
+def _samples(run_dir: Path, count: int, device: str) -> Optional[Samples]:
+    """The predictor's sample table (`Predictor.samples`) for the first `count` validation examples; None for a task
+    without one (audio out: its pictures are its samples); an empty table when the data is not readable from here
+    (the report still has curves and pictures)."""
+    from .inference import load
+
+    if count == 0:
+        return None
     try:
-        return (_translations if task == "translation" else _transcripts)(run_dir, count, device)
+        predictor = load(run_dir, device=device)
     except UserError:
+        return None
+    try:
+        return predictor.samples(count)
+    except UserError:
+        return Samples("Samples", ("input", "reference", "output"), [])
+
+
+def _samples_section(samples: Optional[Samples]) -> list[str]:
+    if samples is None:
         return []
-
-
-def _translations(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str]]:
-    from .api import Translator
-    from .data.pipeline import load_corpora
-
-    translator = Translator.load(run_dir, device=device)
-    valid = load_corpora(translator.config, ("valid",))["valid"]
-    sources, refs = valid.src[:count], valid.tgt[:count]
-    hyps = translator.translate(sources, beam_size=1, attention=False)
-    return [(s, r, h.text) for s, r, h in zip(sources, refs, hyps)]
-
-
-def _transcripts(run_dir: Path, count: int, device: str) -> list[tuple[str, str, str]]:
-    from .data.speech import read_speech
-    from .transcriber import Transcriber
-
-    recogniser = Transcriber.load(run_dir, device=device)
-    valid = read_speech(recogniser.config.data, ("valid",))["valid"]
-    names, refs = valid.names[:count], valid.texts[:count]
-    frames = [recogniser.vocab.normalise(f) for f in valid.frames[:count]]
-    hyps = recogniser.transcribe_features(frames, names, beam_size=1)
-    return [(Path(n).name, r, h.text) for n, r, h in zip(names, refs, hyps)]
-
-
-def _samples_section(rows: list[tuple[str, str, str]], task: str) -> list[str]:
-    if task not in SAMPLES:
-        return []                                  # audio out: the pictures below show each synthesis
-    title, (source, reference, output) = SAMPLES[task]
-    parts = [f"<h2>{title} (validation, greedy, best checkpoint)</h2>"]
-    if not rows:
+    source, reference, output = samples.columns
+    parts = [f"<h2>{samples.title} (validation, greedy, best checkpoint)</h2>"]
+    if not samples.rows:
         return parts + ["<p>The validation data is not readable from here.</p>"]
     esc = html.escape
     return parts + [f"<table><tr><th>#</th><th>{source}</th><th>{reference}</th><th>{output}</th></tr>"
                     + "".join(f"<tr><td>{i}</td><td>{esc(s)}</td><td>{esc(r)}</td><td>{esc(h)}</td></tr>"
-                              for i, (s, r, h) in enumerate(rows, start=1)) + "</table>"]
+                              for i, (s, r, h) in enumerate(samples.rows, start=1)) + "</table>"]
 
 
 def _heatmaps(run_dir: Path) -> list[tuple[str, list[Path]]]:
     """Per validation sentence folder: its first and last heatmap (one if there is only one)."""
-    folder = run_dir / ckpt.ATTENTION
+    folder = RunDir(run_dir).attention
     out = []
     for sentence in sorted(p for p in folder.glob("val*") if p.is_dir()):
         images = sorted(sentence.glob("step*.png"))
@@ -174,12 +156,12 @@ def build_report(run_dir: str | Path, output: str | Path, samples: int = 10, dev
     parts.append("<h2>Training curves</h2>")
     parts.append(f'<img alt="training curves" src="{_png_data_uri(curves)}">' if curves else
                  "<p>No metrics logged yet.</p>")
-    parts.extend(_samples_section(_samples(run_dir, config.task, samples, device), config.task))
+    parts.extend(_samples_section(_samples(run_dir, samples, device)))
     parts.append("<h2>Attention during training</h2>")
     maps = _heatmaps(run_dir)
     if maps:
         parts.append("<p>Each validation example at the first and the last validation"
-                     + (" (speech: the spectrogram above the alignment)" if config.task != "translation" else "")
+                     + task_class(config.task).pictures
                      + ".</p>")
         for name, images in maps:
             figures = "".join(f'<figure><img alt="{esc(name)} {esc(p.stem)}" '

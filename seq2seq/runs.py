@@ -17,6 +17,7 @@ from . import checkpoint as ckpt
 from .errors import UserError
 from .metrics import get_metric
 from .report import best_validation
+from .rundir import RunDir
 
 FINISHED, INTERRUPTED, UNFINISHED, UNREADABLE = "finished", "interrupted", "unfinished", "unreadable"
 STATES = {"end": FINISHED, "interrupt": INTERRUPTED}     # the last event of metrics.jsonl → the run's state
@@ -56,7 +57,7 @@ def find_runs(folders: Sequence[Path]) -> list[Path]:
         if not folder.is_dir():
             raise UserError(f"{folder}: {'not a directory' if folder.exists() else 'no such directory'}")
         for here, subdirs, files in os.walk(folder):
-            if ckpt.FORMAT in files and ckpt.CONFIG in files:
+            if RunDir(here).is_run():
                 found.append(Path(here))
                 subdirs.clear()
     return sorted(dict.fromkeys(found))
@@ -90,15 +91,15 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
     try:
         events = ckpt.read_metrics(run_dir)
     except (UnicodeDecodeError, OSError) as exc:
-        raise UserError(f"{run_dir / ckpt.METRICS}: unreadable ({type(exc).__name__})") from None
+        raise UserError(f"{RunDir(run_dir).metrics}: unreadable ({type(exc).__name__})") from None
     return [e for e in events if isinstance(e, dict) and isinstance(e.get("step"), int)]
 
 
 def last_change(run_dir: Path) -> float:
     """When training last wrote to the run: metrics.jsonl's modification time, else config.yaml's."""
-    for name in (ckpt.METRICS, ckpt.CONFIG):
+    for path in (RunDir(run_dir).metrics, RunDir(run_dir).config):
         try:
-            return (run_dir / name).stat().st_mtime
+            return path.stat().st_mtime
         except OSError:
             continue
     return run_dir.stat().st_mtime

@@ -10,6 +10,7 @@ from . import checkpoint as ckpt
 from .config import Config
 from .training.distributed import leave
 from .training.trainer import OnStep, Trainer, TrainResult
+from .rundir import RunDir
 
 
 def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,
@@ -34,7 +35,7 @@ def ensure_trained(config: Config, run_dir: str | Path, verbose: bool = False) -
     else train it (experiments and benchmarks call this, so a killed script picks up where it stopped)."""
     run_dir = Path(run_dir)
     if not finished(run_dir):
-        result = train(config, run_dir, resume=(run_dir / ckpt.TRAIN_STATE).is_file(), verbose=verbose)
+        result = train(config, run_dir, resume=RunDir(run_dir).train_state.is_file(), verbose=verbose)
         if result.interrupted:          # saved; the calling script stops as Ctrl-C asked
             raise KeyboardInterrupt
 

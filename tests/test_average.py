@@ -5,10 +5,11 @@ import torch
 
 from seq2seq import load
 from seq2seq.average import average_run
-from seq2seq.checkpoint import BEST, list_snapshots, load_weights, read_metadata
+from seq2seq.checkpoint import list_snapshots, load_weights, read_metadata
 from seq2seq.errors import UserError
 from seq2seq.train import train
 from helpers import FAMILIES, toy_config
+from seq2seq.rundir import RunDir
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def test_only_the_last_snapshots_are_kept(run):
 def test_average_of_one_is_that_checkpoint(run, tmp_path):
     average_run(run, tmp_path / "one", last=1)
     original = load_weights(list_snapshots(run)[-1])
-    averaged = load_weights(tmp_path / "one" / BEST)
+    averaged = load_weights(RunDir(tmp_path / "one").best)
     assert original.keys() == averaged.keys()
     for k in original:
         assert torch.equal(original[k], averaged[k]), k
@@ -39,10 +40,10 @@ def test_average_of_one_is_that_checkpoint(run, tmp_path):
 def test_average_of_several_is_the_mean(run, tmp_path):
     average_run(run, tmp_path / "three", last=3)
     snaps = [load_weights(p) for p in list_snapshots(run)]
-    averaged = load_weights(tmp_path / "three" / BEST)
+    averaged = load_weights(RunDir(tmp_path / "three").best)
     for k in averaged:
         torch.testing.assert_close(averaged[k], sum(s[k] for s in snaps) / 3)
-    assert read_metadata(tmp_path / "three" / BEST)["averaged_steps"] == "10,15,20"
+    assert read_metadata(RunDir(tmp_path / "three").best)["averaged_steps"] == "10,15,20"
 
 
 def test_best_picks_by_validation_metric(run, tmp_path):

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from seq2seq import load
-from seq2seq.checkpoint import BEST, LAST, METRICS, TRAIN_STATE, load_weights, read_metrics
+from seq2seq.checkpoint import load_weights, read_metrics
 from seq2seq.train import train
 from helpers import FAMILIES, toy_config
+from seq2seq.rundir import RunDir
 
 
 def small(**train_kw):
@@ -28,11 +29,11 @@ def test_save_load_reproduces_outputs_exactly(tmp_path):
         if x.attention is not None:
             assert (x.attention == y.attention).all()
     # the weights on disk are exactly the in-memory ones that produced training's last state
-    state = torch.load(tmp_path / TRAIN_STATE, weights_only=True)
-    on_disk = load_weights(tmp_path / LAST)
+    state = torch.load(RunDir(tmp_path).train_state, weights_only=True)
+    on_disk = load_weights(RunDir(tmp_path).last)
     for k, v in state["model"].items():
         assert torch.equal(on_disk[k], v), k
-    assert (tmp_path / BEST).is_file()
+    assert (RunDir(tmp_path).best).is_file()
 
 
 def test_resume_equals_uninterrupted_run(tmp_path):
@@ -43,8 +44,8 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     train(small(max_steps=45), tmp_path / "part", resume=True, verbose=False,
           on_step=lambda s, l: part_losses.append((s, l)))
     assert part_losses == full_losses
-    full = load_weights(tmp_path / "full" / LAST)
-    part = load_weights(tmp_path / "part" / LAST)
+    full = load_weights(RunDir(tmp_path / "full").last)
+    part = load_weights(RunDir(tmp_path / "part").last)
     assert full.keys() == part.keys()
     for k in full:
         assert torch.equal(full[k], part[k]), k
@@ -66,7 +67,7 @@ def test_training_twice_into_the_same_run_dir_is_refused(tmp_path):
 
 def test_train_state_holds_no_pickled_objects(tmp_path):
     train(small(max_steps=3), tmp_path, verbose=False)
-    state = torch.load(tmp_path / TRAIN_STATE, weights_only=True)   # would raise on arbitrary objects
+    state = torch.load(RunDir(tmp_path).train_state, weights_only=True)   # would raise on arbitrary objects
     assert state["step"] == 3
     # the keys are those run directories of earlier versions hold, so that they still resume
     assert set(state) == {"model", "optimizer", "scheduler", "step", "epoch", "batch_in_epoch", "best",
@@ -74,7 +75,7 @@ def test_train_state_holds_no_pickled_objects(tmp_path):
                           "nonfinite_in_row", "base_lr", "world_size", "rank_rngs", "rank_cuda_rngs",
                           "train_seconds"}
     assert state["world_size"] == 1 and state["rank_rngs"] is None    # one process: no per-rank generators
-    for line in (tmp_path / METRICS).read_text().splitlines():
+    for line in (RunDir(tmp_path).metrics).read_text().splitlines():
         json.loads(line)
 
 
@@ -117,7 +118,8 @@ def test_every_validation_writes_heatmaps_of_the_same_dev_sentences(tmp_path):
 def test_saved_then_loaded_model_equals_the_in_memory_model_that_was_saved(tmp_path):
     """Not two loads of one file: weights that exist only in memory are saved, loaded back, and compared with the
     model that produced them, bit for bit, and by what they decode."""
-    from seq2seq.checkpoint import load_run, save_weights
+    from seq2seq.checkpoint import save_weights
+    from seq2seq.inference.loading import load_run
     from seq2seq.search import SearchOptions, decode_all
 
     config = small(max_steps=2, attention_plots=0)
@@ -131,7 +133,7 @@ def test_saved_then_loaded_model_equals_the_in_memory_model_that_was_saved(tmp_p
             p.add_(torch.randn(p.shape, generator=g) * 0.3)
     saved = {k: v.clone() for k, v in model.state_dict().items()}
     assert any(not torch.equal(saved[k], fresh[k]) for k in saved)
-    save_weights(tmp_path / BEST, model, step=99)
+    save_weights(RunDir(tmp_path).best, model, step=99)
 
     loaded = load_run(tmp_path, "best").model
     assert loaded is not model
@@ -169,7 +171,7 @@ def test_translating_before_the_first_validation_says_which_weights_or_refuses(t
     assert "no trained weights yet" in err and "first validation" in err
     # weights of update 12 but no validation yet (a run killed before it): used, and the user is told
     train(small(max_steps=12), tmp_path / "trained", verbose=False)
-    (tmp_path / "trained" / BEST).unlink()
+    (RunDir(tmp_path / "trained").best).unlink()
     assert main(["translate", str(tmp_path / "trained"), "--input", str(lines)]) == 0
     err = capsys.readouterr().err
     assert "warning" in err and "using last.safetensors, the weights of update 12" in err

@@ -21,12 +21,13 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from seq2seq.checkpoint import LAST, METRICS, read_metrics
+from seq2seq.checkpoint import read_metrics
 from seq2seq.config import validate
 from seq2seq.data.batching import plan_batches
 from seq2seq.errors import InputWarning
 from seq2seq.train import Trainer, train
 from helpers import REPO, toy_config
+from seq2seq.rundir import RunDir
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
 TIMEOUT = 240       # seconds a 2-process launch may take before the test calls it a hang
@@ -96,7 +97,7 @@ def test_two_ranks_equal_one_process_on_the_union_of_their_batches(tmp_path):
     # the loss each rank reports is that of the union: the same number on both, as one process computes it
     assert ranks[0]["losses"] == ranks[1]["losses"]
     assert ranks[0]["losses"] == pytest.approx(losses, rel=1e-5)
-    on_disk = load_file(tmp_path / "ddp_run" / LAST)
+    on_disk = load_file(RunDir(tmp_path / "ddp_run").last)
     assert_same_weights(on_disk, ranks[0]["weights"])
 
 
@@ -132,7 +133,7 @@ def test_a_two_rank_run_stopped_by_a_signal_to_one_rank_resumes_to_the_uninterru
     resumed = launch(tmp_path, "resumed", config, tmp_path / "cut", resume=True)
     assert resumed[0]["steps"] == 12
     assert_same_weights(resumed[0]["weights"], whole[0]["weights"])
-    assert_same_weights(load_file(tmp_path / "cut" / LAST), load_file(tmp_path / "whole" / LAST))
+    assert_same_weights(load_file(RunDir(tmp_path / "cut").last), load_file(RunDir(tmp_path / "whole").last))
     # resuming it with another number of processes works, and says that the batches now differ
     with pytest.warns(InputWarning, match=r"trained by 2 process\(es\) and resumes with 1: the batches from here "
                                           r"on differ"):
@@ -154,7 +155,7 @@ def test_torchrun_trains_one_model_into_one_run_directory(tmp_path):
     assert done.stderr.count("model: ") == 1, done.stderr          # rank 0 alone reports
     events = read_metrics(tmp_path / "run")
     assert [m["event"] for m in events].count("end") == 1 and events[-1]["step"] == 4
-    assert (tmp_path / "run" / METRICS).is_file() and (tmp_path / "run" / LAST).is_file()
+    assert (RunDir(tmp_path / "run").metrics).is_file() and (RunDir(tmp_path / "run").last).is_file()
 
 
 END_RANK_SCRIPT = """

@@ -17,12 +17,14 @@ from seq2seq.cli import main  # noqa: E402
 from seq2seq.config import validate  # noqa: E402
 from seq2seq.data.batching import pad_sources  # noqa: E402
 from seq2seq.errors import UserError  # noqa: E402
+from seq2seq.inference.loading import load_run  # noqa: E402
 from seq2seq.export import MANIFEST, export_run, require_onnx  # noqa: E402
 from seq2seq.model.masked_encoder import MaskedEncoder  # noqa: E402
-from seq2seq.onnx_runtime import OnnxModel  # noqa: E402
+from seq2seq.export.onnx_runtime import OnnxModel  # noqa: E402
 from seq2seq.search import SearchOptions, decode_all  # noqa: E402
 from seq2seq.tasks import get_task  # noqa: E402
 from helpers import FAMILIES  # noqa: E402
+from seq2seq.rundir import RunDir
 
 EXPORT_FAMILIES = ["vanilla", "bahdanau", "luong-dot", "luong-general", "luong-concat", "luong-general-nofeed",
                    "luong-local-m", "luong-local-p", "luong-local-m-nofeed", "luong-local-p-nofeed",
@@ -53,7 +55,7 @@ def make_run(path: Path, raw: dict[str, Any], seed: int = 0) -> Path:
         torch.nn.init.uniform_(p, -0.6, 0.6)
     ckpt.write_run_header(path, config)
     task.save_vocab(path, vocab)
-    ckpt.save_weights(path / ckpt.BEST, model, step=1)
+    ckpt.save_weights(RunDir(path).best, model, step=1)
     return path
 
 
@@ -66,7 +68,7 @@ def sources(n: int, vocab: int, seed: int, max_len: int = 11) -> list[list[int]]
 def assert_same_search(run_dir: Path, export_dir: Path, seed: int = 0) -> None:
     """PyTorch and onnxruntime: the same hypotheses, scores and attention to 1e-4 — greedy and beam 5, one sentence
     per batch and several of mixed lengths (padding)."""
-    model = ckpt.load_run(run_dir).model
+    model = load_run(run_dir).model
     onnx = OnnxModel(export_dir, threads=1)
     srcs = sources(10, model.head.vocab_size, seed)
     for beam in (1, 5):

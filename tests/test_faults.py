@@ -18,8 +18,9 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from seq2seq.api import Translator
-from seq2seq.checkpoint import load_train_state, read_metrics
+from seq2seq.inference.translator import Translator
+from seq2seq.checkpoint import read_metrics
+from seq2seq.training.state import load_train_state
 from seq2seq.errors import InputWarning, UserError
 from seq2seq.train import train
 from helpers import toy_config

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seq2seq.api import Translator
+from seq2seq.inference.translator import Translator
 from seq2seq.checkpoint import FORMAT_VERSION, READS_FORMATS, read_config
 
 DATA = Path(__file__).parent / "data"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from seq2seq.api import Translator
+from seq2seq.inference.translator import Translator
 from seq2seq.data.text import read_lines
 from seq2seq.train import train
 from helpers import FAMILIES, toy_config

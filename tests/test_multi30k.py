@@ -5,11 +5,12 @@ Skipped, with the reason, when the shared data is absent; in CI it is present.
 
 import pytest
 
-from seq2seq.api import Translator
+from seq2seq.inference.translator import Translator
 from seq2seq.checkpoint import read_metrics
 from seq2seq.config import load_config
 from seq2seq.data.shared import shared_data_dir
-from seq2seq.data.text import read_corpus, read_lines
+from seq2seq.data.corpora import read_corpus
+from seq2seq.data.text import read_lines
 from seq2seq.metrics import score
 from seq2seq.train import train
 from helpers import REPO

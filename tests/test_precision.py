@@ -4,7 +4,7 @@ fp32 decoding, scores and attention stay fp32, and bad precision values are clea
 import pytest
 import torch
 
-from seq2seq.api import Translator
+from seq2seq.inference.translator import Translator
 from seq2seq.config import validate
 from seq2seq.data.text import read_lines
 from seq2seq.devices import precision_context

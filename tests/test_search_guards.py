@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2seq.checkpoint import load_run
+from seq2seq.inference.loading import load_run
 from seq2seq.data.batching import make_batch
 from seq2seq.data.tokenizers import BOS, EOS, PAD
 from seq2seq.search import SearchOptions, decode_all

@@ -20,10 +20,10 @@ import pytest
 import uvicorn
 
 from seq2seq.checkpoint import FORMAT_VERSION
-from seq2seq.api import Translator
+from seq2seq.inference.translator import Translator
 from seq2seq.cli import main
 from seq2seq.config import ServeSettings
-from seq2seq.serve import create_app
+from seq2seq.serving import create_app
 from seq2seq.train import train
 from helpers import toy_config
 

@@ -16,7 +16,8 @@ import torch
 from seq2seq import load
 from seq2seq.config import ServeSettings
 from seq2seq.data.audio import read_audio_bytes, wav_bytes
-from seq2seq.serve import _downsampled, create_app
+from seq2seq.serving import create_app
+from seq2seq.serving.routes import downsampled
 from seq2seq.train import train
 from test_serve import Server, chromium, system_chromium        # noqa: F401 (chromium: a fixture)
 from test_speech_to_text import RATE, clips, speech_config, tone, write_wav16   # noqa: F401 (clips: a fixture)
@@ -90,7 +91,7 @@ def test_attention_comes_with_the_spectrogram_on_one_time_axis(server, recognise
 
 def test_a_long_spectrogram_is_averaged_down():
     mel = torch.arange(10.0).reshape(5, 2)
-    assert _downsampled(mel, 2) == [[1.0, 2.0], [5.0, 6.0], [8.0, 9.0]]
+    assert downsampled(mel, 2) == [[1.0, 2.0], [5.0, 6.0], [8.0, 9.0]]
 
 
 def test_concurrent_uploads_each_get_their_own_transcript_and_are_batched(server, recogniser, wavs):

@@ -19,7 +19,7 @@ from seq2seq.config import ServeSettings
 from seq2seq.data.audio import read_audio_bytes
 from seq2seq.data.features import feature_frames
 from seq2seq.data.speech import feature_settings
-from seq2seq.serve import create_app
+from seq2seq.serving import create_app
 from seq2seq.train import train
 from helpers import toy_config
 from test_serve import Server, chromium        # noqa: F401 (chromium: a fixture)

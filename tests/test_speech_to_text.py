@@ -172,7 +172,8 @@ def test_a_16_khz_recording_is_featurised_at_its_own_rate_and_transcribed_alike(
 def test_a_saved_speech_run_loads_to_exactly_the_trained_weights_and_normaliser(run_dir):
     import torch
 
-    from seq2seq.checkpoint import load_run, load_weights
+    from seq2seq.checkpoint import load_weights
+    from seq2seq.inference.loading import load_run
 
     state = torch.load(run_dir / "train_state.pt", weights_only=True)["model"]
     run = load_run(run_dir, "last")

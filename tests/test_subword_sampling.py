@@ -4,11 +4,12 @@ reproducibly from the seed, within a side's own vocabulary, and a resumed run dr
 import pytest
 import torch
 
-from seq2seq.checkpoint import LAST, load_weights
+from seq2seq.checkpoint import load_weights
 from seq2seq.config import validate
 from seq2seq.data.tokenizers import UNK, sampled_pairs, train_tokenizer
 from seq2seq.errors import UserError
 from seq2seq.train import train
+from seq2seq.rundir import RunDir
 
 SRC = [f"der {a} hund sieht die {b} katze {c} ." for a in ("kleine", "braune", "alte", "schnelle")
        for b in ("rote", "blaue", "grüne") for c in ("heute", "morgen", "gestern")]
@@ -55,7 +56,7 @@ def test_a_resumed_sampling_run_equals_an_uninterrupted_one_and_differs_from_no_
     train(_config(tmp_path, max_steps=20), tmp_path / "part", resume=True, verbose=False,
           on_step=lambda s, l: part.append(l))
     assert part == full
-    a, b = load_weights(tmp_path / "full" / LAST), load_weights(tmp_path / "part" / LAST)
+    a, b = load_weights(RunDir(tmp_path / "full").last), load_weights(RunDir(tmp_path / "part").last)
     assert all(torch.equal(a[k], b[k]) for k in a)
     plain = _config(tmp_path, max_steps=20)
     plain.tokenizer.sampling_alpha = 0.0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from seq2seq.data.text import read_corpus
+from seq2seq.data.corpora import read_corpus
 from seq2seq.errors import InputWarning
 from seq2seq.data.tokenizers import (BOS, EOS, PAD, UNK, load_tokenizers, save_tokenizers, train_tokenizer)
 

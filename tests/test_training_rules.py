@@ -11,7 +11,8 @@ import signal
 import pytest
 import torch
 
-from seq2seq.checkpoint import load_run, read_metrics
+from seq2seq.checkpoint import read_metrics
+from seq2seq.inference.loading import load_run
 from seq2seq.data.batching import make_batch
 from seq2seq.data.text import read_lines
 from seq2seq.train import train

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2seq.checkpoint import BEST, list_snapshots, load_weights, read_config
+from seq2seq.checkpoint import list_snapshots, load_weights, read_config
 from seq2seq.cli import main
 from seq2seq.data.pipeline import load_corpora
 from seq2seq.train import train
 from helpers import toy_config
+from seq2seq.rundir import RunDir
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "val_variants.py"
 
@@ -47,7 +48,7 @@ def test_each_variant_scores_what_evaluate_gives_on_the_run_s_validation_pairs(r
 
     averaged = kept / "run_last2"
     snapshots = [load_weights(p) for p in list_snapshots(run)[-2:]]
-    for name, tensor in load_weights(averaged / BEST).items():
+    for name, tensor in load_weights(RunDir(averaged).best).items():
         assert torch.allclose(tensor, (snapshots[0][name] + snapshots[1][name]) / 2)
 
     valid = load_corpora(read_config(run), ("valid",))["valid"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seq2seq.api import Translator
+from seq2seq.inference.translator import Translator
 from seq2seq.config import load_config, validate
 from seq2seq.data.text import read_lines
 from seq2seq.data.tokenizers import PAD

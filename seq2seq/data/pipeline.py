@@ -16,7 +16,8 @@ from ..files import write_atomic
 from . import synthetic_text
 from .batching import Batch, make_batch
 from .held_out import held_out_size, hold_out
-from .text import Corpus, read_corpus
+from .corpora import read_corpus
+from .text import Corpus
 from .tokenizers import Tokenizer, sampled_pairs, train_tokenizer
 
 

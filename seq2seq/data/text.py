@@ -132,14 +132,3 @@ def corpus_paths(root: Optional[str], name: str, src_lang: Optional[str], tgt_la
     if name.endswith(".tsv"):
         return [base / name]
     return [base / f"{name}.{src_lang}", base / f"{name}.{tgt_lang}"]
-
-
-def read_corpus(root: Optional[str], name: str, src_lang: Optional[str], tgt_lang: Optional[str]) -> Corpus:
-    from .conversations import is_conversations, read_conversations
-
-    if is_conversations(name):
-        return read_conversations(root, name)
-    paths = corpus_paths(root, name, src_lang, tgt_lang)
-    if len(paths) == 1:
-        return read_tsv(paths[0])
-    return read_parallel(*paths)

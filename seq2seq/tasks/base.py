@@ -1,12 +1,13 @@
 """`Task`: what differs between modalities (translation, speech→text, text→speech) behind one interface, so the
-Trainer and the run directory never ask which task they hold: how the data is read and encoded, what the
-vocabularies are and where they are saved, how the model is built, and how a validation is run and reported."""
+Trainer, the run directory and the front doors never ask which task they hold: how the data is read and encoded,
+what the vocabularies are and where they are saved, how the model is built, how a validation is run and reported —
+and, for inference, which predictor (seq2seq/inference/) and which HTTP routes (seq2seq/serving/) serve its runs."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, ClassVar, Protocol, Sequence
 
 from torch import nn
 
@@ -35,6 +36,9 @@ class TrainingData(Protocol):
 
 class Task(ABC):
     name: str = ""
+    config_class: ClassVar[type]      # its config (what `task: NAME` in a YAML file validates as)
+    exportable: ClassVar[bool] = False   # `seq2seq export` can write its models as ONNX graphs
+    pictures: ClassVar[str] = ""         # what the report says of its validation pictures (after "...validation")
     metrics: tuple[str, ...] = ()     # what `validate` reports (its keys); train.valid_metric is one of them
     text_sides: tuple[str, ...] = ()  # which of "src", "tgt" are text (the others are feature frames)
 
@@ -94,3 +98,28 @@ class Task(ABC):
     @abstractmethod
     def summarize(self, result: dict[str, float]) -> str:
         """A validation result as one line for the log."""
+
+    # ---- inference: what the front doors ask -----------------------------------------------------------------
+    # Named as "module:attribute" and imported when asked, so that the task (below inference and serving) imports
+    # neither: the way a package names a plug-in's entry point.
+
+    predictor_class: ClassVar[str]    # its `inference.predictor.Predictor`, e.g. "seq2seq.inference.translator:Translator"
+    routes: ClassVar[str]             # its `serving.routes.TaskRoutes`, e.g. "seq2seq.serving.translation:ROUTES"
+
+    @classmethod
+    def predictor(cls) -> type:
+        """The class that loads its runs and predicts with them."""
+        return _resolve(cls.predictor_class)
+
+    @classmethod
+    def serving(cls) -> Any:
+        """Its HTTP endpoint."""
+        return _resolve(cls.routes)
+
+
+def _resolve(name: str) -> Any:
+    """The attribute that "package.module:attribute" names."""
+    import importlib
+
+    module, _, attribute = name.partition(":")
+    return getattr(importlib.import_module(module), attribute)

@@ -25,9 +25,7 @@ from ..data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
 from ..errors import UserError, warn
 from ..files import write_atomic
 from .base import Splits, Task
-
-
-FEATURES = "features.json"     # in the run directory: the audio features' normaliser
+from ..rundir import RunDir
 
 
 @dataclass
@@ -43,16 +41,16 @@ class FramesVocab:
         return self.frames.inverse(frames) if self.frames is not None else frames
 
     def save(self, run_dir: Path) -> None:
-        save_tokenizers(run_dir / ckpt.TOKENIZER, self.text, self.text)
+        save_tokenizers(RunDir(run_dir).tokenizer, self.text, self.text)
         if self.frames is not None:
             record = {**self.frames.to_dict(), "sample_rate": self.sample_rate}
-            write_atomic(run_dir / FEATURES, (json.dumps(record, indent=1) + "\n").encode("utf-8"))
+            write_atomic(RunDir(run_dir).features, (json.dumps(record, indent=1) + "\n").encode("utf-8"))
 
     @classmethod
     def load(cls, run_dir: Path, audio: bool) -> "FramesVocab":
-        path = run_dir / FEATURES
+        path = RunDir(run_dir).features
         if audio and not path.is_file():
-            raise UserError(f"{run_dir}: {FEATURES} missing (the audio features' normaliser of the run)")
+            raise UserError(f"{run_dir}: {path.name} missing (the audio features' normaliser of the run)")
         if not path.is_file():
             return cls(ckpt.tokenizers_of(run_dir)[1])
         record = Normalizer.read_json(path)                   # the normaliser and the training sample rate
@@ -92,6 +90,7 @@ class FramesTextData:
 class FramesTask(Task):
     """Frames on one side, text on the other: reading, the text tokenizer, and pair filtering."""
 
+    pictures = " (speech: the spectrogram above the alignment)"
     rows = "output"        # what the tokens of an alignment picture are: a recogniser's output, a synthesiser's input
 
     @property
@@ -128,7 +127,7 @@ class FramesTask(Task):
         if d.is_audio and d.train is not None and d.valid is None:
             split = data["valid"]
             rows = "".join(f"{Path(name).resolve()}\t{text}\n" for name, text in zip(split.names, split.texts))
-            write_atomic(run_dir / ckpt.DATA / "valid.tsv", rows.encode("utf-8"))
+            write_atomic(RunDir(run_dir).data / "valid.tsv", rows.encode("utf-8"))
 
     def pairs(self, split, vocab: FramesVocab) -> tuple[list[torch.Tensor], list[list[int]]]:
         return [vocab.normalise(f) for f in split.frames], [vocab.text.encode(t) for t in split.texts]
@@ -165,7 +164,7 @@ class FramesTask(Task):
         model.train()
         hop_ms = self.config.data.features.hop_ms
         for i, (mel, tokens, weights, reduction, text) in enumerate(pictures):
-            save_speech_alignment(run_dir / ckpt.ATTENTION / f"val{i + 1:02d}" / f"step{step:07d}", mel, tokens,
+            save_speech_alignment(RunDir(run_dir).picture(i, step), mel, tokens,
                                   weights, reduction, hop_ms, title=f"step {step:,}: {text}", rows=self.rows)
 
     def alignments(self, model, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:

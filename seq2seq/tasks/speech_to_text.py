@@ -9,18 +9,22 @@ from typing import Callable, Optional
 
 import torch
 
+from ..config import SpeechToTextConfig
 from ..data.batching import Batch, make_batch, pad_frames
 from ..data.features import spec_augment
 from ..metrics import char_error_rate, exact_match, word_error_rate
 from ..model.frontends import FrameFrontend
 from ..model.heads import TokenHead
 from ..model.seq2seq import Seq2Seq
-from ..search import decode_all, search_options
+from ..search import Hypothesis, SearchOptions, decode_all, search_options
 from .frames import FramesTask, FramesTextData, FramesVocab
 
 
 class SpeechToTextTask(FramesTask):
     name = "speech_to_text"
+    predictor_class = "seq2seq.inference.transcriber:Transcriber"
+    routes = "seq2seq.serving.transcription:ROUTES"
+    config_class = SpeechToTextConfig
     metrics = ("loss", "ppl", "wer", "cer", "accuracy")
     text_sides = ("tgt",)
 
@@ -55,18 +59,23 @@ class SpeechToTextTask(FramesTask):
         return (f"frames (stack {m.frontend.stack}) → {m.decoder.family} decoder → tokens, "
                 f"{m.encoder.rnn}/{m.decoder.rnn}, {model.num_parameters():,} parameters")
 
-    def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: FramesVocab, **search) -> list[str]:
-        """Greedy (or, with beam_size, beam) transcripts of normalised feature-frame tensors (n, feature_size)."""
+    def decode(self, model: Seq2Seq, frames: list[torch.Tensor], options: SearchOptions,
+               batch_size: int) -> list[list[Hypothesis]]:
+        """The n-best hypotheses of each normalised feature-frame tensor (n, feature_size), in order: the one
+        search behind validation, `Transcriber` and the report."""
+        return decode_all(model, frames, options, batch_size=batch_size, device=next(model.parameters()).device,
+                          collate=pad_frames)
+
+    def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: FramesVocab) -> list[str]:
+        """Greedy transcripts without attention (validation)."""
         dec = self.config.decode
-        hyps = decode_all(model, frames, search_options(dec, **{"beam_size": 1, "attention": False, **search}),
-                          batch_size=dec.batch_size, device=next(model.parameters()).device, collate=pad_frames)
+        hyps = self.decode(model, frames, search_options(dec, beam_size=1, attention=False), dec.batch_size)
         return [vocab.text.decode(h[0].tokens) if h else "" for h in hyps]
 
     def alignments(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
         """Greedy transcripts: each output token's attention over the encoder states (`reduction` frames each)."""
         frames = data.valid_src[:count]
-        hyps = decode_all(model, frames, search_options(self.config.decode, beam_size=1), batch_size=count,
-                          device=next(model.parameters()).device, collate=pad_frames)
+        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1), count)
         out = []
         for f, h, ref in zip(frames, hyps, data.valid_refs):
             tokens = vocab.text.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])

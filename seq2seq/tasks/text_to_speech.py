@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from ..config import TextToSpeechConfig
 from ..data.batching import Batch, make_frame_batch, pad_sources
 from ..model.frontends import ConvTokenFrontend, TokenFrontend
 from ..model.heads import FrameHead
@@ -17,6 +18,9 @@ from .frames import FramesTask, FramesTextData, FramesVocab
 
 class TextToSpeechTask(FramesTask):
     name = "text_to_speech"
+    predictor_class = "seq2seq.inference.synthesizer:Synthesizer"
+    routes = "seq2seq.serving.synthesis:ROUTES"
+    config_class = TextToSpeechConfig
     metrics = ("loss", "l1", "length_match", "free_l1")
     text_sides = ("src",)
     rows = "input"

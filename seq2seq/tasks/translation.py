@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint as ckpt
+from ..config import TranslationConfig
 from ..data.batching import make_batch, plan_batches
 from ..data.pipeline import Dataset, build_tokenizers, encode_data, load_corpora, write_splits
 from ..data.tokenizers import Tokenizer, save_tokenizers
@@ -16,12 +17,17 @@ from ..metrics import score
 from ..model.seq2seq import Seq2Seq
 from ..search import decode_all, search_options
 from .base import Splits, Task
+from ..rundir import RunDir
 
 Tokenizers = tuple[Tokenizer, Tokenizer]     # (source, target); one object twice when joint
 
 
 class TranslationTask(Task):
     name = "translation"
+    predictor_class = "seq2seq.inference.translator:Translator"
+    routes = "seq2seq.serving.translation:ROUTES"
+    config_class = TranslationConfig
+    exportable = True
     metrics = ("loss", "ppl", "bleu", "chrf", "accuracy")
     text_sides = ("src", "tgt")
 
@@ -34,7 +40,7 @@ class TranslationTask(Task):
         return build_tokenizers(self.config, data["train"])
 
     def save_vocab(self, run_dir: Path, vocab: Tokenizers) -> None:
-        save_tokenizers(run_dir / ckpt.TOKENIZER, *vocab)
+        save_tokenizers(RunDir(run_dir).tokenizer, *vocab)
 
     def load_vocab(self, run_dir: Path) -> Tokenizers:
         return ckpt.tokenizers_of(run_dir)
@@ -43,9 +49,9 @@ class TranslationTask(Task):
         """Keep generated data, and a validation split held out of train, beside the model (`translate` and
         `evaluate` can be tried on it; a user sees what was held out)."""
         if self.config.data.synthetic is not None:
-            write_splits(run_dir / ckpt.DATA, data)
+            write_splits(RunDir(run_dir).data, data)
         elif self.config.data.valid is None:
-            write_splits(run_dir / ckpt.DATA, {"valid": data["valid"]})
+            write_splits(RunDir(run_dir).data, {"valid": data["valid"]})
 
     def encode(self, data: Splits, vocab: Tokenizers) -> Dataset:
         return encode_data(self.config, data, *vocab)
@@ -111,7 +117,7 @@ class TranslationTask(Task):
         model.train()
         for i, src, h in zip(chosen, sources, hyps):
             tokens = tgt_tok.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])
-            save_heatmap(run_dir / ckpt.ATTENTION / f"val{i + 1:02d}" / f"step{step:07d}", src_tok.pieces(src),
+            save_heatmap(RunDir(run_dir).picture(i, step), src_tok.pieces(src),
                          tokens, h[0].attention.numpy(), title=f"step {step:,}: {tgt_tok.decode(h[0].tokens)}")
 
     def summarize(self, result: dict[str, float]) -> str:

@@ -8,13 +8,17 @@ marked `required` are in every file this format ever wrote; the others default w
 
 from __future__ import annotations
 
+import io
+import pickle
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import torch
 
-from .. import checkpoint as ckpt
+from ..errors import UserError
+from ..files import write_atomic
 
 
 def _required(**kwargs: Any) -> Any:
@@ -56,11 +60,11 @@ class SavedTraining(TrainingState):
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def save(self, path: Path) -> None:
-        ckpt.save_train_state(path, self.to_dict())
+        save_train_state(path, self.to_dict())
 
     @classmethod
     def load(cls, path: Path) -> "SavedTraining":
-        saved = ckpt.load_train_state(path, cls.required_keys())
+        saved = load_train_state(path, cls.required_keys())
         return cls(**{f.name: saved[f.name] for f in fields(cls) if f.name in saved})
 
     def rngs_of(self, rank: int, world_size: int) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
@@ -73,3 +77,30 @@ class SavedTraining(TrainingState):
 
     def training_state(self) -> TrainingState:
         return TrainingState(**{f.name: getattr(self, f.name) for f in fields(TrainingState)})
+
+
+def save_train_state(path: Path, state: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_atomic(path, buffer.getvalue())
+
+
+def load_train_state(path: Path, required: Sequence[str] = ()) -> dict[str, Any]:
+    """The training state saved at `path` (tensors and plain values only); `required`: keys it must hold."""
+    if not path.is_file():
+        raise UserError(f"cannot resume: {path} not found")
+    try:
+        with warnings.catch_warnings():        # torch warns about pickle protocols before refusing a file
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # weights_only refuses anything but tensors and plain values
+        raise UserError(f"{path}: cannot load training state: it holds objects other than tensors and plain values, "
+                        f"which could run code when loaded; refused") from None
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
+        raise UserError(f"{path}: cannot load training state: corrupted or truncated ({type(exc).__name__}: "
+                        f"{detail})") from None
+    missing = [k for k in required if not isinstance(state, dict) or k not in state]
+    if missing or not isinstance(state, dict):
+        raise UserError(f"{path}: not a training state of this version (missing {', '.join(missing) or 'all'})")
+    return state

@@ -36,6 +36,7 @@ from .progress import EventLog, Logger, NoEvents, Window
 from .signals import StopRequests
 from .tensorboard import TensorBoardWriter
 from .state import SavedTraining, TrainingState
+from ..rundir import RunDir
 
 OnStep = Callable[[int, float], None]     # (update, mean loss per token of its batch)
 
@@ -129,7 +130,7 @@ class Trainer:
         if not self.world.main:
             return NoEvents()
         mirrors = [TensorBoardWriter(self.run_dir, self.state.step)] if self.tc.tensorboard else []
-        return EventLog(self.run_dir / ckpt.METRICS, mirrors)
+        return EventLog(RunDir(self.run_dir).metrics, mirrors)
 
     def start_run_dir(self, splits: Splits) -> Vocab:
         """A new run (written by rank 0; the other processes read its vocabularies when it is done)."""
@@ -138,14 +139,14 @@ class Trainer:
 
     def write_run_dir(self, splits: Splits) -> Vocab:
         """The config, and vocabularies built from the data (a run already there is refused)."""
-        if (self.run_dir / ckpt.TRAIN_STATE).exists():
+        if (RunDir(self.run_dir).train_state).exists():
             raise UserError(f"{self.run_dir} already holds a training run; use --resume to continue it, or choose "
                             f"another --run-dir")
         vocab = self.task.build_vocab(splits)
         ckpt.write_run_header(self.run_dir, self.config)
         self.task.save_vocab(self.run_dir, vocab)
         self.task.save_data(self.run_dir, splits)
-        (self.run_dir / ckpt.METRICS).unlink(missing_ok=True)
+        (RunDir(self.run_dir).metrics).unlink(missing_ok=True)
         return vocab
 
     def open_run_dir(self) -> tuple[SavedTraining, Vocab]:
@@ -154,18 +155,18 @@ class Trainer:
             raise UserError(f"{self.run_dir} was written by an earlier version (run-directory format 1): it loads, "
                             f"translates and averages as before, but its training cannot resume here; start a new "
                             f"run (--set tokenizer.from_run={self.run_dir} keeps its vocabulary)")
-        saved = SavedTraining.load(self.run_dir / ckpt.TRAIN_STATE)
+        saved = SavedTraining.load(RunDir(self.run_dir).train_state)
         vocab = self.task.load_vocab(self.run_dir)
         self.world.on_main(lambda: ckpt.write_run_header(self.run_dir, self.config))
         return saved, vocab
 
     def remove_temporaries(self) -> None:
-        for folder in (self.run_dir, self.run_dir / ckpt.CHECKPOINTS):   # half-written files of a killed run
+        for folder in (self.run_dir, RunDir(self.run_dir).checkpoints):   # half-written files of a killed run
             remove_stale_temporaries(folder)
 
     def restore(self, saved: SavedTraining) -> None:
         """Continue where `saved` stopped: weights, optimizer, scheduler, counters, random generators."""
-        ckpt.apply_weights(self.model, saved.model, self.run_dir / ckpt.TRAIN_STATE)
+        ckpt.apply_weights(self.model, saved.model, RunDir(self.run_dir).train_state)
         self.optimizer.load_state_dict(saved.optimizer)
         if self.scheduler is not None and saved.scheduler is not None:
             self.scheduler.load_state_dict(saved.scheduler)
@@ -206,8 +207,8 @@ class Trainer:
         self.saved_step, self.saved_at = self.state.step, time.time()
 
     def write_checkpoint(self, kind: str, rngs: list[tuple[Tensor, Optional[Tensor]]]) -> None:
-        self.snapshot(kind, rngs).save(self.run_dir / ckpt.TRAIN_STATE)
-        ckpt.save_weights(self.run_dir / ckpt.LAST, self.model, self.state.step)
+        self.snapshot(kind, rngs).save(RunDir(self.run_dir).train_state)
+        ckpt.save_weights(RunDir(self.run_dir).last, self.model, self.state.step)
 
     def rng_states(self) -> tuple[Tensor, Optional[Tensor]]:
         """This process's random generators: the CPU one, and the CUDA one on a GPU."""
@@ -445,7 +446,7 @@ class Trainer:
         is_best = self.metric.better(value, s.best)
         if is_best:
             s.best = value
-            ckpt.save_weights(self.run_dir / ckpt.BEST, self.model, s.step)
+            ckpt.save_weights(RunDir(self.run_dir).best, self.model, s.step)
         if scheduled:
             self.count_validation(value)
         self.events.emit({"event": "valid", "step": s.step, "epoch": self.epoch_of_step, **result, "lr": self.lr,

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
 
-from .checkpoint import Run, load_task_run
-from .data.speech import feature_settings
-from .data.tokenizers import UNK
-from .data.vocoder import mel_to_audio
-from .errors import UserError, warn
+from ..data.speech import feature_settings
+from ..data.tokenizers import UNK
+from ..data.vocoder import mel_to_audio
+from ..errors import UserError, warn
+from .loading import Run, RunDirs, load_task_run, one_run
+from .predictor import Evaluation, TestSet
 
 MAX_CHARS = 400            # longer texts are refused: one utterance, generated in bounded time
 
@@ -49,9 +50,10 @@ class Synthesizer:
                             "was recorded): train it again")
 
     @classmethod
-    def load(cls, run_dir: str | Path, which: str = "best", device: str = "cpu") -> "Synthesizer":
-        from .tasks import TextToSpeechTask
+    def load(cls, run_dir: RunDirs, which: str = "best", device: str = "cpu") -> "Synthesizer":
+        from ..tasks import TextToSpeechTask
 
+        run_dir = one_run(run_dir, TextToSpeechTask.name)
         run = load_task_run(run_dir, which, device, TextToSpeechTask, "synthesis needs a text_to_speech run")
         return cls(run, next(run.model.parameters()).device)
 
@@ -91,3 +93,38 @@ class Synthesizer:
             results.append(Synthesis(text, samples, self.vocab.sample_rate, self.vocab.text.pieces(text_ids),
                                      mel.numpy(), attention, out.stopped))
         return results
+
+    @property
+    def has_attention(self) -> bool:
+        return self.model.decoder.has_attention
+
+    def predict(self, inputs: Sequence[str], **options: Any) -> list[Synthesis]:
+        return self.synthesize(inputs, **options)
+
+    def evaluate(self, test: TestSet, batch_size: Optional[int] = None, **search: Any) -> Evaluation:
+        raise UserError("evaluate scores text outputs; a text_to_speech run is judged by listening, or by a "
+                        "recogniser (experiments/tts_intelligibility.py)")
+
+    def attention_pictures(self, inputs: Sequence[str], out_dir: Path, formats: Sequence[str],
+                           **search: Any) -> list[Path]:
+        """Per text: the generated spectrogram above each input token's attention over the decoder steps."""
+        from ..plot import save_speech_alignment
+
+        hop_ms, r, paths = self.config.data.features.hop_ms, self.config.model.head.reduction, []
+        for number, result in enumerate(self.synthesize(inputs, iterations=1), start=1):
+            if result.attention is None:
+                raise UserError("the run has a vanilla decoder: there is no attention to plot")
+            paths += save_speech_alignment(out_dir / f"attention-{number:03d}", result.mel, result.tokens,
+                                           result.attention.T, r, hop_ms, formats, title=result.text, rows="input")
+        return paths
+
+    def samples(self, count: int) -> None:
+        """None: a synthesis's samples are its pictures (the spectrogram over its alignment)."""
+        return None
+
+    def info(self) -> dict[str, Any]:
+        head = self.config.model.head
+        return {"vocab": {"source": self.vocab.text.vocab_size},
+                "audio": {"sample_rate": self.vocab.sample_rate, "reduction": head.reduction,
+                          "max_steps": head.max_steps, "max_steps_per_token": head.max_steps_per_token,
+                          "features": self.config.data.features.model_dump(mode="json")}}

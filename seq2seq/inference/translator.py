@@ -15,12 +15,13 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from .checkpoint import Run, load_task_run
-from .config import Config
-from .data.tokenizers import UNK, Tokenizer
-from .ensemble import Decodable, Ensemble
-from .errors import UserError
-from .search import decode_all, search_options
+from ..config import Config
+from ..data.tokenizers import UNK, Tokenizer
+from ..ensemble import Decodable, Ensemble
+from ..errors import UserError, warn
+from ..search import decode_all, search_options
+from .loading import Run, RunDirs, load_task_run, run_list
+from .predictor import Evaluation, Samples, TestSet
 
 
 @dataclass
@@ -46,18 +47,16 @@ class Translator:
         self.src_tokenizer, self.tgt_tokenizer = src_tokenizer, tgt_tokenizer
         self.device = device
         self.ensemble: Decodable = decodable if decodable is not None else Ensemble(members or [model])
+        self.run_dirs: list[str] = []       # what it was loaded from (evaluate finds the run's own test set there)
 
     @classmethod
-    def load(cls, run_dir: str | Path | Sequence[str | Path], which: str = "best",
-             device: str = "cpu") -> "Translator":
+    def load(cls, run_dir: RunDirs, which: str = "best", device: str = "cpu") -> "Translator":
         """run_dir: one run directory, or several (an ensemble; the first one's config sets the decoding defaults).
         device: cpu (default), cuda, cuda:N, mps, or auto (a CUDA GPU when PyTorch sees one)."""
-        from .devices import resolve_device
+        from ..devices import resolve_device
 
         resolved = resolve_device(device)
-        run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
-        if not run_dirs:
-            raise UserError("no run directory given")
+        run_dirs = run_list(run_dir)
         run = _text_run(run_dirs[0], which, resolved)
         (src_tok, tgt_tok), members = run.vocab, [run.model]
         for other in run_dirs[1:]:
@@ -67,7 +66,9 @@ class Translator:
                     raise UserError(f"cannot ensemble {run_dirs[0]} and {other}: their {side} vocabularies differ "
                                     f"(train members with --set tokenizer.from_run={run_dirs[0]})")
             members.append(member.model)
-        return cls(run.config, run.model, src_tok, tgt_tok, resolved, members)
+        translator = cls(run.config, run.model, src_tok, tgt_tok, resolved, members)
+        translator.run_dirs = [str(r) for r in run_dirs]
+        return translator
 
     def translate(self, texts: list[str], batch_size: Optional[int] = None, beam_size: Optional[int] = None,
                   alpha: Optional[float] = None, warn: Optional[Callable[[str], None]] = None,
@@ -128,14 +129,66 @@ class Translator:
                         for h in hyps])
         return out
 
+    def predict(self, inputs: Sequence[str], **options: Any) -> list[Translation]:
+        return self.translate(list(inputs), **options)
+
     @property
     def has_attention(self) -> bool:
         return self.ensemble.has_attention
 
+    def evaluate(self, test: TestSet, batch_size: Optional[int] = None, **search: Any) -> Evaluation:
+        """sacreBLEU BLEU and chrF (default 13a tokenization, cased, detokenized) and exact match on a test set:
+        the run's own data.test by default, `test.test` (a .tsv or a PREFIX of the run's languages), or
+        `test.src`/`test.ref` files."""
+        from ..evaluation import evaluation_corpus
+        from ..metrics import score
+
+        if test.manifest is not None:
+            raise UserError("--manifest is for runs that read recordings; a translation run takes --test or "
+                            "--src/--ref")
+        if not self.run_dirs:
+            raise UserError("evaluate needs a translator loaded from a run directory")
+        corpus = evaluation_corpus(Path(self.run_dirs[0]), test.test, test.src, test.ref)
+        hyps = [n[0].text for n in self.translate_n_best(corpus.src, 1, batch_size=batch_size, **search)]
+        s = score(hyps, corpus.tgt)
+        lines = [f"{corpus.origin}: {len(corpus.src):,} segments", f"BLEU = {s.bleu:.2f}   {s.bleu_signature}",
+                 f"       {s.bleu_detail}", f"chrF = {s.chrf:.2f}   {s.chrf_signature}",
+                 f"exact match = {s.exact_match:.2f}% of {s.sentences} sentences"]
+        return Evaluation(hyps, {"test": corpus.origin, **s.as_dict()}, lines)
+
+    def attention_pictures(self, inputs: Sequence[str], out_dir: Path, formats: Sequence[str],
+                           **search: Any) -> list[Path]:
+        """A heatmap per sentence: source pieces along x, generated pieces along y, attention as colour."""
+        from ..plot import save_heatmap
+
+        paths = []
+        for number, hyps in enumerate(self.translate_n_best(list(inputs), 1, attention=True, **search), start=1):
+            t = hyps[0]
+            if t.attention is None:
+                raise UserError(f"{' + '.join(self.run_dirs)} has a vanilla decoder: there is no attention to plot")
+            if not t.tokens:
+                warn(f"line {number}: empty input, no heatmap")
+                continue
+            paths += save_heatmap(out_dir / f"attention-{number:03d}", t.src_tokens, t.tokens, t.attention,
+                                  formats, title=t.text)
+        return paths
+
+    def samples(self, count: int) -> Samples:
+        from ..data.pipeline import load_corpora
+
+        valid = load_corpora(self.config, ("valid",))["valid"]
+        sources, refs = valid.src[:count], valid.tgt[:count]
+        hyps = self.translate(sources, beam_size=1, attention=False)
+        return Samples("Sample translations", ("source", "reference", "translation"),
+                       [(s, r, h.text) for s, r, h in zip(sources, refs, hyps)])
+
+    def info(self) -> dict[str, Any]:
+        return {"vocab": {"source": self.src_tokenizer.vocab_size, "target": self.tgt_tokenizer.vocab_size}}
+
 
 def _text_run(run_dir: str | Path, which: str, device) -> Run:
     """A run whose task reads and writes text (a translation run), or a one-line error naming its task."""
-    from .tasks import TranslationTask
+    from ..tasks import TranslationTask
 
     return load_task_run(run_dir, which, str(device), TranslationTask, "translating needs text in and text out")
 

@@ -28,23 +28,21 @@ from typing import Any, Optional
 import torch
 from torch import Tensor, nn
 
-from . import __version__
-from . import checkpoint as ckpt
-from .data.tokenizers import BOS, EOS, PAD, UNK
-from .errors import UserError
-from .files import write_atomic
-from .model.attention import AttentionState, LocalAttention, LocationAwareAttention
-from .model.decoder import DecoderState
-from .model.encoder import Memory
-from .model.masked_encoder import MaskedEncoder
-from .model.seq2seq import Seq2Seq
+from ..data.tokenizers import BOS, EOS, PAD, UNK
+from ..errors import UserError
+from ..files import write_atomic
+from ..inference.loading import Run, load_run
+from ..model.attention import AttentionState, LocalAttention, LocationAwareAttention
+from ..model.decoder import DecoderState
+from ..model.encoder import Memory
+from ..model.masked_encoder import MaskedEncoder
+from ..model.seq2seq import Seq2Seq
+from ..rundir import RunDir
+from ..version import __version__
+from .layout import CONFIG, ENCODER, EXPORT_FORMAT, MANIFEST, NEXT, STEP, require_onnx
 
-EXPORT_FORMAT = 1
-MANIFEST, ENCODER, STEP, CONFIG = "manifest.json", "encoder.onnx", "decoder_step.onnx", "config.yaml"
 OPSET = 18
 EXPORTERS = ("torchscript", "dynamo")
-INSTALL_HINT = "install the [onnx] extra: pip install 'seq2seq[onnx]'"
-NEXT = "next_"          # the step graph's output for state tensor NAME is NEXT + NAME
 ROWS, SRC_LEN = "rows", "src_len"
 
 
@@ -167,13 +165,13 @@ class StepGraph(nn.Module):
         return (logp, *([weights] if weights is not None else []), *(flat[n] for n in self.state_names))
 
 
-def check_exportable(run: ckpt.Run, run_dir: Path) -> None:
-    """A translation run without pyramid layers, or a one-line error."""
-    from .tasks import TranslationTask
+def check_exportable(run: Run, run_dir: Path) -> None:
+    """A run of an exportable task (`Task.exportable`) without pyramid layers, or a one-line error."""
+    from ..tasks import TASKS
 
-    if not isinstance(run.task, TranslationTask):
-        raise UserError(f"{run_dir} is a {run.config.task} run: export supports translation runs (text → text) "
-                        f"only")
+    if not run.task.exportable:
+        able = ", ".join(name for name, task in TASKS.items() if task.exportable)
+        raise UserError(f"{run_dir} is a {run.config.task} run: export supports {able} runs only")
     if run.config.model.encoder.pyramid:
         raise UserError(f"{run_dir}: export does not support pyramid encoder layers (model.encoder.pyramid)")
 
@@ -306,7 +304,7 @@ def exporter_versions(exporter: str) -> dict[str, str]:
     return versions
 
 
-def manifest(run: ckpt.Run, exporter: str, tokenizer_files: list[str]) -> dict[str, Any]:
+def manifest(run: Run, exporter: str, tokenizer_files: list[str]) -> dict[str, Any]:
     model, config = run.model, run.config
     spec = lambda s: {**asdict(s), "shape": list(s.shape)}
     return {
@@ -333,7 +331,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, which: str = "best", ex
     """Write the export of a translation run to `out_dir` (created; files there with the same names replaced)."""
     require_onnx()
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    run = ckpt.load_run(run_dir, which, "cpu")
+    run = load_run(run_dir, which, "cpu")
     check_exportable(run, run_dir)
     if out_dir.is_file() or (out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file()):
         raise UserError(f"{out_dir} exists and is not an export directory: export into a new folder")
@@ -341,29 +339,14 @@ def export_run(run_dir: str | Path, out_dir: str | Path, which: str = "best", ex
     (out_dir / MANIFEST).unlink(missing_ok=True)                 # no manifest until the new export is whole
     write_atomic(out_dir / ENCODER, encoder)
     write_atomic(out_dir / STEP, step)
-    write_atomic(out_dir / CONFIG, (run_dir / ckpt.CONFIG).read_bytes())
-    tokenizers = sorted(p for p in (run_dir / ckpt.TOKENIZER).iterdir() if p.is_file())
-    if (out_dir / ckpt.TOKENIZER).is_dir():                      # an earlier export's (joint.* beside src.*, ...)
-        for stale in (out_dir / ckpt.TOKENIZER).iterdir():
+    source, target = RunDir(run_dir), RunDir(out_dir)        # an export keeps a run's config and tokenizer layout
+    write_atomic(out_dir / CONFIG, source.config.read_bytes())
+    tokenizers = sorted(p for p in source.tokenizer.iterdir() if p.is_file())
+    if target.tokenizer.is_dir():                      # an earlier export's (joint.* beside src.*, ...)
+        for stale in target.tokenizer.iterdir():
             stale.unlink()
     for path in tokenizers:
-        write_atomic(out_dir / ckpt.TOKENIZER / path.name, path.read_bytes())
-    files = [f"{ckpt.TOKENIZER}/{p.name}" for p in tokenizers]
+        write_atomic(target.tokenizer / path.name, path.read_bytes())
+    files = [f"{target.tokenizer.name}/{p.name}" for p in tokenizers]
     write_atomic(out_dir / MANIFEST, json.dumps(manifest(run, exporter, files), indent=1).encode("utf-8"))
     return out_dir
-
-
-def require_onnx() -> None:
-    """onnx and onnxruntime importable, or the one-line error saying how to install them."""
-    import importlib
-
-    for name in ("onnx", "onnxruntime"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            raise UserError(f"{name} is not installed: {INSTALL_HINT}") from None
-
-
-def is_export(path: str | Path) -> bool:
-    """An export directory, or what is left of one (graphs without their manifest: refused when read)."""
-    return any((Path(path) / name).is_file() for name in (MANIFEST, ENCODER, STEP))

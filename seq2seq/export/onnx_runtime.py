@@ -1,4 +1,4 @@
-"""Decoding over onnxruntime: an export directory (`export.py`) behind search's `Decodable` protocol.
+"""Decoding over onnxruntime: an export directory (`export/graphs.py`) behind search's `Decodable` protocol.
 
     model = OnnxModel("exports/demo")                      # two InferenceSessions: encoder, decoder step
     decode_all(model, sources, opts, batch_size=64)       # the very same greedy and beam search as PyTorch's
@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import UserError
-from .export import ENCODER, EXPORT_FORMAT, MANIFEST, NEXT, STEP, require_onnx
+from ..errors import UserError
+from .layout import ENCODER, EXPORT_FORMAT, MANIFEST, NEXT, STEP, require_onnx
 
 
 @dataclass
@@ -135,11 +135,11 @@ def onnx_translator(export_dir: str | Path, threads: Optional[int] = None):
     """A `Translator` decoding over onnxruntime with the export's tokenizers and the run's search defaults."""
     import yaml
 
-    from .api import Translator
-    from .checkpoint import TOKENIZER
-    from .config import validate
-    from .data.tokenizers import load_tokenizers
-    from .export import CONFIG
+    from ..config import validate
+    from ..data.tokenizers import load_tokenizers
+    from ..inference.translator import Translator
+    from ..rundir import RunDir
+    from .layout import CONFIG
 
     model = OnnxModel(export_dir, threads)
     path = model.dir / CONFIG
@@ -147,5 +147,5 @@ def onnx_translator(export_dir: str | Path, threads: Optional[int] = None):
         config = validate(yaml.safe_load(path.read_text(encoding="utf-8")), origin=str(path))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: unreadable config ({type(exc).__name__})") from None
-    src_tok, tgt_tok = load_tokenizers(model.dir / TOKENIZER)
+    src_tok, tgt_tok = load_tokenizers(RunDir(model.dir).tokenizer)
     return Translator(config, None, src_tok, tgt_tok, "cpu", decodable=model)

@@ -16,12 +16,12 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .checkpoint import Run, load_task_run
-from .data.audio import Audio, read_wav
-from .data.batching import pad_frames
-from .data.speech import feature_settings, features_of
-from .errors import UserError
-from .search import decode_all, search_options
+from ..data.audio import Audio, read_wav
+from ..data.speech import feature_settings, features_of
+from ..errors import UserError
+from ..search import search_options
+from .loading import Run, RunDirs, load_task_run, one_run
+from .predictor import Evaluation, Samples, TestSet
 
 AudioInput = Union[str, Path, Audio, tuple[np.ndarray, int]]    # a WAV path, or (samples, sample rate)
 
@@ -44,13 +44,17 @@ class Transcriber:
     def __init__(self, run: Run, device: torch.device | str = "cpu"):
         self.run, self.config, self.model, self.vocab = run, run.config, run.model, run.vocab
         self.device = device
+        self.run_dir: Optional[Path] = None     # what it was loaded from (evaluate finds the run's test set there)
 
     @classmethod
-    def load(cls, run_dir: str | Path, which: str = "best", device: str = "cpu") -> "Transcriber":
-        from .tasks import SpeechToTextTask
+    def load(cls, run_dir: RunDirs, which: str = "best", device: str = "cpu") -> "Transcriber":
+        from ..tasks import SpeechToTextTask
 
+        run_dir = one_run(run_dir, SpeechToTextTask.name)
         run = load_task_run(run_dir, which, device, SpeechToTextTask, "transcribing needs a speech_to_text run")
-        return cls(run, next(run.model.parameters()).device)
+        transcriber = cls(run, next(run.model.parameters()).device)
+        transcriber.run_dir = Path(run_dir)
+        return transcriber
 
     def features(self, item: AudioInput, number: int = 0) -> torch.Tensor:
         """(frames, n_mels) normalised features of one input: what the model reads."""
@@ -82,11 +86,67 @@ class Transcriber:
             opts = search_options(dec, beam_size=beam_size, **{"attention": True, **search})
         except (TypeError, ValueError) as exc:
             raise UserError(str(exc)) from None
-        hyps = decode_all(self.model, frames, opts, batch_size=batch_size or dec.batch_size, device=self.device,
-                          collate=pad_frames)
+        hyps = self.run.task.decode(self.model, frames, opts, batch_size or dec.batch_size)
         reduction = self.model.encoder.reduction
         return [self._transcript(h[0] if h else None, len(f), reduction, origin)
                 for h, f, origin in zip(hyps, frames, origins)]
+
+    @property
+    def has_attention(self) -> bool:
+        return self.model.decoder.has_attention
+
+    def predict(self, inputs: Sequence[AudioInput], **options: Any) -> list[Transcript]:
+        return self.transcribe(inputs, **options)
+
+    def evaluate(self, test: TestSet, batch_size: Optional[int] = None, **search: Any) -> Evaluation:
+        """WER and CER (jiwer's alignment) with substitutions, deletions and insertions, on `test.manifest` (a .tsv
+        of path<TAB>transcript, or an LJSpeech metadata.csv) or the run's own test set."""
+        from ..evaluation import speech_test_set
+        from ..metrics import error_counts
+
+        if test.test or test.src or test.ref:
+            raise UserError("a speech_to_text run is evaluated alone, on --manifest FILE (or its own test set)")
+        found = speech_test_set(self.run_dir or Path("."), test.manifest)
+        hyps = [t.text for t in self.transcribe(found.audio, batch_size=batch_size, **search)]
+        counts = {unit: error_counts(hyps, found.references, unit) for unit in ("word", "char")}
+        scores = {"test": found.origin, "clips": len(hyps), "wer": counts["word"].rate, "cer": counts["char"].rate,
+                  **{f"{unit}_{k}": v for unit, c in counts.items() for k, v in vars(c).items()}}
+        lines = [f"{found.origin}: {len(hyps):,} clips"] + [
+            f"{name} = {c.rate:.2f}%   ({c.substitutions:,} substitutions, {c.deletions:,} deletions, "
+            f"{c.insertions:,} insertions in {c.reference_length:,} reference {unit}s)"
+            for name, unit, c in (("WER", "word", counts["word"]), ("CER", "char", counts["char"]))]
+        return Evaluation(hyps, scores, lines)
+
+    def attention_pictures(self, inputs: Sequence[str], out_dir: Path, formats: Sequence[str],
+                           **search: Any) -> list[Path]:
+        """Per WAV file: its log-mel spectrogram above the attention of every output token, on one time axis."""
+        from ..plot import save_speech_alignment
+
+        hop_ms, paths = self.config.data.features.hop_ms, []
+        for number, name in enumerate(inputs, start=1):
+            spectrogram = self.log_mel(name)
+            [t] = self.transcribe_features([self.vocab.normalise(spectrogram)], [name], **search)
+            if t.attention is None:
+                raise UserError(f"{self.run_dir} has a vanilla decoder: there is no attention to plot")
+            paths += save_speech_alignment(out_dir / f"attention-{number:03d}", spectrogram.numpy(), t.tokens,
+                                           t.attention, t.reduction, hop_ms, formats, title=f"{name}: {t.text}")
+        return paths
+
+    def samples(self, count: int) -> Samples:
+        from ..data.speech import read_speech
+
+        valid = read_speech(self.config.data, ("valid",))["valid"]
+        names, refs = valid.names[:count], valid.texts[:count]
+        frames = [self.vocab.normalise(f) for f in valid.frames[:count]]
+        hyps = self.transcribe_features(frames, names, beam_size=1)
+        return Samples("Sample transcripts", ("recording", "reference", "transcript"),
+                       [(Path(n).name, r, h.text) for n, r, h in zip(names, refs, hyps)])
+
+    def info(self) -> dict[str, Any]:
+        data = self.config.data
+        return {"vocab": {"target": self.vocab.text.vocab_size},
+                "audio": {"max_seconds": data.max_seconds, "reduction": self.model.encoder.reduction,
+                          "features": data.features.model_dump(mode="json")}}
 
     def _transcript(self, hyp, frames: int, reduction: int, origin: str) -> Transcript:
         if hyp is None:                      # no frames at all

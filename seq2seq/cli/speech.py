@@ -1,0 +1,84 @@
+"""The speech commands: transcribe (speech in) and synthesize (speech out)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from .decoding import search_flags, set_threads
+from .output import warn_line, write_lines, write_npy
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from ..data.text import read_input
+    from ..inference.transcriber import Transcriber
+
+    if bool(args.audio) == bool(args.input):
+        raise UserError("give the audio files as arguments or with --input LIST (one of the two)")
+    files = list(args.audio) if args.audio else [line.strip() for line in read_input(args.input)]
+    search = search_flags(args)
+    set_threads(args)
+    transcriber = Transcriber.load(args.run_dir, which=args.checkpoint, device=args.device)
+    frames, failed = {}, 0
+    for number, name in enumerate(files):
+        try:
+            frames[number] = transcriber.features(name) if name else None
+        except UserError as exc:
+            print(f"seq2seq: error: {exc}", file=sys.stderr)
+            failed += 1
+    readable = [n for n, f in frames.items() if f is not None]
+    done = dict(zip(readable, transcriber.transcribe_features([frames[n] for n in readable],
+                                                              [files[n] for n in readable],
+                                                              batch_size=args.batch_size, **search)))
+    write_lines(args.output, [_transcript_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
+    return 1 if failed else 0
+
+
+def _transcript_line(name: str, t, jsonl: bool) -> str:
+    if not jsonl:
+        return t.text if t is not None else ""
+    record = {"file": name, "text": t.text, "score": round(t.score, 6), "tokens": t.tokens} if t is not None else \
+        {"file": name, "text": "", "score": None, "tokens": [], "error": True}
+    return json.dumps(record, ensure_ascii=False)
+
+
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    from ..data.audio import write_wav
+    from ..data.text import read_input
+    from ..inference.synthesizer import Synthesizer
+
+    if bool(args.text) == bool(args.input):
+        raise UserError("give the texts as arguments or with --input FILE (one of the two)")
+    texts = list(args.text) if args.text else read_input(args.input)
+    paths = _synthesis_paths(args, len(texts))
+    if args.griffin_lim_iters < 1:
+        raise UserError(f"--griffin-lim-iters {args.griffin_lim_iters}: must be >= 1")
+    set_threads(args)
+    voice = Synthesizer.load(args.run_dir, which=args.checkpoint, device=args.device)
+    for path, result in zip(paths, voice.synthesize(texts, iterations=args.griffin_lim_iters)):
+        write_wav(path, result.samples, result.sample_rate)
+        if args.mel:
+            write_npy(path.with_suffix(".npy"), result.mel)
+        if not result.stopped:
+            warn_line(f"{path}: the model never raised its stop flag; cut at model.head.max_steps")
+        print(path)
+    return 0
+
+
+def _synthesis_paths(args: argparse.Namespace, count: int) -> list[Path]:
+    """Where each text's WAV goes, refusing to overwrite without --force (checked before any work)."""
+    if count == 1 and args.output and not args.output_dir:
+        paths = [Path(args.output)]
+    elif args.output_dir and not args.output:
+        paths = [Path(args.output_dir) / f"{n:04d}.wav" for n in range(1, count + 1)]
+    else:
+        raise UserError("one text: --output FILE.wav; several: --output-dir DIR")
+    existing = [p for p in paths if p.exists()] if not args.force else []
+    if existing:
+        raise UserError(f"{existing[0]} exists ({len(existing)} of the outputs do): use --force to overwrite")
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return paths

@@ -71,8 +71,8 @@ def reference_config(overrides: Sequence[str] = ()):
 
 def tokenizer_run() -> Path:
     """A folder holding the reference tokenizers (trained once, then reused by every row: `tokenizer.from_run`)."""
-    from seq2seq.data.pipeline import build_tokenizers, load_corpora
-    from seq2seq.data.tokenizers import save_tokenizers
+    from seq2seq.data.text.pipeline import build_tokenizers, load_corpora
+    from seq2seq.data.text.tokenizers import save_tokenizers
 
     config = reference_config()
     tag = "perside" if config.tokenizer.per_side_vocab else "joint"

@@ -95,7 +95,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=2048)
     args = ap.parse_args()
     from seq2seq.checkpoint import tokenizers_of
-    from seq2seq.data.pipeline import encode_data, load_corpora
+    from seq2seq.data.text.pipeline import encode_data, load_corpora
 
     config = common.reference_config()
     src_tok, tgt_tok = tokenizers_of(common.tokenizer_run())

@@ -33,7 +33,7 @@ def read_lines(run_dir: str, path: str | None, limit: int | None) -> list[str]:
     if path:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     else:
-        from seq2seq.evaluation import evaluation_corpus
+        from seq2seq.inference.test_sets import evaluation_corpus
 
         lines = list(evaluation_corpus(Path(run_dir)).src)
     return lines[:limit] if limit else lines

@@ -69,7 +69,7 @@ def child(threads: int, steps: int) -> None:
     import torch
     from torch.profiler import ProfilerActivity, profile, schedule
 
-    from seq2seq.train import train
+    from seq2seq.training.train import train
 
     config = common.reference_config([f"tokenizer.from_run={common.tokenizer_run()}", f"train.max_steps={steps + 2}",
                                       f"train.threads={threads}", "train.device=cpu",
@@ -127,7 +127,7 @@ def _target_tokens(config, first: int, end: int) -> int:
     """Target tokens (EOS included) of batches first .. end - 1 of epoch 1, as the loop plans them."""
     from seq2seq.checkpoint import tokenizers_of
     from seq2seq.data.batching import plan_batches
-    from seq2seq.data.pipeline import encode_data, load_corpora
+    from seq2seq.data.text.pipeline import encode_data, load_corpora
 
     data = encode_data(config, load_corpora(config), *tokenizers_of(common.tokenizer_run()))
     plan = plan_batches(*data.train_lengths(), epoch=1, seed=config.train.seed,

@@ -50,7 +50,7 @@ QUICK = {"utterances": 24, "batch": [1, 16], "repeat": 2, "steps": 9, "window": 
 
 def recordings(run_config=None) -> Path:
     """The FSDD recordings folder: the run's data.digits.recordings, else the shared copy; exits when absent."""
-    from seq2seq.data import spoken_digits
+    from seq2seq.data.audio import spoken_digits
     from seq2seq.data.shared import ENV
 
     digits = getattr(run_config.data, "digits", None) if run_config is not None else None
@@ -67,7 +67,7 @@ def recordings(run_config=None) -> Path:
 
 
 def utterances(count: int, folder: Path):
-    from seq2seq.data.spoken_digits import generate
+    from seq2seq.data.audio.spoken_digits import generate
 
     return generate(folder, count, INDICES, SEED)
 
@@ -114,7 +114,7 @@ def child_transcribe(run_dir: str, beam: int, batch: int, threads: int, count: i
 
 def child_features(run_dir: str, threads: int, count: int, repeat: int) -> None:
     import torch
-    from seq2seq.data.audio import write_wav
+    from seq2seq.data.audio.wav import write_wav
 
     transcriber = load(run_dir, threads)
     utts = utterances(count, recordings(transcriber.config))

@@ -34,8 +34,8 @@ def child(name: str, steps: int, window: int, threads: int) -> None:
     import torch
 
     from seq2seq.data.batching import plan_batches
-    from seq2seq.data.pipeline import encode_data, load_corpora
-    from seq2seq.train import train
+    from seq2seq.data.text.pipeline import encode_data, load_corpora
+    from seq2seq.training.train import train
 
     config = common.reference_config([f"tokenizer.from_run={common.tokenizer_run()}", f"train.max_steps={steps}",
                                       f"train.log_every={window}", f"train.threads={threads}", "train.device=cpu",

@@ -77,7 +77,7 @@ def recordings(config) -> Path:
 
 
 def strings(config, count: int):
-    from seq2seq.data.spoken_digits import generate
+    from seq2seq.data.audio.spoken_digits import generate
 
     d = config.data.digits
     return generate(recordings(config), count, range(d.valid_indices[0], d.valid_indices[1] + 1), SEED, d.min_digits,
@@ -97,8 +97,8 @@ def load(run_dir: str, threads: int):
 
 def child_model(run_dir: str, batch: int, threads: int, count: int, repeat: int) -> None:
     import torch
-    from seq2seq.data.features import framing
-    from seq2seq.data.speech import feature_settings
+    from seq2seq.data.audio.features import framing
+    from seq2seq.data.audio.speech import feature_settings
 
     started = time.perf_counter()
     voice = load(run_dir, threads)
@@ -131,9 +131,9 @@ def child_model(run_dir: str, batch: int, threads: int, count: int, repeat: int)
 
 def child_vocoder(run_dir: str, iters: int, threads: int, count: int, repeat: int) -> None:
     import torch
-    from seq2seq.data.audio import Audio
-    from seq2seq.data.speech import feature_settings, features_of
-    from seq2seq.data.vocoder import mel_to_audio, mel_to_linear
+    from seq2seq.data.audio.wav import Audio
+    from seq2seq.data.audio.speech import feature_settings, features_of
+    from seq2seq.data.audio.vocoder import mel_to_audio, mel_to_linear
 
     voice = load(run_dir, threads)
     settings = feature_settings(voice.config.data)

@@ -43,7 +43,7 @@ EXAMPLE = "Thursday, 25th of June 2009"
 
 def config_for(kind: str, threads: int):
     from seq2seq.config import validate
-    from seq2seq.demo import DEMO_CONFIG
+    from seq2seq.demos.dates import DEMO_CONFIG
 
     raw = copy.deepcopy(DEMO_CONFIG)
     raw["model"]["decoder"] = {"rnn": "gru", "hidden_size": 192, "layers": 1, "dropout": 0.0, **TYPES[kind]}
@@ -86,9 +86,9 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     from seq2seq.inference.translator import Translator
-    from seq2seq.data.synthetic_text import date_examples
+    from seq2seq.data.text.synthetic import date_examples
     from seq2seq.plot import save_heatmap
-    from seq2seq.train import ensure_trained
+    from seq2seq.training.train import ensure_trained
 
     examples = date_examples(args.examples, random.Random(10_000 + args.seed))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ def multi30k(runs: list[str], split: str, threads: int) -> None:
     import torch
 
     from seq2seq.inference.translator import Translator
-    from seq2seq.data.text import read_lines
+    from seq2seq.data.text.lines import read_lines
     from seq2seq.metrics import score
 
     torch.set_num_threads(threads)
@@ -90,8 +90,8 @@ def synthetic(tasks: list[str], max_len: int, threads: int, train_size: int) -> 
 
     from seq2seq.inference.translator import Translator
     from seq2seq.config import validate
-    from seq2seq.data.synthetic_text import sequence_examples
-    from seq2seq.train import ensure_trained
+    from seq2seq.data.text.synthetic import sequence_examples
+    from seq2seq.training.train import ensure_trained
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     buckets = [(lo, min(hi, max_len)) for lo, hi in SYNTH_BUCKETS if lo <= max_len]

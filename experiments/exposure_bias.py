@@ -32,7 +32,7 @@ def forced_greedy(model, sources: list[list[int]], k: int, limit: int = 80) -> l
     import torch
 
     from seq2seq.data.batching import pad_sources
-    from seq2seq.data.tokenizers import BOS, EOS
+    from seq2seq.data.text.tokenizers import BOS, EOS
     from seq2seq.search import as_ensemble
 
     ens = as_ensemble(model).eval()
@@ -67,7 +67,7 @@ def derailment(model, sources: list[list[int]]) -> dict[int, float]:
 
 def configs(task: str, threads: int):
     from seq2seq.config import load_config, validate
-    from seq2seq.demo import DEMO_CONFIG
+    from seq2seq.demos.dates import DEMO_CONFIG
 
     if task == "dates":
         raw = copy.deepcopy(DEMO_CONFIG)
@@ -89,8 +89,8 @@ def main() -> None:
     args = ap.parse_args()
     from seq2seq.inference.translator import Translator
     from seq2seq.metrics import score
-    from seq2seq.data.pipeline import load_corpora
-    from seq2seq.train import ensure_trained
+    from seq2seq.data.text.pipeline import load_corpora
+    from seq2seq.training.train import ensure_trained
 
     rows = []
     for name, config in zip(("teacher forcing", "scheduled sampling"), configs(args.task, args.threads)):

@@ -28,8 +28,8 @@ def validation_clips(folder: Path, seed: int = 5) -> list[tuple[str, str, object
     import numpy as np
 
     from seq2seq.config import SpokenDigitsConfig
-    from seq2seq.data.audio import Audio, read_wav, trim_silence
-    from seq2seq.data.spoken_digits import WORDS, index_clips
+    from seq2seq.data.audio.wav import Audio, read_wav, trim_silence
+    from seq2seq.data.audio.spoken_digits import WORDS, index_clips
 
     low, high = SpokenDigitsConfig().edge_ms
     rng = np.random.default_rng(seed)
@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from seq2seq.data.spoken_digits import shared_recordings
+    from seq2seq.data.audio.spoken_digits import shared_recordings
 
     torch.set_num_threads(args.threads)
     folder = shared_recordings()

@@ -26,7 +26,7 @@ LENGTHS = range(1, 8)
 
 def train_vanilla(steps: int, threads: int) -> Path:
     from seq2seq.config import load_config
-    from seq2seq.train import ensure_trained
+    from seq2seq.training.train import ensure_trained
 
     run_dir = RUNS / "vanilla"
     config = load_config(ROOT / "configs" / "fsdd_digits.yaml",
@@ -37,8 +37,8 @@ def train_vanilla(steps: int, threads: int) -> Path:
 
 
 def wer_by_length(run_dir: Path, folder: Path) -> list[float]:
-    from seq2seq.data.audio import Audio
-    from seq2seq.data.spoken_digits import generate
+    from seq2seq.data.audio.wav import Audio
+    from seq2seq.data.audio.spoken_digits import generate
     from seq2seq.metrics import word_error_rate
     from seq2seq.inference.transcriber import Transcriber
 
@@ -60,7 +60,7 @@ def main() -> None:
     import torch
 
     from bottleneck import markdown, plot
-    from seq2seq.data.spoken_digits import shared_recordings
+    from seq2seq.data.audio.spoken_digits import shared_recordings
 
     torch.set_num_threads(args.threads)
     folder = shared_recordings()

@@ -111,7 +111,7 @@ def training_summary(run: Path) -> dict:
 
 
 def main() -> None:
-    from seq2seq.train import ensure_trained
+    from seq2seq.training.train import ensure_trained
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=1)

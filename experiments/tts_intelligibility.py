@@ -134,7 +134,7 @@ def attention_measures(attention: np.ndarray, g: float) -> tuple[float, float, f
 # ---- the pieces ---------------------------------------------------------------------------------------------
 
 def recordings_folder(digits) -> Path:
-    from seq2seq.data.spoken_digits import shared_recordings
+    from seq2seq.data.audio.spoken_digits import shared_recordings
 
     folder = Path(digits.recordings) if digits.recordings else shared_recordings()
     if folder is None or not folder.is_dir():
@@ -146,7 +146,7 @@ def recordings_folder(digits) -> Path:
 def log_mel_of(samples: np.ndarray, rate: int, settings) -> np.ndarray:
     import torch
 
-    from seq2seq.data.features import log_mel
+    from seq2seq.data.audio.features import log_mel
 
     return log_mel(torch.from_numpy(np.asarray(samples, dtype=np.float32)), rate, settings).numpy()
 
@@ -157,8 +157,8 @@ def transcribe(recogniser, audios: list[tuple[np.ndarray, int]]) -> list[str]:
 
 def isolated_real(folder: Path, digits, recogniser) -> list[tuple[int, int]]:
     """(correct, clips) per digit word: the TTS speaker(s)' real clips from valid_indices, trimmed, edge-padded."""
-    from seq2seq.data.audio import read_wav, trim_silence
-    from seq2seq.data.spoken_digits import WORDS, index_clips
+    from seq2seq.data.audio.wav import read_wav, trim_silence
+    from seq2seq.data.audio.spoken_digits import WORDS, index_clips
 
     index = index_clips(folder)
     low, high = digits.valid_indices
@@ -182,7 +182,7 @@ def isolated_tts(voice, recogniser, repeats: int, iters: int, seed: int) -> tupl
     """Correct count per word over `repeats` syntheses, and what was heard for each word."""
     import torch
 
-    from seq2seq.data.spoken_digits import WORDS
+    from seq2seq.data.audio.spoken_digits import WORDS
 
     heard: list[list[str]] = [[] for _ in WORDS]
     for repetition in range(repeats):
@@ -261,7 +261,7 @@ def _length_lines(stops, attention) -> list[str]:
 
 def _isolated_lines(args, d, isolated, real_isolated, heard) -> list[str]:
     """The isolated-digits table (TTS recognised, heard as, real clips recognised) and its target."""
-    from seq2seq.data.spoken_digits import WORDS
+    from seq2seq.data.audio.spoken_digits import WORDS
 
     lines = ["## Isolated digits", "",
              f"Each word synthesised alone {args.repeats} times (torch and Griffin-Lim seeds {args.seed}…"
@@ -338,7 +338,7 @@ def parse_args() -> argparse.Namespace:
 
 def import_modules() -> None:
     """Import what the measurement uses before the clock starts: the reported seconds leave the imports out."""
-    for module in ("seq2seq.data.audio", "seq2seq.data.speech", "seq2seq.data.spoken_digits", "seq2seq.data.vocoder",
+    for module in ("seq2seq.data.audio.wav", "seq2seq.data.audio.speech", "seq2seq.data.audio.spoken_digits", "seq2seq.data.audio.vocoder",
                    "seq2seq.errors", "seq2seq.metrics", "seq2seq.synthesizer", "seq2seq.transcriber"):
         importlib.import_module(module)
 
@@ -370,10 +370,10 @@ def draw_strings(args, digits, folder: Path, settings):
     """The strings, their real log-mels ((frames, M) each) and their Griffin-Lim resynthesis (samples each)."""
     import torch
 
-    from seq2seq.data.audio import Audio
-    from seq2seq.data.speech import features_of
-    from seq2seq.data.spoken_digits import generate
-    from seq2seq.data.vocoder import mel_to_audio
+    from seq2seq.data.audio.wav import Audio
+    from seq2seq.data.audio.speech import features_of
+    from seq2seq.data.audio.spoken_digits import generate
+    from seq2seq.data.audio.vocoder import mel_to_audio
 
     strings = generate(folder, args.strings, range(digits.valid_indices[0], digits.valid_indices[1] + 1), args.seed,
                        digits.min_digits, digits.max_digits, tuple(digits.pause_ms), digits.speakers,
@@ -403,7 +403,7 @@ def distortions(args, strings, real_mels, resynth, said, settings) -> dict[str, 
     """Mean MCD-DTW (dB) against the real log-mel: TTS frames, TTS audio, Griffin-Lim audio, exact round trip."""
     import torch
 
-    from seq2seq.data.vocoder import mel_to_audio
+    from seq2seq.data.audio.vocoder import mel_to_audio
 
     def exact(u, real):             # the real log-mel through Griffin-Lim at power 1.0, re-featurised
         samples = mel_to_audio(torch.from_numpy(real), u.sample_rate, settings, iterations=args.iters, power=1.0,
@@ -445,7 +445,7 @@ def main() -> None:
     args = parse_args()
     import torch
 
-    from seq2seq.data.speech import feature_settings
+    from seq2seq.data.audio.speech import feature_settings
 
     torch.set_num_threads(args.threads)
     import_modules()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import common  # noqa: E402  (benchmarks/common.py: the markdown tables the docs quote)
 
 from seq2seq.checkpoint import read_config  # noqa: E402
-from seq2seq.data.pipeline import load_corpora  # noqa: E402
+from seq2seq.data.text.pipeline import load_corpora  # noqa: E402
 from seq2seq.files import write_atomic  # noqa: E402
 
 RESULTS = REPO / "experiments" / "results"

@@ -16,7 +16,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 from .config import Config, dump_config, validate
-from .data.tokenizers import Tokenizer, load_tokenizers
+from .data.text.tokenizers import Tokenizer, load_tokenizers
 from .errors import UserError, warn
 from .files import write_atomic
 from .rundir import FORMAT_VERSION, READS_FORMATS, RunDir

@@ -32,7 +32,7 @@ class _Strict(BaseModel):
 class SyntheticConfig(_Strict):
     """A built-in task generated in-process from a seed (no files needed)."""
 
-    task: Literal["dates", "copy", "reverse"] = Field(description="which generator (see seq2seq/data/synthetic_text.py)")
+    task: Literal["dates", "copy", "reverse"] = Field(description="which generator (see seq2seq/data/text/synthetic.py)")
     train_size: int = Field(20000, gt=0, description="training examples")
     valid_size: int = Field(500, gt=0, description="validation examples")
     test_size: int = Field(1000, gt=0, description="test examples")

@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 
 from seq2seq.config import validate
 from seq2seq.data.batching import plan_batches
-from seq2seq.train import Trainer
+from seq2seq.training.train import Trainer
 from seq2seq.training.distributed import end_rank, leave
 
 

@@ -1,4 +1,4 @@
-"""WAV reading and writing (seq2seq.data.audio): every supported sample format round-trips, every bad input is a
+"""WAV reading and writing (seq2seq.data.audio.wav): every supported sample format round-trips, every bad input is a
 one-line UserError naming the file, and a too-long file is refused from its header in bounded memory.
 
 Test files are built independently of the reader: integer PCM with the standard `wave` module, float and
@@ -13,7 +13,7 @@ import wave
 import numpy as np
 import pytest
 
-from seq2seq.data.audio import read_audio_bytes, read_wav, trim_silence, wav_bytes, write_wav
+from seq2seq.data.audio.wav import read_audio_bytes, read_wav, trim_silence, wav_bytes, write_wav
 from seq2seq.errors import InputWarning, UserError
 
 RATE = 16000

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from seq2seq import load
-from seq2seq.average import average_run
+from seq2seq.tools.average import average_run
 from seq2seq.checkpoint import list_snapshots, load_weights, read_metadata
 from seq2seq.errors import UserError
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, toy_config
 from seq2seq.rundir import RunDir
 

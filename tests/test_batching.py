@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from seq2seq.data.batching import make_batch, plan_batches
-from seq2seq.data.tokenizers import BOS, EOS, PAD
+from seq2seq.data.text.tokenizers import BOS, EOS, PAD
 
 
 def lengths(n, seed=0):

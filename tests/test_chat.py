@@ -12,10 +12,10 @@ import time
 import pytest
 
 from seq2seq.config import validate
-from seq2seq.data.conversations import read_conversations
+from seq2seq.data.text.conversations import read_conversations
 from seq2seq.data.held_out import hold_out
 from seq2seq.errors import UserError
-from seq2seq.train import train
+from seq2seq.training.train import train
 
 QA = {"what is your name": "my name is bot", "how old are you": "i am two years old",
       "do you like music": "yes", "where do you live": "in a computer", "what is ai": "a field of science",

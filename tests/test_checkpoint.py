@@ -7,7 +7,7 @@ import torch
 
 from seq2seq import load
 from seq2seq.checkpoint import load_weights, read_metrics
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, toy_config
 from seq2seq.rundir import RunDir
 
@@ -82,7 +82,7 @@ def test_train_state_holds_no_pickled_objects(tmp_path):
 def test_stop_at_ends_training_at_the_first_validation_reaching_the_target(tmp_path):
     from helpers import toy_config
     from seq2seq.checkpoint import read_metrics
-    from seq2seq.train import train
+    from seq2seq.training.train import train
 
     config = toy_config("copy", max_steps=2000, valid_every=25, stop_at=50.0)
     result = train(config, tmp_path, verbose=False)
@@ -102,7 +102,7 @@ def test_stop_at_with_a_lower_is_better_metric_stops_at_the_first_validation_at_
 
 def test_every_validation_writes_heatmaps_of_the_same_dev_sentences(tmp_path):
     from helpers import FAMILIES, toy_config
-    from seq2seq.train import train
+    from seq2seq.training.train import train
 
     config = toy_config("reverse", FAMILIES["luong-general"], max_steps=60, valid_every=30, attention_plots=2)
     train(config, tmp_path, verbose=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, toy_config
 
 CONFIG = """\

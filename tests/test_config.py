@@ -82,7 +82,7 @@ def test_text_fields_keep_yaml_lookalike_values():
 
 
 def test_invalid_utf8_reports_line_and_byte_offset(tmp_path):
-    from seq2seq.data.text import read_lines
+    from seq2seq.data.text.lines import read_lines
 
     path = tmp_path / "x.txt"
     path.write_bytes(b"ok\r\nfine\r\nbad \xff here\r\n")

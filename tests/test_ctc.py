@@ -4,7 +4,7 @@ weight, and a recogniser trained with it still learns."""
 import torch
 
 from seq2seq.data.batching import make_batch
-from seq2seq.data.tokenizers import PAD
+from seq2seq.data.text.tokenizers import PAD
 from seq2seq.model.ctc import CTCHead
 from seq2seq.model.encoder import Memory, lengths_mask
 

@@ -10,7 +10,7 @@ import pytest
 
 from seq2seq.cli import main
 from seq2seq.config import validate
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import toy_config
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "distill.py"

@@ -25,7 +25,7 @@ from seq2seq.checkpoint import read_metrics
 from seq2seq.config import validate
 from seq2seq.data.batching import plan_batches
 from seq2seq.errors import InputWarning
-from seq2seq.train import Trainer, train
+from seq2seq.training.train import Trainer, train
 from helpers import REPO, toy_config
 from seq2seq.rundir import RunDir
 

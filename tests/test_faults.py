@@ -22,7 +22,7 @@ from seq2seq.inference.translator import Translator
 from seq2seq.checkpoint import read_metrics
 from seq2seq.training.state import load_train_state
 from seq2seq.errors import InputWarning, UserError
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import toy_config
 
 STEPS, LOG_EVERY, SAVE_EVERY, VALID_EVERY = 240, 5, 10, 40

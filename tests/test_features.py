@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from seq2seq.data.features import (FeatureSettings, Normalizer, check_nyquist, feature_frames, framing, log_mel,
+from seq2seq.data.audio.features import (FeatureSettings, Normalizer, check_nyquist, feature_frames, framing, log_mel,
                                    mel_filterbank, spec_augment)
 from seq2seq.errors import UserError
 

@@ -95,7 +95,7 @@ def test_a_format_1_run_is_not_resumed_with_its_old_optimizer_layout(tmp_path):
     import shutil
 
     from seq2seq.errors import UserError
-    from seq2seq.train import train
+    from seq2seq.training.train import train
 
     run = tmp_path / "old"
     shutil.copytree(FIXTURE, run)

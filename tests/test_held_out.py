@@ -9,7 +9,7 @@ from seq2seq.checkpoint import read_metrics
 from seq2seq.cli import main
 from seq2seq.config import validate
 from seq2seq.data.held_out import hold_out, held_out_size
-from seq2seq.data.text import Corpus
+from seq2seq.data.text.lines import Corpus
 from seq2seq.errors import UserError
 
 
@@ -66,7 +66,7 @@ def test_train_from_one_tsv_validates_on_the_held_out_pairs_written_beside_the_r
 
 
 def test_no_break_spaces_read_as_plain_spaces_on_both_sides_of_tsv_and_parallel_files(tmp_path):
-    from seq2seq.data.corpora import read_corpus
+    from seq2seq.data.text.corpora import read_corpus
 
     (tmp_path / "c.tsv").write_text("Run!\tCours\u202f!\nGo.\tVa !\nWait\u00a0here.\tAttends\u00a0ici.\n", encoding="utf-8")
     tsv = read_corpus(str(tmp_path), "c.tsv", None, None)

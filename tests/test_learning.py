@@ -3,8 +3,8 @@
 import pytest
 
 from seq2seq.inference.translator import Translator
-from seq2seq.data.text import read_lines
-from seq2seq.train import train
+from seq2seq.data.text.lines import read_lines
+from seq2seq.training.train import train
 from helpers import FAMILIES, toy_config
 
 CASES = [

@@ -13,7 +13,7 @@ from seq2seq.model.frontends import FrameFrontend
 from seq2seq.search import SearchOptions, decode_all, generate_frames
 from seq2seq.tasks import get_task
 from seq2seq.tasks.frames import FramesVocab
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, attend
 
 

@@ -9,10 +9,10 @@ from seq2seq.inference.translator import Translator
 from seq2seq.checkpoint import read_metrics
 from seq2seq.config import load_config
 from seq2seq.data.shared import shared_data_dir
-from seq2seq.data.corpora import read_corpus
-from seq2seq.data.text import read_lines
+from seq2seq.data.text.corpora import read_corpus
+from seq2seq.data.text.lines import read_lines
 from seq2seq.metrics import score
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import REPO
 
 DATA = shared_data_dir()

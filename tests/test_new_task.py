@@ -75,7 +75,7 @@ def toy_task(tmp_path_factory):
 @pytest.fixture(scope="module")
 def toy_run(toy_task, tmp_path_factory):
     from seq2seq.config import validate
-    from seq2seq.train import train
+    from seq2seq.training.train import train
 
     run = tmp_path_factory.mktemp("shout") / "run"
     config = validate({

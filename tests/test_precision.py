@@ -6,12 +6,12 @@ import torch
 
 from seq2seq.inference.translator import Translator
 from seq2seq.config import validate
-from seq2seq.data.text import read_lines
+from seq2seq.data.text.lines import read_lines
 from seq2seq.devices import precision_context
-from seq2seq.ensemble import Ensemble
+from seq2seq.search.ensemble import Ensemble
 from seq2seq.errors import UserError
 from seq2seq.search import SearchOptions
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, tiny_model, toy_config
 
 

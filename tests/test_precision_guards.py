@@ -12,7 +12,7 @@ from torch import nn
 from seq2seq.data.batching import make_batch
 from seq2seq.devices import precision_context
 from seq2seq.search import SearchOptions, decode_all
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, random_pairs, tiny_model, toy_config
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seq2seq.data.batching import make_batch, pad_sources, plan_batches
-from seq2seq.data.tokenizers import BOS, EOS, PAD, SPECIALS, SentencePieceTokenizer, SymbolTokenizer
+from seq2seq.data.text.tokenizers import BOS, EOS, PAD, SPECIALS, SentencePieceTokenizer, SymbolTokenizer
 from seq2seq.search import SearchOptions, beam_search, greedy, max_lengths
 from helpers import FAMILIES, tiny_model
 

@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from seq2seq.cli import main
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, toy_config
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from seq2seq.checkpoint import read_metrics
 from seq2seq.metrics import get_metric
-from seq2seq.report import best_validation
-from seq2seq.train import train
+from seq2seq.tools.report import best_validation
+from seq2seq.training.train import train
 from helpers import FAMILIES, toy_config
 
 

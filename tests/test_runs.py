@@ -11,7 +11,7 @@ import pytest
 
 from seq2seq.checkpoint import read_metrics
 from seq2seq.cli import main
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import toy_config
 
 

@@ -6,7 +6,7 @@ import torch
 
 from seq2seq.config import ScheduledSamplingConfig, validate
 from seq2seq.errors import UserError
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import FAMILIES, batch_of, random_pairs, tiny_model, toy_config
 
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from seq2seq.data.batching import make_batch, pad_sources
-from seq2seq.data.tokenizers import EOS
-from seq2seq.ensemble import Ensemble
+from seq2seq.data.text.tokenizers import EOS
+from seq2seq.search.ensemble import Ensemble
 from seq2seq.model.heads import NEVER_OUTPUT
 from seq2seq.search import SearchOptions, beam_search, decode_all, greedy, max_lengths
 from helpers import FAMILIES, random_pairs, tiny_model

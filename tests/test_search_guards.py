@@ -15,7 +15,7 @@ import torch
 
 from seq2seq.inference.loading import load_run
 from seq2seq.data.batching import make_batch
-from seq2seq.data.tokenizers import BOS, EOS, PAD
+from seq2seq.data.text.tokenizers import BOS, EOS, PAD
 from seq2seq.search import SearchOptions, decode_all
 from helpers import FAMILIES, tiny_model
 

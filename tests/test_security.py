@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import REPO, toy_config
 
 

@@ -24,7 +24,7 @@ from seq2seq.inference.translator import Translator
 from seq2seq.cli import main
 from seq2seq.config import ServeSettings
 from seq2seq.serving import create_app
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import toy_config
 
 

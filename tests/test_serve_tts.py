@@ -16,11 +16,11 @@ import pytest
 
 from seq2seq import load
 from seq2seq.config import ServeSettings
-from seq2seq.data.audio import read_audio_bytes
-from seq2seq.data.features import feature_frames
-from seq2seq.data.speech import feature_settings
+from seq2seq.data.audio.wav import read_audio_bytes
+from seq2seq.data.audio.features import feature_frames
+from seq2seq.data.audio.speech import feature_settings
 from seq2seq.serving import create_app
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import toy_config
 from test_serve import Server, chromium        # noqa: F401 (chromium: a fixture)
 from test_speech_to_text import clips                           # noqa: F401 (a fixture)

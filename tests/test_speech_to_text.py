@@ -11,10 +11,10 @@ from seq2seq import load
 from seq2seq.checkpoint import read_metrics
 from seq2seq.cli import main
 from seq2seq.config import validate
-from seq2seq.data.speech import read_speech
-from seq2seq.data.spoken_digits import WORDS
-from seq2seq.report import build_report
-from seq2seq.train import train
+from seq2seq.data.audio.speech import read_speech
+from seq2seq.data.audio.spoken_digits import WORDS
+from seq2seq.tools.report import build_report
+from seq2seq.training.train import train
 
 RATE = 8000
 
@@ -221,7 +221,7 @@ def test_trim_db_cuts_the_silence_around_a_manifests_clips_and_nothing_else(clip
 
 
 def test_an_averaged_speech_run_keeps_its_feature_normaliser_and_transcribes(run_dir, clips, tmp_path):
-    from seq2seq.average import average_run
+    from seq2seq.tools.average import average_run
 
     average_run(run_dir, tmp_path / "avg", last=2)
     assert (tmp_path / "avg" / "features.json").read_text() == (run_dir / "features.json").read_text()

@@ -1,4 +1,4 @@
-"""The spoken digit generator (seq2seq.data.spoken_digits): utterances are built from exactly the clips they
+"""The spoken digit generator (seq2seq.data.audio.spoken_digits): utterances are built from exactly the clips they
 name, of one speaker, within the index range, with the drawn pauses, and are reproducible from the seed.
 
 Most tests use a small folder of synthetic clips written here; one reads the shared FSDD copy and skips, saying
@@ -10,8 +10,8 @@ import wave
 import numpy as np
 import pytest
 
-from seq2seq.data.audio import read_wav
-from seq2seq.data.spoken_digits import CLIP_NAME, WORDS, generate, index_clips, shared_recordings
+from seq2seq.data.audio.wav import read_wav
+from seq2seq.data.audio.spoken_digits import CLIP_NAME, WORDS, generate, index_clips, shared_recordings
 from seq2seq.errors import InputWarning, UserError
 
 RATE = 8000

@@ -6,9 +6,9 @@ import torch
 
 from seq2seq.checkpoint import load_weights
 from seq2seq.config import validate
-from seq2seq.data.tokenizers import UNK, sampled_pairs, train_tokenizer
+from seq2seq.data.text.tokenizers import UNK, sampled_pairs, train_tokenizer
 from seq2seq.errors import UserError
-from seq2seq.train import train
+from seq2seq.training.train import train
 from seq2seq.rundir import RunDir
 
 SRC = [f"der {a} hund sieht die {b} katze {c} ." for a in ("kleine", "braune", "alte", "schnelle")

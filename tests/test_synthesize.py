@@ -7,11 +7,11 @@ import pytest
 from seq2seq import load
 from seq2seq.cli import main
 from seq2seq.config import validate
-from seq2seq.data.audio import read_wav
-from seq2seq.data.features import feature_frames
-from seq2seq.data.speech import feature_settings
-from seq2seq.report import build_report
-from seq2seq.train import train
+from seq2seq.data.audio.wav import read_wav
+from seq2seq.data.audio.features import feature_frames
+from seq2seq.data.audio.speech import feature_settings
+from seq2seq.tools.report import build_report
+from seq2seq.training.train import train
 from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
 
 

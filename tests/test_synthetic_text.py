@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from seq2seq.data import synthetic_text
+from seq2seq.data.text import synthetic as synthetic_text
 
 
 def test_generator_is_seeded():

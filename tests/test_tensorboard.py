@@ -3,7 +3,7 @@
 import pytest
 
 from seq2seq.checkpoint import read_metrics
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import toy_config
 
 pytest.importorskip("tensorboard", reason="train.tensorboard needs the tensorboard package (in the test extra)")

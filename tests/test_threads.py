@@ -162,7 +162,7 @@ def test_children_lose_only_the_package_s_own_spin():
 @pytest.mark.parametrize("share", [True, False])
 def test_a_training_that_shares_cores_logs_its_thread_count(tmp_path, share):
     from seq2seq.checkpoint import read_metrics
-    from seq2seq.train import train
+    from seq2seq.training.train import train
 
     before = torch.get_num_threads()
     try:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from seq2seq.data.corpora import read_corpus
+from seq2seq.data.text.corpora import read_corpus
 from seq2seq.errors import InputWarning
-from seq2seq.data.tokenizers import (BOS, EOS, PAD, UNK, load_tokenizers, save_tokenizers, train_tokenizer)
+from seq2seq.data.text.tokenizers import (BOS, EOS, PAD, UNK, load_tokenizers, save_tokenizers, train_tokenizer)
 
 TEXT = [f"the {a} {b} sat on the {c} mat ." for a in ("black", "white", "small") for b in ("cat", "dog", "bird")
         for c in ("red", "green", "blue", "old")] * 3
@@ -51,7 +51,7 @@ def test_tied_embeddings_share_one_matrix_and_survive_save_load(tmp_path):
     import torch
 
     from seq2seq import load
-    from seq2seq.train import train
+    from seq2seq.training.train import train
     from helpers import toy_config
 
     config = toy_config("copy", {"attention": "luong", "score": "general"}, max_steps=3)

@@ -14,8 +14,8 @@ import torch
 from seq2seq.checkpoint import read_metrics
 from seq2seq.inference.loading import load_run
 from seq2seq.data.batching import make_batch
-from seq2seq.data.text import read_lines
-from seq2seq.train import train
+from seq2seq.data.text.lines import read_lines
+from seq2seq.training.train import train
 from seq2seq.training.state import SavedTraining
 from helpers import FAMILIES, random_pairs, tiny_model, toy_config
 

@@ -11,8 +11,8 @@ import torch
 
 from seq2seq.checkpoint import list_snapshots, load_weights, read_config
 from seq2seq.cli import main
-from seq2seq.data.pipeline import load_corpora
-from seq2seq.train import train
+from seq2seq.data.text.pipeline import load_corpora
+from seq2seq.training.train import train
 from helpers import toy_config
 from seq2seq.rundir import RunDir
 

@@ -10,8 +10,8 @@ import pytest
 from seq2seq.checkpoint import tokenizers_of
 from seq2seq.cli import main
 from seq2seq.config import validate
-from seq2seq.data.tokenizers import UNK
-from seq2seq.train import train
+from seq2seq.data.text.tokenizers import UNK
+from seq2seq.training.train import train
 from helpers import toy_config
 
 

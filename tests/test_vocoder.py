@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from seq2seq.data.audio import read_wav
-from seq2seq.data.features import FeatureSettings, feature_frames, framing, log_mel, mel_filterbank
-from seq2seq.data.spoken_digits import shared_recordings
-from seq2seq.data.vocoder import (VocoderInputError, griffin_lim, mel_to_audio, mel_to_linear, mel_to_power,
+from seq2seq.data.audio.wav import read_wav
+from seq2seq.data.audio.features import FeatureSettings, feature_frames, framing, log_mel, mel_filterbank
+from seq2seq.data.audio.spoken_digits import shared_recordings
+from seq2seq.data.audio.vocoder import (VocoderInputError, griffin_lim, mel_to_audio, mel_to_linear, mel_to_power,
                                   spectral_convergence)
 from seq2seq.errors import UserError
 

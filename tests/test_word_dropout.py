@@ -9,11 +9,11 @@ import torch
 
 from seq2seq.inference.translator import Translator
 from seq2seq.config import load_config, validate
-from seq2seq.data.text import read_lines
-from seq2seq.data.tokenizers import PAD
+from seq2seq.data.text.lines import read_lines
+from seq2seq.data.text.tokenizers import PAD
 from seq2seq.errors import UserError
 from seq2seq.model.seq2seq import Seq2Seq
-from seq2seq.train import train
+from seq2seq.training.train import train
 from helpers import REPO, batch_of, random_pairs, toy_config
 
 

@@ -26,7 +26,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = load_config(source, args.overrides)
     if config.train.share_cores:
         long_openmp_spin_for_training()     # before torch loads: see seq2seq/threads.py
-    from ..train import train
+    from ..training.train import train
 
     result = train(config, run_dir, resume=args.resume, verbose=not args.quiet)
     return 130 if result.interrupted else 0      # 130: the shell's code for a Ctrl-C
@@ -34,7 +34,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_attention(args: argparse.Namespace) -> int:
     """The attention behind each input's output, drawn as the run's task draws it (`Predictor.attention_pictures`)."""
-    from ..data.text import read_input
+    from ..data.text.lines import read_input
     from ..inference import load
 
     if args.limit is not None and args.limit < 1:
@@ -52,7 +52,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..report import build_report
+    from ..tools.report import build_report
 
     if args.samples < 0:
         raise UserError(f"--samples {args.samples}: must be >= 0")
@@ -83,11 +83,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.job == "speech":
-        from ..demo_speech import run_speech_demo
+        from ..demos.speech import run_speech_demo
 
         run_speech_demo(Path(args.run_dir or "runs/demo-speech"), args.data, seed=args.seed, verbose=not args.quiet)
         return 0
-    from ..demo import run_demo
+    from ..demos.dates import run_demo
 
     if args.data:
         raise UserError("--data is for `seq2seq demo speech`; the dates demo generates its data")
@@ -96,7 +96,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_average(args: argparse.Namespace) -> int:
-    from ..average import average_run
+    from ..tools.average import average_run
 
     paths = average_run(args.run_dir, args.output, last=args.last, best=args.best)
     print(f"averaged {len(paths)} snapshots ({', '.join(p.stem for p in paths)}) into {args.output}")
@@ -124,7 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from ..runs import list_runs, render_table
+    from ..tools.runs import list_runs, render_table
 
     runs = list_runs([Path(d) for d in args.dirs], args.sort)
     if args.json:
@@ -140,7 +140,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_vocab(args: argparse.Namespace) -> int:
-    from ..vocabulary import describe_segmentation, describe_vocab, text_sides
+    from ..tools.vocabulary import describe_segmentation, describe_vocab, text_sides
 
     if args.segment and args.limit is not None:
         raise UserError("--limit applies to the vocabulary listing, not to --segment")

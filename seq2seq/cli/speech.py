@@ -13,7 +13,7 @@ from .output import warn_line, write_lines, write_npy
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from ..data.text import read_input
+    from ..data.text.lines import read_input
     from ..inference.transcriber import Transcriber
 
     if bool(args.audio) == bool(args.input):
@@ -46,8 +46,8 @@ def _transcript_line(name: str, t, jsonl: bool) -> str:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
-    from ..data.audio import write_wav
-    from ..data.text import read_input
+    from ..data.audio.wav import write_wav
+    from ..data.text.lines import read_input
     from ..inference.synthesizer import Synthesizer
 
     if bool(args.text) == bool(args.input):

@@ -59,7 +59,7 @@ def _onnx_translator(args: argparse.Namespace, search: dict):
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from ..data.text import read_input
+    from ..data.text.lines import read_input
 
     results = _translate_lines(args, read_input(args.input), args.n_best, attention=bool(args.alignments))
     if args.alignments:
@@ -86,7 +86,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from ..inference.translator import Translator
-    from ..chat import Chat, run_chat
+    from .chat import Chat, run_chat
 
     search = search_flags(args, args.n_best)
     set_threads(args)

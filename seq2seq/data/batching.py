@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 import torch
 
-from .tokenizers import BOS, EOS, PAD
+from .text.tokenizers import BOS, EOS, PAD
 
 POOL_BATCHES = 50   # batches per sorting pool: bigger pools pad less but shuffle less
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from ..errors import UserError
-from .text import Corpus
+from .text.lines import Corpus
 
 DEFAULT_SHARE, DEFAULT_MAX = 0.05, 2000      # when neither data.valid nor data.valid_split is given
 

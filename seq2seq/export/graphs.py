@@ -28,7 +28,7 @@ from typing import Any, Optional
 import torch
 from torch import Tensor, nn
 
-from ..data.tokenizers import BOS, EOS, PAD, UNK
+from ..data.text.tokenizers import BOS, EOS, PAD, UNK
 from ..errors import UserError
 from ..files import write_atomic
 from ..inference.loading import Run, load_run

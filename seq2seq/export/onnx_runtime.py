@@ -136,7 +136,7 @@ def onnx_translator(export_dir: str | Path, threads: Optional[int] = None):
     import yaml
 
     from ..config import validate
-    from ..data.tokenizers import load_tokenizers
+    from ..data.text.tokenizers import load_tokenizers
     from ..inference.translator import Translator
     from ..rundir import RunDir
     from .layout import CONFIG

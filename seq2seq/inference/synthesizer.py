@@ -15,9 +15,9 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-from ..data.speech import feature_settings
-from ..data.tokenizers import UNK
-from ..data.vocoder import mel_to_audio
+from ..data.audio.speech import feature_settings
+from ..data.text.tokenizers import UNK
+from ..data.audio.vocoder import mel_to_audio
 from ..errors import UserError, warn
 from .loading import Run, RunDirs, load_task_run, one_run
 from .predictor import Evaluation, TestSet

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from ..config import Config
-from ..data.tokenizers import UNK, Tokenizer
-from ..ensemble import Decodable, Ensemble
+from ..data.text.tokenizers import UNK, Tokenizer
+from ..search.ensemble import Decodable, Ensemble
 from ..errors import UserError, warn
 from ..search import decode_all, search_options
 from .loading import Run, RunDirs, load_task_run, run_list
@@ -140,7 +140,7 @@ class Translator:
         """sacreBLEU BLEU and chrF (default 13a tokenization, cased, detokenized) and exact match on a test set:
         the run's own data.test by default, `test.test` (a .tsv or a PREFIX of the run's languages), or
         `test.src`/`test.ref` files."""
-        from ..evaluation import evaluation_corpus
+        from .test_sets import evaluation_corpus
         from ..metrics import score
 
         if test.manifest is not None:
@@ -174,7 +174,7 @@ class Translator:
         return paths
 
     def samples(self, count: int) -> Samples:
-        from ..data.pipeline import load_corpora
+        from ..data.text.pipeline import load_corpora
 
         valid = load_corpora(self.config, ("valid",))["valid"]
         sources, refs = valid.src[:count], valid.tgt[:count]

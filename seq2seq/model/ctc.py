@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data.batching import Batch
-from ..data.tokenizers import EOS, PAD
+from ..data.text.tokenizers import EOS, PAD
 from .encoder import Memory
 
 

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from .encoder import lengths_mask, masked_conv
 from .word_dropout import WordDropout
 
-from ..data.tokenizers import PAD
+from ..data.text.tokenizers import PAD
 
 
 class TokenFrontend(nn.Module):

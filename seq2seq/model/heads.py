@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data.tokenizers import BOS, PAD
+from ..data.text.tokenizers import BOS, PAD
 from .encoder import masked_conv
 from .word_dropout import WordDropout
 

@@ -151,7 +151,7 @@ def serve(run_dir: list[str], host: str, port: int, workers: int, settings: Serv
 
         torch.set_num_threads(threads)
     if workers > 1:
-        from .devices import resolve_device
+        from ..devices import resolve_device
 
         spec = {"run_dir": run_dir, "settings": settings.model_dump(), "device": str(resolve_device(device)),
                 "threads": threads, "log": not quiet}

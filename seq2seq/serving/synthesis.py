@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import ServeSettings
-from ..data.audio import wav_bytes
+from ..data.audio.wav import wav_bytes
 from ..errors import UserError
 from ..inference.synthesizer import MAX_CHARS as SYNTHESIS_MAX_CHARS, Synthesis, Synthesizer
 from .batcher import Batcher, Decode

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
-from ..data.audio import Audio, read_audio_bytes
+from ..data.audio.wav import Audio, read_audio_bytes
 from ..errors import UserError
 from ..inference.transcriber import Transcriber, Transcript
 from .batcher import Batcher, Decode

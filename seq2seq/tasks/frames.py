@@ -18,10 +18,10 @@ import torch
 
 from .. import checkpoint as ckpt
 from ..data.batching import Batch
-from ..data.features import Normalizer
-from ..data.speech import read_speech
+from ..data.audio.features import Normalizer
+from ..data.audio.speech import read_speech
 from ..data.synthetic_frames import generate
-from ..data.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
+from ..data.text.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
 from ..errors import UserError, warn
 from ..files import write_atomic
 from .base import Splits, Task

@@ -11,7 +11,7 @@ import torch
 
 from ..config import SpeechToTextConfig
 from ..data.batching import Batch, make_batch, pad_frames
-from ..data.features import spec_augment
+from ..data.audio.features import spec_augment
 from ..metrics import char_error_rate, exact_match, word_error_rate
 from ..model.frontends import FrameFrontend
 from ..model.heads import TokenHead

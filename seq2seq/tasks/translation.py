@@ -11,8 +11,8 @@ import torch
 from .. import checkpoint as ckpt
 from ..config import TranslationConfig
 from ..data.batching import make_batch, plan_batches
-from ..data.pipeline import Dataset, build_tokenizers, encode_data, load_corpora, write_splits
-from ..data.tokenizers import Tokenizer, save_tokenizers
+from ..data.text.pipeline import Dataset, build_tokenizers, encode_data, load_corpora, write_splits
+from ..data.text.tokenizers import Tokenizer, save_tokenizers
 from ..metrics import score
 from ..model.seq2seq import Seq2Seq
 from ..search import decode_all, search_options

@@ -23,7 +23,7 @@ from test_speech_to_text import tone, write_wav16  # noqa: E402
 
 from seq2seq import load  # noqa: E402
 from seq2seq.config import validate  # noqa: E402
-from seq2seq.train import train  # noqa: E402
+from seq2seq.training.train import train  # noqa: E402
 
 OUT = HERE / "format2_runs"
 KEEP = ("format.json", "config.yaml", "tokenizer", "best.safetensors", "features.json")

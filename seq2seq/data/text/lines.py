@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional
 
-from ..errors import UserError, warn
+from ...errors import UserError, warn
 
 
 def split_lines(data: bytes) -> list[bytes]:

@@ -17,13 +17,13 @@ import io
 from pathlib import Path
 from typing import Any, Optional
 
-from . import checkpoint as ckpt
-from .config import dump_config
-from .errors import UserError
-from .inference.predictor import Samples
-from .tasks import task_class
-from .metrics import Metric, get_metric
-from .rundir import RunDir
+from .. import checkpoint as ckpt
+from ..config import dump_config
+from ..errors import UserError
+from ..inference.predictor import Samples
+from ..tasks import task_class
+from ..metrics import Metric, get_metric
+from ..rundir import RunDir
 
 QUALITY = {"bleu": "BLEU", "chrf": "chrF", "wer": "WER", "cer": "CER",   # plotted when the validations report them
            "length_match": "right length, free-running (%)", "stop_error": "length off by (%)"}
@@ -88,7 +88,7 @@ def _samples(run_dir: Path, count: int, device: str) -> Optional[Samples]:
     """The predictor's sample table (`Predictor.samples`) for the first `count` validation examples; None for a task
     without one (audio out: its pictures are its samples); an empty table when the data is not readable from here
     (the report still has curves and pictures)."""
-    from .inference import load
+    from ..inference import load
 
     if count == 0:
         return None

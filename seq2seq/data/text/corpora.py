@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .conversations import is_conversations, read_conversations
-from .text import Corpus, corpus_paths, read_parallel, read_tsv
+from .lines import Corpus, corpus_paths, read_parallel, read_tsv
 
 
 def read_corpus(root: Optional[str], name: str, src_lang: Optional[str], tgt_lang: Optional[str]) -> Corpus:

@@ -21,8 +21,8 @@ from typing import Optional
 
 import yaml
 
-from ..errors import UserError, warn
-from .text import Corpus
+from ...errors import UserError, warn
+from .lines import Corpus
 
 SUFFIXES = (".yml", ".yaml")
 

@@ -9,15 +9,15 @@ from typing import Optional, Sequence
 
 import torch
 
-from .. import checkpoint as ckpt
-from ..config import Config
-from ..errors import UserError, warn
-from ..files import write_atomic
-from . import synthetic_text
-from .batching import Batch, make_batch
-from .held_out import held_out_size, hold_out
+from ... import checkpoint as ckpt
+from ...config import Config
+from ...errors import UserError, warn
+from ...files import write_atomic
+from . import synthetic as synthetic_text
+from ..batching import Batch, make_batch
+from ..held_out import held_out_size, hold_out
 from .corpora import read_corpus
-from .text import Corpus
+from .lines import Corpus
 from .tokenizers import Tokenizer, sampled_pairs, train_tokenizer
 
 

@@ -15,8 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Optional, Protocol, Sequence
 
-from ..errors import UserError
-from ..files import write_atomic
+from ...errors import UserError
+from ...files import write_atomic
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]

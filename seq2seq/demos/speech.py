@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .checkpoint import read_config
-from .config import validate
-from .errors import UserError
-from .evaluation import speech_test_set
-from .metrics import error_counts
-from .train import train
-from .inference.transcriber import Transcriber
-from .rundir import RunDir
+from ..checkpoint import read_config
+from ..config import validate
+from ..errors import UserError
+from ..inference.test_sets import speech_test_set
+from ..metrics import error_counts
+from ..training.train import train
+from ..inference.transcriber import Transcriber
+from ..rundir import RunDir
 
 SPEECH_DEMO_CONFIG = {
     "task": "speech_to_text",

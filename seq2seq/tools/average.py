@@ -8,10 +8,10 @@ from typing import Optional
 
 import torch
 
-from . import checkpoint as ckpt
-from .errors import UserError
-from .metrics import get_metric
-from .rundir import RunDir
+from .. import checkpoint as ckpt
+from ..errors import UserError
+from ..metrics import get_metric
+from ..rundir import RunDir
 
 
 def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[int] = None) -> list[Path]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import UserError
-from ..files import write_atomic
+from ...errors import UserError
+from ...files import write_atomic
 
 PREEMPHASIS_RATE = 16000   # the rate at which `preemphasis` is the usual x[t] - a·x[t-1] filter
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from . import checkpoint as ckpt
-from .config import Config
-from .training.distributed import leave
-from .training.trainer import OnStep, Trainer, TrainResult
-from .rundir import RunDir
+from .. import checkpoint as ckpt
+from ..config import Config
+from .distributed import leave
+from .trainer import OnStep, Trainer, TrainResult
+from ..rundir import RunDir
 
 
 def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,

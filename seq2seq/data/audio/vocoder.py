@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from ..errors import UserError
+from ...errors import UserError
 from .features import FeatureSettings, Framing, check_nyquist, framing, mel_filterbank, preemphasis_weight
 
 NNLS_ITERATIONS = 50    # multiplicative updates in `mel_to_power`: log-mel refits to ~1e-4 nats by 30

@@ -16,8 +16,8 @@ from typing import Optional, TextIO
 
 import numpy as np
 
-from .inference.translator import Translation, Translator
-from .errors import UserError
+from ..inference.translator import Translation, Translator
+from ..errors import UserError
 
 SHADES = " ░▒▓█"                     # attention weight 0 … 1 in five steps
 HISTORY = Path.home() / ".seq2seq_chat_history"
@@ -69,7 +69,7 @@ class Chat:
         elif path is None:
             print(shaded_grid(last.src_tokens, last.tokens, last.attention), file=self.out)
         else:
-            from .plot import save_heatmap
+            from ..plot import save_heatmap
 
             stem, fmt = Path(path).with_suffix(""), Path(path).suffix.lstrip(".") or "png"
             if fmt not in ("png", "svg"):

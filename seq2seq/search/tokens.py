@@ -1,4 +1,4 @@
-"""Search over `Decoder.step`: batched greedy and beam search, for one model or an ensemble.
+"""Token search over `Decoder.step`: batched greedy and beam search, for one model or an ensemble.
 
 Both run the same `Decoder.step` that training uses (through `Ensemble.step`). Every sentence × beam is one row of
 one tensor; the encoders run once per batch and their states are index-selected, never recomputed. Sentences that
@@ -21,14 +21,11 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch import Tensor
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
-
-from .config import SearchSettings
-from .data.tokenizers import BOS, EOS
-from .devices import precision_context
+from ..data.text.tokenizers import BOS, EOS
+from ..devices import precision_context
 from .ensemble import Decodable, Ensemble, State
-from .model.encoder import lengths_mask
-from .model.seq2seq import Seq2Seq
+from .options import SearchOptions
+from ..model.seq2seq import Seq2Seq
 
 
 @dataclass
@@ -38,46 +35,6 @@ class Hypothesis:
     attention: Optional[Tensor]       # (steps, src_len) or None; steps = len(tokens) + 1 if finished else len(tokens)
     finished: bool                    # ended with EOS (False: hit the length limit)
     rank: float = 0.0                 # what search sorts by: score / lp + cp (see the module docstring)
-
-
-class SearchOptions(SearchSettings):
-    """The `decode` section's search settings plus what each call chooses; validated once, immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    n_best: int = Field(1, ge=1, description="hypotheses returned per input (<= beam_size)")
-    attention: bool = Field(True, description="keep each hypothesis's attention matrix (always kept when beta > 0)")
-    stop_early: bool = Field(True, description="beam: a sentence also stops once no live beam can outrank its n-best")
-
-    @model_validator(mode="after")
-    def _n_best(self) -> "SearchOptions":
-        if self.n_best > self.beam_size:
-            raise ValueError(f"n_best ({self.n_best}) cannot exceed beam_size ({self.beam_size})")
-        return self
-
-
-def search_options(decode: SearchSettings, **overrides) -> SearchOptions:
-    """SearchOptions from a `DecodeConfig`, with keyword overrides (None values keep the config's); the beam is
-    widened to n_best. A bad value raises ValueError naming the option, the value and what is allowed."""
-    unknown = set(overrides) - set(SearchOptions.model_fields)
-    if unknown:
-        raise TypeError(f"unknown search option(s): {', '.join(sorted(unknown))}")
-    fields = decode.model_dump(include=set(SearchSettings.model_fields))
-    fields.update({k: v for k, v in overrides.items() if v is not None})
-    fields["beam_size"] = max(fields["beam_size"], fields.get("n_best", 1))
-    try:
-        return SearchOptions(**fields)
-    except ValidationError as exc:
-        raise ValueError(describe_invalid(exc)) from None
-
-
-def describe_invalid(exc: ValidationError, names: Optional[dict[str, str]] = None) -> str:
-    """A validation error as one line: `name value: what is allowed` (names: e.g. field → command-line flag)."""
-    err = exc.errors()[0]
-    field = str(err["loc"][0]) if err["loc"] else ""
-    name = (names or {}).get(field, field)
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{name} {err['input']}: {msg}" if name and not isinstance(err["input"], dict) else msg
 
 
 def max_lengths(src_lengths: Tensor, a: float, b: int, cap: Optional[int] = None) -> Tensor:
@@ -425,7 +382,7 @@ def decode_all(model: Seq2Seq | Decodable, sources: Sequence, opts: SearchOption
     (inputs, lengths, mask) — e.g. feature-frame tensors with `pad_frames`.
     Returns, in input order, up to `opts.n_best` hypotheses per input, best first; [] for an empty input.
     """
-    from .data.batching import pad_sources
+    from ..data.batching import pad_sources
 
     collate = collate or pad_sources
     ens = as_ensemble(model)
@@ -447,51 +404,3 @@ def decode_all(model: Seq2Seq | Decodable, sources: Sequence, opts: SearchOption
             for i, hyps in zip(chunk, nbest):
                 results[i] = hyps
     return results
-
-
-@dataclass
-class FrameOutput:
-    frames: Tensor                # (n_frames, frame_size): every decoder step's `reduction` frames, up to the stop
-    attention: Optional[Tensor]   # (steps, mem_len) or None (vanilla)
-    stopped: bool                 # the stop flag ended it (False: it ran to the step limit)
-
-
-@torch.no_grad()
-def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps: int,
-                    threshold: float = 0.5, steps_per_token: Optional[int] = None) -> list[FrameOutput]:
-    """Frame-head generation of a padded batch: each step feeds back its last predicted frame, until the stop
-    probability passes `threshold` (that step's frames are kept) or the row's step limit — `max_steps`, or with
-    `steps_per_token` at most that many steps per input token (+ one token's worth) — so generation always ends,
-    and a short text never babbles for the length of a long one."""
-    memory = model.decoder.prepare(model.encode(src, src_lengths))
-    state = model.decoder.init_state(memory)
-    batch = src.size(0)
-    y = memory.final.new_zeros(batch, model.head.frame_size)                 # (batch, frame) the go-frame
-    limit = torch.full((batch,), max_steps, dtype=torch.long)               # (batch,) steps each row may take
-    if steps_per_token is not None:
-        limit = limit.clamp(max=(src_lengths.cpu().long() + 1) * steps_per_token)
-    last_step = limit - 1                                                    # (batch,) the step each row stops at
-    running = torch.ones(batch, dtype=torch.bool)
-    stopped = torch.zeros(batch, dtype=torch.bool)                         # (batch,) ended by the stop flag
-    frames, attention = [], []
-    for t in range(int(limit.max())):
-        out, state, weights = model.decoder.step(y, state, memory)
-        step_frames, stop = model.head.predict(out)                          # (batch, r, frame), (batch,)
-        frames.append(step_frames)
-        attention.append(weights)
-        y = step_frames[:, -1].to(y.dtype)
-        stops = running & (torch.sigmoid(stop).cpu() > threshold)
-        last_step[stops] = t
-        stopped |= stops
-        running &= ~stops & (t + 1 < limit)                                  # a row at its limit ends, unstopped
-        if not bool(running.any()):
-            break
-    every = torch.stack(frames, 1)                                           # (batch, steps, r, frame)
-    n_frames = (last_step.to(every.device) + 1) * model.head.reduction       # (batch,)
-    every = model.head.refine(every.flatten(1, 2), lengths_mask(n_frames, every.size(1) * every.size(2),
-                                                                every.device)).view_as(every).cpu()
-    maps = torch.stack(attention, 1).cpu() if attention[0] is not None else None   # (batch, steps, mem_len)
-    lengths = memory.lengths.tolist()
-    return [FrameOutput(every[i, : last_step[i] + 1].flatten(0, 1),
-                        None if maps is None else maps[i, : last_step[i] + 1, : lengths[i]], bool(stopped[i]))
-            for i in range(batch)]

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import checkpoint as ckpt
-from .data.tokenizers import EOS, UNK, SentencePieceTokenizer, SymbolTokenizer, Tokenizer
-from .errors import UserError
+from .. import checkpoint as ckpt
+from ..data.text.tokenizers import EOS, UNK, SentencePieceTokenizer, SymbolTokenizer, Tokenizer
+from ..errors import UserError
 
 SIDE_NAMES = {"src": "source", "tgt": "target"}
 
@@ -26,7 +26,7 @@ class TextSide:
 
 def text_sides(run_dir: Path, side: Optional[str] = None) -> list[TextSide]:
     """The text sides of a run (`side`: only "src" or "tgt"); a joint vocabulary asked for both sides is one."""
-    from .tasks import get_task
+    from ..tasks import get_task
 
     config = ckpt.read_config(run_dir)
     task, sides = config.task, get_task(config).text_sides    # frames tasks save their one text tokenizer as joint

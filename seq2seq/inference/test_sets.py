@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from . import checkpoint as ckpt
-from .data.corpora import read_corpus
-from .data.text import Corpus, read_lines
-from .errors import UserError
-from .rundir import RunDir
+from .. import checkpoint as ckpt
+from ..data.text.corpora import read_corpus
+from ..data.text.lines import Corpus, read_lines
+from ..errors import UserError
+from ..rundir import RunDir
 
 
 def evaluation_corpus(run_dir: Path, test: Optional[str] = None, src: Optional[str] = None,
@@ -55,9 +55,9 @@ class SpeechTestSet:
 
 def speech_test_set(run_dir: Path, manifest: Optional[str] = None) -> SpeechTestSet:
     """The clips and transcripts `evaluate` scores a speech_to_text run on."""
-    from .data.audio import Audio
-    from .data.speech import read_manifest
-    from .data.spoken_digits import generate, shared_recordings
+    from ..data.audio.wav import Audio
+    from ..data.audio.speech import read_manifest
+    from ..data.audio.spoken_digits import generate, shared_recordings
 
     data = ckpt.read_config(run_dir).data
     if manifest is not None or data.test is not None:

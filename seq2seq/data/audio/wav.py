@@ -18,8 +18,8 @@ from typing import BinaryIO, Optional, Union
 
 import numpy as np
 
-from ..errors import UserError, warn
-from ..files import write_atomic
+from ...errors import UserError, warn
+from ...files import write_atomic
 
 PCM, IEEE_FLOAT, EXTENSIBLE = 1, 3, 0xFFFE
 STREAMED_SIZE = 0xFFFFFFFF          # a data chunk size left unset by a writer that could not seek back

@@ -22,9 +22,9 @@ from typing import Any, Iterator, Optional, Protocol, Sequence
 import torch
 from torch import Tensor
 
-from .model.decoder import DecoderState
-from .model.encoder import Memory
-from .model.seq2seq import Seq2Seq
+from ..model.decoder import DecoderState
+from ..model.encoder import Memory
+from ..model.seq2seq import Seq2Seq
 
 State = list[tuple[Memory, DecoderState]]   # per member: its encoder memory and decoder state
 

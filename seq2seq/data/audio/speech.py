@@ -16,12 +16,12 @@ from typing import Optional
 
 import torch
 
-from ..errors import UserError
+from ...errors import UserError
 from . import spoken_digits
-from .audio import Audio, read_wav, trim_silence
+from .wav import Audio, read_wav, trim_silence
 from .features import FeatureSettings, log_mel
-from .held_out import held_out_size, hold_out
-from .text import Corpus, read_lines
+from ..held_out import held_out_size, hold_out
+from ..text.lines import Corpus, read_lines
 
 
 @dataclass

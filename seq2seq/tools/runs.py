@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from . import checkpoint as ckpt
-from .errors import UserError
-from .metrics import get_metric
+from .. import checkpoint as ckpt
+from ..errors import UserError
+from ..metrics import get_metric
 from .report import best_validation
-from .rundir import RunDir
+from ..rundir import RunDir
 
 FINISHED, INTERRUPTED, UNFINISHED, UNREADABLE = "finished", "interrupted", "unfinished", "unreadable"
 STATES = {"end": FINISHED, "interrupt": INTERRUPTED}     # the last event of metrics.jsonl → the run's state

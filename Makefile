@@ -1,12 +1,13 @@
 # make demo: create .venv, install torch (CPU wheel, pinned) then the package, run the built-in demo.
-# make test: the test suite (installs first if needed).
+# make test: lint, then the test suite (installs first if needed).
+# make lint: ruff on the package ([tool.ruff] in pyproject.toml).
 # make docs: the documentation site in site/ (installs the docs extra first if needed); warnings are errors.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test install clean bench docs
+.PHONY: demo test lint install clean bench docs
 
 $(BIN)/seq2seq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +22,12 @@ demo: install
 
 # -n auto: one test process per core (tests/conftest.py gives each one torch thread); then, in one process, the
 # tests marked `alone`, which measure what other processes use and would count the other test process as one
-test: install
+test: install lint
 	$(BIN)/python -m pytest -q -n auto -m "not alone"
 	$(BIN)/python -m pytest -q -m alone
+
+lint: install
+	$(BIN)/ruff check seq2seq
 
 # mkdocs.yml: the site's pages and nav; docs/gen_reference.py generates the reference pages from the code at build
 # time. --strict fails on any warning: a broken link or anchor, a nav entry naming no page, a bad docstring.

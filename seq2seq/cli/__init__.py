@@ -10,13 +10,22 @@ import warnings
 from typing import Optional
 
 from ..errors import InputWarning, UserError
+from .common import (
+    cmd_attention,
+    cmd_average,
+    cmd_config,
+    cmd_demo,
+    cmd_evaluate,
+    cmd_report,
+    cmd_runs,
+    cmd_serve,
+    cmd_train,
+    cmd_vocab,
+)
 from .output import show_warning
 from .parser import build_parser
-from .common import (cmd_attention, cmd_average, cmd_config, cmd_demo, cmd_evaluate, cmd_report, cmd_runs, cmd_serve,
-                   cmd_train, cmd_vocab)
 from .speech import cmd_synthesize, cmd_transcribe
 from .text import cmd_chat, cmd_export, cmd_translate
-
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "export": cmd_export, "transcribe": cmd_transcribe,
             "synthesize": cmd_synthesize, "evaluate": cmd_evaluate,

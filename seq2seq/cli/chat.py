@@ -16,8 +16,8 @@ from typing import Optional, TextIO
 
 import numpy as np
 
-from ..inference.translator import Translation, Translator
 from ..errors import UserError
+from ..inference.translator import Translation, Translator
 
 SHADES = " ░▒▓█"                     # attention weight 0 … 1 in five steps
 HISTORY = Path.home() / ".seq2seq_chat_history"

@@ -13,7 +13,7 @@ from .parser import serve_flag
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..config import load_config       # neither loads torch: the spin-wait is chosen first
+    from ..config import load_config  # neither loads torch: the spin-wait is chosen first
     from ..rundir import RunDir
     from ..threads import long_openmp_spin_for_training
 

@@ -6,7 +6,6 @@ import argparse
 
 from ..errors import UserError
 
-
 _DECODE_FLAGS = {"batch_size": "--batch-size", "beam_size": "--beam-size", "n_best": "--n-best", "alpha": "--alpha",
                  "beta": "--beta", "max_len_a": "--max-len-ratio", "max_len": "--max-len", "min_len": "--min-len",
                  "no_repeat_ngram": "--no-repeat-ngram"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-
 EPILOG_TRAIN = """examples:
   seq2seq train configs/multi30k_de_en.yaml
   seq2seq train configs/multi30k_de_en.yaml --set model.decoder.attention=bahdanau --run-dir runs/bahdanau
@@ -54,7 +53,8 @@ def _add_train(sub) -> None:
 
 def _add_translate(sub) -> None:
     tr = sub.add_parser("translate", help="translate lines from stdin or a file, one output line per input line",
-                        description="Greedy or beam search. Writes exactly one detokenized line per input line, in order; "
+                        description="Greedy or beam search. Writes exactly one detokenized line per input line, in "
+                                    "order; "
                                     "an empty input line gives an empty output line.")
     tr.add_argument("run_dir", nargs="+", metavar="RUN_DIR",
                     help="a run directory written by `seq2seq train` or `seq2seq demo`; several: an ensemble "
@@ -213,7 +213,8 @@ def _add_average(sub) -> None:
 def _add_serve(sub) -> None:
     sv = sub.add_parser("serve", help="serve a run over HTTP: JSON API with dynamic batching, attention web page",
                         description="Start a FastAPI/uvicorn server: POST /translate (POST /transcribe with a WAV "
-                                    "body for a speech_to_text run, POST /synthesize for a text_to_speech run), GET /health, GET /info, "
+                                    "body for a speech_to_text run, POST /synthesize for a text_to_speech run), "
+                                    "GET /health, GET /info, "
                                     "OpenAPI docs at /docs, and the attention web page at /. Concurrent requests "
                                     "are merged into batches.")
     sv.add_argument("run_dir", nargs="+", metavar="RUN_DIR", help="a run directory (several: an ensemble)")
@@ -227,7 +228,8 @@ def _add_serve(sub) -> None:
         if name != "batching":
             default = f"{field.default:,}" if isinstance(field.default, int) else f"{field.default:g}"
             sv.add_argument(serve_flag(name), dest=name, type=type(field.default), default=field.default,
-                            metavar="S" if name == "timeout_s" else "N", help=f"{field.description} (default {default})")
+                            metavar="S" if name == "timeout_s" else "N",
+                            help=f"{field.description} (default {default})")
     sv.add_argument("--device", default="auto", help=DEVICE_HELP)
     sv.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
     sv.add_argument("--quiet", action="store_true", help="no 'serving on' line and no request log on stderr")

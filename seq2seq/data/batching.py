@@ -45,7 +45,8 @@ class Batch:
                      move(self.tgt_mask), self.n_tokens, move(self.frame_mask), move(self.stop_target))
 
 
-def pad_sources(seqs: Sequence[Sequence[int]], pad_to: Optional[int] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pad_sources(seqs: Sequence[Sequence[int]],
+                pad_to: Optional[int] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(ids (B,S), lengths (B,), mask (B,S)); every sequence must have length >= 1."""
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
     width = max(int(lengths.max()), pad_to or 0)

@@ -1,6 +1,7 @@
 """`seq2seq demo`: the built-in default job — date normalisation with a small Bahdanau-attention model.
 
-Generates human-written dates in many formats (seq2seq/data/text/synthetic.py), trains on the CPU, and reports test exact
+Generates human-written dates in many formats (seq2seq/data/text/synthetic.py), trains on the CPU, and reports test
+exact
 match, a few conversions, the run directory and the commands to try next.
 """
 
@@ -12,13 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-from ..inference.translator import Translator
 from ..config import validate
 from ..data.text.lines import read_lines
 from ..errors import UserError
+from ..inference.translator import Translator
 from ..metrics import score
-from ..training.train import train
 from ..rundir import RunDir
+from ..training.train import train
 
 DEMO_CONFIG = {
     "data": {"synthetic": {"task": "dates", "train_size": 12000, "valid_size": 500, "test_size": 1000, "seed": 2009},

@@ -17,10 +17,10 @@ from ..checkpoint import read_config
 from ..config import validate
 from ..errors import UserError
 from ..inference.test_sets import speech_test_set
-from ..metrics import error_counts
-from ..training.train import train
 from ..inference.transcriber import Transcriber
+from ..metrics import error_counts
 from ..rundir import RunDir
+from ..training.train import train
 
 SPEECH_DEMO_CONFIG = {
     "task": "speech_to_text",

@@ -32,7 +32,7 @@ from ..data.text.tokenizers import BOS, EOS, PAD, UNK
 from ..errors import UserError
 from ..files import write_atomic
 from ..inference.loading import Run, load_run
-from ..model.attention import AttentionState, LocalAttention, LocationAwareAttention
+from ..model.attention import AttentionState, LocalAttention
 from ..model.decoder import DecoderState
 from ..model.encoder import Memory
 from ..model.masked_encoder import MaskedEncoder
@@ -62,7 +62,7 @@ def state_specs(model: Seq2Seq) -> list[TensorSpec]:
         specs.append(TensorSpec("cell", (dec.layers, ROWS, dec.hidden_size), 1, "float32"))
     if getattr(dec, "input_feeding", False):
         specs.append(TensorSpec("feed", (ROWS, dec.output_size), 0, "float32"))
-    if isinstance(attention, LocationAwareAttention):
+    if getattr(attention, "stateful", False):             # it carries the previous and cumulative weights
         specs += [TensorSpec(n, (ROWS, SRC_LEN), 0, "float32") for n in ("att_previous", "att_cumulative")]
     if isinstance(attention, LocalAttention) and attention.kind == "local-m":
         specs.append(TensorSpec("att_time", (1,), None, "int64"))   # the step index local-m centres on
@@ -82,8 +82,9 @@ def memory_specs(model: Seq2Seq) -> list[TensorSpec]:
 
 
 def _cache_size(model: Seq2Seq) -> Optional[int]:
-    probe = model.decoder.prepare(Memory(torch.zeros(1, 1, model.encoder.output_size), torch.ones(1, 1, dtype=torch.bool),
-                                         torch.zeros(1, model.encoder.output_size)))
+    size = model.encoder.output_size
+    probe = model.decoder.prepare(Memory(torch.zeros(1, 1, size), torch.ones(1, 1, dtype=torch.bool),
+                                         torch.zeros(1, size)))
     return None if probe.cache is None else probe.cache.size(-1)
 
 
@@ -266,8 +267,9 @@ def verify_graphs(model: Seq2Seq, encoder: bytes, step: bytes, exporter: str, st
         worst = max(_difference(got[n], expected[n]) for n in expected)
         if not worst <= atol:
             other = "dynamo" if exporter == "torchscript" else "torchscript"
-            raise UserError(f"the {exporter} exporter got this model wrong (largest difference from PyTorch {worst:.3g} "
-                            f"{'in the encoder' if t == 0 else f'at decoder step {t}'}); try --exporter {other}")
+            where = "in the encoder" if t == 0 else f"at decoder step {t}"
+            raise UserError(f"the {exporter} exporter got this model wrong (largest difference from PyTorch "
+                            f"{worst:.3g} {where}); try --exporter {other}")
         if t == steps:
             break
         inputs = [y if n == "y_prev" else feeds[n] for n in graph.input_names]

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from ..data.audio.speech import feature_settings
-from ..data.text.tokenizers import UNK
 from ..data.audio.vocoder import mel_to_audio
+from ..data.text.tokenizers import UNK
 from ..errors import UserError, warn
 from .loading import Run, RunDirs, load_task_run, one_run
 from .predictor import Evaluation, TestSet
@@ -33,7 +33,8 @@ class Synthesis:
     tokens: list[str]                 # the input pieces the model read (unknown symbols dropped)
     mel: np.ndarray                   # (frames, n_mels) log-mel the model wrote (denormalised)
     attention: Optional[np.ndarray]   # (decoder steps, input tokens) or None (vanilla)
-    stopped: bool                     # the stop flag ended it (False: it ran to its step limit, model.head.max_steps or max_steps_per_token)
+    stopped: bool                     # the stop flag ended it (False: it ran to its step limit, model.head.max_steps
+                                      # or max_steps_per_token)
 
 
 class Synthesizer:

@@ -55,9 +55,9 @@ class SpeechTestSet:
 
 def speech_test_set(run_dir: Path, manifest: Optional[str] = None) -> SpeechTestSet:
     """The clips and transcripts `evaluate` scores a speech_to_text run on."""
-    from ..data.audio.wav import Audio
     from ..data.audio.speech import read_manifest
     from ..data.audio.spoken_digits import generate, shared_recordings
+    from ..data.audio.wav import Audio
 
     data = ckpt.read_config(run_dir).data
     if manifest is not None or data.test is not None:

@@ -16,8 +16,8 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from ..data.audio.wav import Audio, read_wav
 from ..data.audio.speech import feature_settings, features_of
+from ..data.audio.wav import Audio, read_wav
 from ..errors import UserError
 from ..search import search_options
 from .loading import Run, RunDirs, load_task_run, one_run
@@ -101,8 +101,8 @@ class Transcriber:
     def evaluate(self, test: TestSet, batch_size: Optional[int] = None, **search: Any) -> Evaluation:
         """WER and CER (jiwer's alignment) with substitutions, deletions and insertions, on `test.manifest` (a .tsv
         of path<TAB>transcript, or an LJSpeech metadata.csv) or the run's own test set."""
-        from .test_sets import speech_test_set
         from ..metrics import error_counts
+        from .test_sets import speech_test_set
 
         if test.test or test.src or test.ref:
             raise UserError("a speech_to_text run is evaluated alone, on --manifest FILE (or its own test set)")

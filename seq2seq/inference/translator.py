@@ -17,9 +17,9 @@ import torch
 
 from ..config import Config
 from ..data.text.tokenizers import UNK, Tokenizer
-from ..search.ensemble import Decodable, Ensemble
 from ..errors import UserError, warn
 from ..search import decode_all, search_options
+from ..search.ensemble import Decodable, Ensemble
 from .loading import Run, RunDirs, load_task_run, run_list
 from .predictor import Evaluation, Samples, TestSet
 
@@ -140,8 +140,8 @@ class Translator:
         """sacreBLEU BLEU and chrF (default 13a tokenization, cased, detokenized) and exact match on a test set:
         the run's own data.test by default, `test.test` (a .tsv or a PREFIX of the run's languages), or
         `test.src`/`test.ref` files."""
-        from .test_sets import evaluation_corpus
         from ..metrics import score
+        from .test_sets import evaluation_corpus
 
         if test.manifest is not None:
             raise UserError("--manifest is for runs that read recordings; a translation run takes --test or "

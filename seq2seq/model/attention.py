@@ -205,22 +205,27 @@ class LocalAttention(Attention):
         return torch.softmax(scores.float().masked_fill(~inside, float("-inf")), dim=-1)  # 0 outside the window
 
 
-SCORES = ("additive", "concat", "dot", "general", "location")
+def _location(query_size: int, memory_size: int, attention_size: int, location: tuple[int, int]) -> Attention:
+    channels, kernel = location
+    return LocationAwareAttention(query_size, memory_size, attention_size, channels, kernel)
+
+
+SCORE_CLASSES = {       # model/scores.py's names → (query, memory, attention size, (channels, kernel)) → the score
+    "additive": lambda q, m, a, loc: AdditiveAttention(q, m, a),
+    "concat": lambda q, m, a, loc: AdditiveAttention(q, m, a),
+    "dot": lambda q, m, a, loc: DotAttention(),
+    "general": lambda q, m, a, loc: GeneralAttention(q, m),
+    "location": _location,
+}
 
 
 def build_attention(kind: str, query_size: int, memory_size: int, attention_size: int,
-                    alignment: str = "global", window: int = 10) -> Attention:
-    """kind: the score (additive/concat, dot, general, location); alignment: global, local-m or local-p (window D)."""
-    if kind in ("additive", "concat"):
-        score: Attention = AdditiveAttention(query_size, memory_size, attention_size)
-    elif kind == "location":
-        score = LocationAwareAttention(query_size, memory_size, attention_size)
-    elif kind == "dot":
-        score = DotAttention()
-    elif kind == "general":
-        score = GeneralAttention(query_size, memory_size)
-    else:
+                    alignment: str = "global", window: int = 10, location: tuple[int, int] = (32, 31)) -> Attention:
+    """kind: a score of model/scores.py; alignment: global, local-m or local-p (window D); location: the location
+    score's (channels, kernel width)."""
+    if kind not in SCORE_CLASSES:
         raise ValueError(f"unknown attention score {kind!r}")
+    score = SCORE_CLASSES[kind](query_size, memory_size, attention_size, location)
     if alignment == "global":
         return score
     if score.stateful:

@@ -189,9 +189,9 @@ class AttentionDecoder(Decoder):
 class BahdanauDecoder(AttentionDecoder):
     def __init__(self, config, head, memory_size, output_size, bridge):
         super().__init__(config, head, memory_size, output_size, bridge, head.embedding_size + memory_size)
-        score = config.score or "additive"
-        self.attention = build_attention(score, config.hidden_size, memory_size, config.attention_size or
-                                         config.hidden_size)
+        self.attention = build_attention(config.score_name, config.hidden_size, memory_size,
+                                         config.attention_size or config.hidden_size,
+                                         location=(config.location_channels, config.location_kernel))
         self.output = nn.Linear(config.hidden_size + memory_size + head.embedding_size, output_size)
 
     def step_embedded(self, emb, state, memory):
@@ -208,9 +208,9 @@ class LuongDecoder(AttentionDecoder):
         rnn_input = head.embedding_size + (output_size if config.feeds_input else 0)
         super().__init__(config, head, memory_size, output_size, bridge, rnn_input)
         self.input_feeding = config.feeds_input
-        self.attention = build_attention(config.luong_score, config.hidden_size, memory_size,
+        self.attention = build_attention(config.score_name, config.hidden_size, memory_size,
                                          config.attention_size or config.hidden_size, config.alignment,
-                                         config.window)
+                                         config.window, (config.location_channels, config.location_kernel))
         self.output = nn.Linear(memory_size + config.hidden_size, output_size, bias=False)   # W_c
 
     def initial_feed(self, memory):

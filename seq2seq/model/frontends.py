@@ -18,10 +18,9 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..data.text.tokenizers import PAD
 from .encoder import lengths_mask, masked_conv
 from .word_dropout import WordDropout
-
-from ..data.text.tokenizers import PAD
 
 
 class TokenFrontend(nn.Module):

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -32,8 +32,54 @@ if TYPE_CHECKING:
 NEVER_OUTPUT = [PAD, BOS]   # ids search never generates (their probability goes to the rest)
 
 
+@runtime_checkable
+class Head(Protocol):
+    """What the decoder, `Seq2Seq` and training ask of every head."""
+
+    embedding_size: int               # the size of `embed`'s vectors (the decoder's input)
+
+    def embed(self, y_prev: Tensor) -> Tensor:
+        """The previous outputs as decoder inputs: (batch,) ids or (batch, frame) → (batch, embedding_size);
+        (batch, steps, ...) → (batch, steps, embedding_size) in teacher forcing."""
+        ...
+
+    def predict(self, out: Tensor):
+        """What the decoder outputs (batch, [steps,] output_size) predict: logits, or (frames, stop logits)."""
+        ...
+
+    def feedback(self, out: Tensor) -> Tensor:
+        """The model's own next input from one step's outputs (no gradient): scheduled sampling, generation."""
+        ...
+
+    def loss(self, outputs: Tensor, batch: "Batch", label_smoothing: float = 0.0) -> Tensor:
+        """The training loss of teacher-forced outputs, summed over real target positions."""
+        ...
+
+
+@runtime_checkable
+class TokenWriter(Head, Protocol):
+    """A head that writes tokens: what token search (`search/`), the ensemble, CTC and export also ask."""
+
+    vocab_size: int
+
+    def log_probs(self, out: Tensor) -> Tensor:
+        """(rows, vocab) log-probabilities of the next token; never PAD or BOS."""
+        ...
+
+
+@runtime_checkable
+class FrameWriter(Head, Protocol):
+    """A head that writes frames: what frame generation (`search/frames.py`) and TTS validation also ask."""
+
+    frame_size: int
+    reduction: int
+
+    def refine(self, frames: Tensor, frame_mask: Tensor) -> Tensor:
+        """The whole predicted spectrogram (batch, frames, frame_size) after any postnet."""
+        ...
+
+
 class TokenHead(nn.Module):
-    kind = "tokens"
 
     def __init__(self, vocab_size: int, embedding_size: int, output_size: int, dropout: float,
                  tie_embeddings: bool = False, label_smoothing: float = 0.0, word_dropout: float = 0.0):
@@ -93,8 +139,6 @@ class Postnet(nn.Module):
 
 
 class FrameHead(nn.Module):
-    kind = "frames"
-
     def __init__(self, frame_size: int, embedding_size: int, output_size: int, reduction: int = 2,
                  prenet_size: int = 128, prenet_dropout: float = 0.5, stop_weight: float = 5.0, mse: bool = True,
                  postnet_layers: int = 0, postnet_channels: int = 256):

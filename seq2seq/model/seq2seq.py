@@ -17,11 +17,12 @@ from torch import Tensor, nn
 from ..config import ModelConfig
 from ..data.batching import Batch
 from .ctc import CTCHead
-from .guided_attention import guided_attention_loss
 from .decoder import FAMILIES, Decoder
 from .encoder import Encoder, Memory
 from .frontends import TokenFrontend
+from .guided_attention import guided_attention_loss
 from .heads import TokenHead
+
 
 class Seq2Seq(nn.Module):
     def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module, ctc_weight: float = 0.0,

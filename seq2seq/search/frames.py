@@ -21,7 +21,7 @@ class FrameOutput:
 
 @torch.no_grad()
 def generate_frames(model: Seq2Seq, src: Tensor, src_lengths: Tensor, max_steps: int,
-                    threshold: float = 0.5, steps_per_token: Optional[int] = None) -> list[FrameOutput]:
+                    threshold: float, steps_per_token: Optional[int] = None) -> list[FrameOutput]:
     """Frame-head generation of a padded batch: each step feeds back its last predicted frame, until the stop
     probability passes `threshold` (that step's frames are kept) or the row's step limit — `max_steps`, or with
     `steps_per_token` at most that many steps per input token (+ one token's worth) — so generation always ends,

@@ -23,9 +23,11 @@ from torch import Tensor
 
 from ..data.text.tokenizers import BOS, EOS
 from ..devices import precision_context
+from ..model.seq2seq import Seq2Seq
 from .ensemble import Decodable, Ensemble, State
 from .options import SearchOptions
-from ..model.seq2seq import Seq2Seq
+
+DEFAULTS = SearchOptions()          # greedy's options when a caller gives none (frozen: safe to share)
 
 
 @dataclass
@@ -99,7 +101,7 @@ def _finish(tokens: Tensor, score: float, attention: Optional[Tensor], finished:
 
 @torch.no_grad()
 def greedy(model: Seq2Seq | Decodable, src: Tensor, src_lengths: Tensor, max_len: Tensor,
-           opts: SearchOptions = SearchOptions(), states: Optional[State] = None) -> list[Hypothesis]:
+           opts: SearchOptions = DEFAULTS, states: Optional[State] = None) -> list[Hypothesis]:
     """Greedy decoding of a padded batch; src (batch, src_len[, features]), src_lengths (batch,), max_len (batch,)
     steps allowed per sentence.
 

@@ -15,7 +15,6 @@ from typing import Callable, Optional
 
 from ..config import ServeSettings
 
-
 Decode = Callable[[list, tuple], list]     # (items, search options) → one result per item, in order
 
 

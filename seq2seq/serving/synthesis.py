@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import ServeSettings
 from ..data.audio.wav import wav_bytes
 from ..errors import UserError
-from ..inference.synthesizer import MAX_CHARS as SYNTHESIS_MAX_CHARS, Synthesis, Synthesizer
+from ..inference.synthesizer import MAX_CHARS as SYNTHESIS_MAX_CHARS
+from ..inference.synthesizer import Synthesis, Synthesizer
 from .batcher import Batcher, Decode
 from .routes import ERRORS, SPECTROGRAM_ROWS, TaskRoutes, downsampled
-
 
 GRIFFIN_LIM_ITERS, MAX_GRIFFIN_LIM_ITERS = 60, 200      # a synthesis's phase iterations: default (the CLI's), most
 

@@ -23,7 +23,6 @@ from ..inference.transcriber import Transcriber, Transcript
 from .batcher import Batcher, Decode
 from .routes import ERRORS, SPECTROGRAM_ROWS, TaskRoutes, downsampled
 
-
 UPLOAD = "request body"                 # how messages about an uploaded recording name it
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream")
 MAX_FORM_FIELDS = 16                    # text fields a multipart upload may carry besides its file (ignored)

@@ -103,7 +103,7 @@ class Task(ABC):
     # Named as "module:attribute" and imported when asked, so that the task (below inference and serving) imports
     # neither: the way a package names a plug-in's entry point.
 
-    predictor_class: ClassVar[str]    # its `inference.predictor.Predictor`, e.g. "seq2seq.inference.translator:Translator"
+    predictor_class: ClassVar[str]    # its `inference.predictor.Predictor`: "seq2seq.inference.translator:Translator"
     routes: ClassVar[str]             # its `serving.routes.TaskRoutes`, e.g. "seq2seq.serving.translation:ROUTES"
 
     @classmethod

@@ -17,15 +17,15 @@ from typing import Callable, Optional, Sequence
 import torch
 
 from .. import checkpoint as ckpt
-from ..data.batching import Batch
 from ..data.audio.features import Normalizer
 from ..data.audio.speech import read_speech
+from ..data.batching import Batch
 from ..data.synthetic_frames import generate
 from ..data.text.tokenizers import Tokenizer, save_tokenizers, train_tokenizer
 from ..errors import UserError, warn
 from ..files import write_atomic
-from .base import Splits, Task
 from ..rundir import RunDir
+from .base import Splits, Task
 
 
 @dataclass

@@ -10,8 +10,8 @@ from typing import Callable, Optional
 import torch
 
 from ..config import SpeechToTextConfig
-from ..data.batching import Batch, make_batch, pad_frames
 from ..data.audio.features import spec_augment
+from ..data.batching import Batch, make_batch, pad_frames
 from ..metrics import char_error_rate, exact_match, word_error_rate
 from ..model.frontends import FrameFrontend
 from ..model.heads import TokenHead

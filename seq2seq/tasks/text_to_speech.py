@@ -59,8 +59,8 @@ class TextToSpeechTask(FramesTask):
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             src, lengths, _ = pad_sources([sources[i] for i in chunk])
-            for i, result in zip(chunk, generate_frames(model, src.to(device), lengths,
-                                                        h.max_steps, steps_per_token=h.max_steps_per_token)):
+            for i, result in zip(chunk, generate_frames(model, src.to(device), lengths, h.max_steps,
+                                                        h.stop_threshold, h.max_steps_per_token)):
                 out[i] = result
         return out
 

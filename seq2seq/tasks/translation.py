@@ -15,9 +15,9 @@ from ..data.text.pipeline import Dataset, build_tokenizers, encode_data, load_co
 from ..data.text.tokenizers import Tokenizer, save_tokenizers
 from ..metrics import score
 from ..model.seq2seq import Seq2Seq
+from ..rundir import RunDir
 from ..search import decode_all, search_options
 from .base import Splits, Task
-from ..rundir import RunDir
 
 Tokenizers = tuple[Tokenizer, Tokenizer]     # (source, target); one object twice when joint
 

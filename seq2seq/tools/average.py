@@ -17,7 +17,8 @@ from ..rundir import RunDir
 def choose_snapshots(run_dir: Path, last: Optional[int] = None, best: Optional[int] = None) -> list[Path]:
     snapshots = ckpt.list_snapshots(run_dir)
     if not snapshots:
-        raise UserError(f"{run_dir}: no snapshots in {RunDir(run_dir).checkpoints.name}/ (train with train.keep_checkpoints > 0)")
+        raise UserError(f"{run_dir}: no snapshots in {RunDir(run_dir).checkpoints.name}/ (train with "
+                        f"train.keep_checkpoints > 0)")
     count = last if last is not None else best
     if count is None or count < 1:
         raise UserError("average needs --last N or --best N with N >= 1")

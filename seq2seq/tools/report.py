@@ -21,9 +21,9 @@ from .. import checkpoint as ckpt
 from ..config import dump_config
 from ..errors import UserError
 from ..inference.predictor import Samples
-from ..tasks import task_class
 from ..metrics import Metric, get_metric
 from ..rundir import RunDir
+from ..tasks import task_class
 
 QUALITY = {"bleu": "BLEU", "chrf": "chrF", "wer": "WER", "cer": "CER",   # plotted when the validations report them
            "length_match": "right length, free-running (%)", "stop_error": "length off by (%)"}

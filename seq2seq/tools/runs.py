@@ -16,8 +16,8 @@ from typing import Any, Callable, Optional, Sequence
 from .. import checkpoint as ckpt
 from ..errors import UserError
 from ..metrics import get_metric
-from .report import best_validation
 from ..rundir import RunDir
+from .report import best_validation
 
 FINISHED, INTERRUPTED, UNFINISHED, UNREADABLE = "finished", "interrupted", "unfinished", "unreadable"
 STATES = {"end": FINISHED, "interrupt": INTERRUPTED}     # the last event of metrics.jsonl → the run's state
@@ -56,7 +56,7 @@ def find_runs(folders: Sequence[Path]) -> list[Path]:
     for folder in folders:
         if not folder.is_dir():
             raise UserError(f"{folder}: {'not a directory' if folder.exists() else 'no such directory'}")
-        for here, subdirs, files in os.walk(folder):
+        for here, subdirs, _ in os.walk(folder):
             if RunDir(here).is_run():
                 found.append(Path(here))
                 subdirs.clear()

@@ -8,9 +8,9 @@ from typing import Optional
 
 from .. import checkpoint as ckpt
 from ..config import Config
+from ..rundir import RunDir
 from .distributed import leave
 from .trainer import OnStep, Trainer, TrainResult
-from ..rundir import RunDir
 
 
 def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose: bool = True,

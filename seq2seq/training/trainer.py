@@ -27,6 +27,7 @@ from ..data.batching import plan_batches
 from ..devices import precision_context, resolve_device
 from ..errors import UserError, warn
 from ..files import remove_stale_temporaries
+from ..rundir import RunDir
 from ..tasks import get_task
 from ..tasks.base import Splits, Vocab
 from ..threads import CoreShare
@@ -34,9 +35,8 @@ from .distributed import World
 from .optim import budget_lr, make_optimizer, make_scheduler, set_base_lr, set_lr
 from .progress import EventLog, Logger, NoEvents, Window
 from .signals import StopRequests
-from .tensorboard import TensorBoardWriter
 from .state import SavedTraining, TrainingState
-from ..rundir import RunDir
+from .tensorboard import TensorBoardWriter
 
 OnStep = Callable[[int, float], None]     # (update, mean loss per token of its batch)
 

@@ -17,11 +17,11 @@ from typing import Optional
 import torch
 
 from ...errors import UserError
-from . import spoken_digits
-from .wav import Audio, read_wav, trim_silence
-from .features import FeatureSettings, log_mel
 from ..held_out import held_out_size, hold_out
 from ..text.lines import Corpus, read_lines
+from . import spoken_digits
+from .features import FeatureSettings, log_mel
+from .wav import Audio, read_wav, trim_silence
 
 
 @dataclass

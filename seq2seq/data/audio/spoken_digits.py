@@ -21,8 +21,8 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ...errors import UserError, warn
-from .wav import read_wav, trim_silence
 from ..shared import shared_data_dir
+from .wav import read_wav, trim_silence
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 CLIP_NAME = re.compile(r"^([0-9])_(.+)_([0-9]+)\.wav$")          # digit, speaker, index

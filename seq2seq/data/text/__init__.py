@@ -1,1 +1,2 @@
-"""Text data: reading lines and corpora (`lines.py`, `corpora.py`, `conversations.py`), the synthetic text tasks, tokenizers, and the pipeline that turns a config's corpora into training data."""
+"""Text data: reading lines and corpora (`lines.py`, `corpora.py`, `conversations.py`), the synthetic text tasks,
+tokenizers, and the pipeline that turns a config's corpora into training data."""

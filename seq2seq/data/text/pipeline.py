@@ -13,9 +13,9 @@ from ... import checkpoint as ckpt
 from ...config import Config
 from ...errors import UserError, warn
 from ...files import write_atomic
-from . import synthetic as synthetic_text
 from ..batching import Batch, make_batch
 from ..held_out import held_out_size, hold_out
+from . import synthetic as synthetic_text
 from .corpora import read_corpus
 from .lines import Corpus
 from .tokenizers import Tokenizer, sampled_pairs, train_tokenizer
@@ -67,7 +67,8 @@ def load_corpora(config: Config, splits: tuple[str, ...] = ("train", "valid")) -
     if data.synthetic is not None:
         syn = data.synthetic
         generated = synthetic_text.generate(syn.task, {"train": syn.train_size, "valid": syn.valid_size,
-                                                       "test": syn.test_size}, syn.seed, syn.min_len, syn.max_len, syn.symbols)
+                                                       "test": syn.test_size},
+                           syn.seed, syn.min_len, syn.max_len, syn.symbols)
         return {k: Corpus(s, t, f"synthetic {syn.task} ({k})") for k, (s, t) in generated.items()}
     names = {"train": data.train, "valid": data.valid}
     if data.valid is None:                      # validation is held out of the training corpus
@@ -160,4 +161,4 @@ def write_splits(folder: Path, corpora: dict[str, Corpus]) -> None:
     """Write each split as folder/SPLIT.src and folder/SPLIT.tgt (what `translate`/`evaluate` read)."""
     for split, corpus in corpora.items():
         for side, lines in (("src", corpus.src), ("tgt", corpus.tgt)):
-            write_atomic(folder / f"{split}.{side}", "".join(l + "\n" for l in lines).encode("utf-8"))
+            write_atomic(folder / f"{split}.{side}", "".join(line + "\n" for line in lines).encode("utf-8"))

@@ -48,7 +48,7 @@ def _abbr(d: dt.date) -> str:
 DATE_FORMATS: dict[str, Callable[[dt.date], list[Part]]] = {
     "weekday_ordinal_of": lambda d: [(WEEKDAYS[d.weekday()].capitalize() + ", ", ""), (ordinal_suffix(d.day), "day"),
                                      (" of ", ""), (MONTHS[d.month - 1].capitalize(), "month"), (" ", ""),
-                                     (str(d.year), "year")],                                   # Thursday, 25th of June 2009
+                                     (str(d.year), "year")],                         # Thursday, 25th of June 2009
     "us_slash_short": lambda d: [(f"{d.month:02d}", "month"), ("/", ""), (f"{d.day:02d}", "day"), ("/", ""),
                                  (f"{d.year % 100:02d}", "year")],                             # 06/25/09
     "us_slash_long": lambda d: [(str(d.month), "month"), ("/", ""), (str(d.day), "day"), ("/", ""),

@@ -11,7 +11,7 @@ The sections live one module each — `text.py` (data, tokenizer), `frames.py` (
 error messages in `loading.py`. Nothing here imports torch: `seq2seq train` chooses threads before torch loads.
 """
 
-from .base import DEVICE_PATTERN, Precision
+from .base import DEVICE_PATTERN, Precision, describe_invalid
 from .decode import DecodeConfig, SearchSettings, ServeSettings
 from .frames import AudioFeaturesConfig, FramesDataConfig, SpecAugmentConfig, SpokenDigitsConfig, SyntheticFramesConfig
 from .loading import (
@@ -53,5 +53,6 @@ __all__ = ["CONFIGS", "Config", "DEVICE_PATTERN", "AudioFeaturesConfig", "DataCo
            "ScheduledSamplingConfig", "SearchSettings", "ServeSettings", "SpecAugmentConfig", "SpeechToTextConfig",
            "SpeechToTextModelConfig", "SpokenDigitsConfig", "SyntheticConfig", "SyntheticFramesConfig", "TaskConfig",
            "TextFrontendConfig", "TextToSpeechConfig", "TextToSpeechModelConfig", "TokenizerConfig", "TrainConfig",
-           "TranslationConfig", "apply_overrides", "describe_fields", "dump_config", "load_config", "overridden_keys",
+           "TranslationConfig", "apply_overrides", "describe_fields", "describe_invalid", "dump_config", "load_config",
+           "overridden_keys",
            "read_yaml", "register_config", "resolve_paths", "task_config_class", "unknown_key", "validate"]

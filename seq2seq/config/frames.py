@@ -70,7 +70,7 @@ class SpokenDigitsConfig(Strict):
 
 
 class AudioFeaturesConfig(Strict):
-    """Log-mel features (data/features.py), computed for each file at its own sample rate."""
+    """Log-mel features (data/audio/features.py), computed for each file at its own sample rate."""
 
     n_mels: int = Field(40, gt=0, description="mel bands (the model's feature size)")
     win_ms: float = Field(25.0, gt=0, description="analysis window")
@@ -81,6 +81,12 @@ class AudioFeaturesConfig(Strict):
     preemphasis: float = Field(0.97, ge=0, lt=1, description="high-frequency emphasis (0 = off)")
     log_floor: float = Field(1e-10, gt=0, description="power floor before the log (a full-scale sine peaks at "
                                                       "0.25): quiet recordings need a low one")
+
+    @model_validator(mode="after")
+    def _band(self) -> "AudioFeaturesConfig":
+        if self.f_max is not None and self.f_max <= self.f_min:
+            raise ValueError(f"need f_min < f_max, not f_min {self.f_min} Hz and f_max {self.f_max} Hz")
+        return self
 
 
 class SpecAugmentConfig(Strict):

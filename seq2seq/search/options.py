@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from ..config import SearchSettings
+from ..config import SearchSettings, describe_invalid
 
 
 class SearchOptions(SearchSettings):
@@ -38,12 +36,3 @@ def search_options(decode: SearchSettings, **overrides) -> SearchOptions:
         return SearchOptions(**fields)
     except ValidationError as exc:
         raise ValueError(describe_invalid(exc)) from None
-
-
-def describe_invalid(exc: ValidationError, names: Optional[dict[str, str]] = None) -> str:
-    """A validation error as one line: `name value: what is allowed` (names: e.g. field → command-line flag)."""
-    err = exc.errors()[0]
-    field = str(err["loc"][0]) if err["loc"] else ""
-    name = (names or {}).get(field, field)
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{name} {err['input']}: {msg}" if name and not isinstance(err["input"], dict) else msg

@@ -22,41 +22,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from pydantic import ValidationError
 
+from ...config import AudioFeaturesConfig, describe_invalid
 from ...errors import UserError
 from ...files import write_atomic
 
 PREEMPHASIS_RATE = 16000   # the rate at which `preemphasis` is the usual x[t] - a·x[t-1] filter
 
 
-@dataclass(frozen=True)
-class FeatureSettings:
-    n_mels: int = 40
-    win_ms: float = 25.0
-    hop_ms: float = 10.0
-    f_min: float = 0.0
-    f_max: float | None = None    # None: the Nyquist frequency of each file
-    preemphasis: float = 0.97     # 0: off
-    log_floor: float = 1e-10      # power is scaled so a full-scale sine peaks at 1/4: 1e-10 is ~94 dB below
+class FeatureSettings(AudioFeaturesConfig):
+    """The feature settings the audio code reads: the config's `data.features` section itself (one list of fields,
+    `config/frames.py`), built from keywords with a bad value as a one-line `UserError`."""
 
-    def __post_init__(self) -> None:
-        problem = _settings_problem(self)
-        if problem:
-            raise UserError(f"features: {problem}")
-
-
-def _settings_problem(s: FeatureSettings) -> str | None:
-    if s.n_mels < 1:
-        return f"n_mels must be at least 1, not {s.n_mels}"
-    if not (s.win_ms > 0 and s.hop_ms > 0):
-        return f"win_ms and hop_ms must be positive, not {s.win_ms} and {s.hop_ms}"
-    if s.f_min < 0 or (s.f_max is not None and s.f_max <= s.f_min):
-        return f"need 0 <= f_min < f_max, not f_min {s.f_min} Hz and f_max {s.f_max} Hz"
-    if not 0 <= s.preemphasis < 1:
-        return f"preemphasis must be in [0, 1), not {s.preemphasis}"
-    if not s.log_floor > 0:
-        return f"log_floor must be positive, not {s.log_floor}"
-    return None
+    def __init__(self, **fields) -> None:
+        try:
+            super().__init__(**fields)
+        except ValidationError as exc:
+            raise UserError(f"features: {describe_invalid(exc)}") from None
 
 
 # --- framing -------------------------------------------------------------------------------------------------

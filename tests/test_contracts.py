@@ -1,4 +1,4 @@
-"""One truth per list: the attention scores are declared once (model/scores.py) and the config's choices, the
+"""One truth per list: the attention scores are declared once (config/scores.py) and the config's choices, the
 family rules and the attention classes follow it; every head keeps the `Head` contract the decoder relies on."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from seq2seq.config import DecoderConfig, validate
 from seq2seq.errors import UserError
 from seq2seq.model.attention import SCORE_CLASSES, build_attention
 from seq2seq.model.heads import FrameHead, FrameWriter, Head, TokenHead, TokenWriter
-from seq2seq.model.scores import SCORES, default_score, scores_for
+from seq2seq.config.scores import SCORES, default_score, scores_for
 
 
 def test_the_config_offers_exactly_the_declared_scores_and_the_model_builds_each():

@@ -6,10 +6,10 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ..model.scores import SCORES, default_score, scores_for
 from .base import Strict
+from .scores import SCORES, default_score, scores_for
 
-ScoreName = Literal[tuple(SCORES)]   # type: ignore[valid-type]   # every score of model/scores.py
+ScoreName = Literal[tuple(SCORES)]   # type: ignore[valid-type]   # every score of config/scores.py
 
 
 class EncoderConfig(Strict):

@@ -210,7 +210,7 @@ def _location(query_size: int, memory_size: int, attention_size: int, location: 
     return LocationAwareAttention(query_size, memory_size, attention_size, channels, kernel)
 
 
-SCORE_CLASSES = {       # model/scores.py's names → (query, memory, attention size, (channels, kernel)) → the score
+SCORE_CLASSES = {       # config/scores.py's names → (query, memory, attention size, (channels, kernel)) → the score
     "additive": lambda q, m, a, loc: AdditiveAttention(q, m, a),
     "concat": lambda q, m, a, loc: AdditiveAttention(q, m, a),
     "dot": lambda q, m, a, loc: DotAttention(),
@@ -221,7 +221,7 @@ SCORE_CLASSES = {       # model/scores.py's names → (query, memory, attention 
 
 def build_attention(kind: str, query_size: int, memory_size: int, attention_size: int,
                     alignment: str = "global", window: int = 10, location: tuple[int, int] = (32, 31)) -> Attention:
-    """kind: a score of model/scores.py; alignment: global, local-m or local-p (window D); location: the location
+    """kind: a score of config/scores.py; alignment: global, local-m or local-p (window D); location: the location
     score's (channels, kernel width)."""
     if kind not in SCORE_CLASSES:
         raise ValueError(f"unknown attention score {kind!r}")

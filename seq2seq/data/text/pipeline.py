@@ -9,16 +9,16 @@ from typing import Optional, Sequence
 
 import torch
 
-from ... import checkpoint as ckpt
 from ...config import Config
 from ...errors import UserError, warn
 from ...files import write_atomic
+from ...rundir import RunDir
 from ..batching import Batch, make_batch
 from ..held_out import held_out_size, hold_out
 from . import synthetic as synthetic_text
 from .corpora import read_corpus
 from .lines import Corpus
-from .tokenizers import Tokenizer, sampled_pairs, train_tokenizer
+from .tokenizers import Tokenizer, load_tokenizers, sampled_pairs, train_tokenizer
 
 
 @dataclass
@@ -88,7 +88,7 @@ def build_tokenizers(config: Config, train: Corpus) -> tuple[Tokenizer, Tokenize
     `tokenizer.from_run`."""
     tok = config.tokenizer
     if tok.from_run is not None:
-        return ckpt.tokenizers_of(Path(tok.from_run))
+        return load_tokenizers(RunDir(tok.from_run).tokenizer)
     kwargs = dict(model_type=tok.model_type, vocab_size=tok.vocab_size, character_coverage=tok.character_coverage,
                   min_freq=tok.min_freq, seed=config.train.seed)
     if tok.joint:

@@ -28,7 +28,7 @@ LEGACY_NAMES = {"encoder.embedding.": "encoder.frontend.embedding.", "decoder.em
 
 def write_run_header(run_dir: Path, config: Config) -> None:
     run = RunDir(run_dir)
-    run.path.mkdir(parents=True, exist_ok=True)
+    run.create()
     write_atomic(run.format, run.header())
     write_atomic(run.config, dump_config(config).encode("utf-8"))
 

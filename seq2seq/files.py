@@ -34,11 +34,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         _sync_folder(path.parent)
     except OSError as exc:
         kept = "its previous version is intact" if path.exists() else "nothing was written"
-        raise UserError(f"cannot write {path}: {exc.strerror or exc} ({errno.errorcode.get(exc.errno, exc.errno)}; "
-                        f"{len(data):,} bytes); {kept}") from None
+        raise UserError(f"{write_failure(path, exc, f'{len(data):,} bytes')}; {kept}") from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_failure(path: Path, exc: OSError, size: str = "") -> str:
+    """What went wrong writing `path`, in words: a full disk names the folder that has no room."""
+    code = "; ".join(filter(None, [str(errno.errorcode.get(exc.errno, exc.errno)), size]))
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on {path.parent}: cannot write {path.name} ({code})"
+    return f"cannot write {path}: {exc.strerror or exc} ({code})"
 
 
 def _sync_folder(folder: Path) -> None:

@@ -70,6 +70,13 @@ class RunDir:
         """Where training draws validation example `example` (from 0) at update `step` (without suffix)."""
         return self.attention / f"val{example + 1:02d}" / f"step{step:07d}"
 
+    def create(self) -> None:
+        """Make the folder (and its parents), or a one-line error naming it and why it cannot be made."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the run directory {self.path}: {exc.strerror or exc}") from None
+
     def is_run(self) -> bool:
         return self.format.is_file() and self.config.is_file()
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,6 +158,48 @@ def test_torchrun_trains_one_model_into_one_run_directory(tmp_path):
     events = read_metrics(tmp_path / "run")
     assert [m["event"] for m in events].count("end") == 1 and events[-1]["step"] == 4
     assert (RunDir(tmp_path / "run").metrics).is_file() and (RunDir(tmp_path / "run").last).is_file()
+
+
+def torchrun_train(tmp_path: Path, config: dict, run_dir: Path, *flags: str) -> subprocess.Popen:
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    if torchrun is None:
+        pytest.skip("torchrun is not installed beside this Python (it comes with torch)")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    return subprocess.Popen([torchrun, "--standalone", "--nproc-per-node", "2", "-m", "seq2seq", "train",
+                             str(config_file), "--run-dir", str(run_dir), "--quiet", *flags], cwd=tmp_path,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, stderr=subprocess.PIPE, text=True)
+
+
+def rank_pids(launcher: subprocess.Popen) -> list[int]:
+    """The worker processes torchrun started (its children running `-m seq2seq train`)."""
+    found = subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True).stdout.split()
+    agents = [int(p) for p in found]
+    workers = subprocess.run(["pgrep", "-P", ",".join(map(str, agents)) or "0"], capture_output=True,
+                             text=True).stdout.split()
+    return sorted(int(p) for p in workers) or agents
+
+
+def test_a_rank_killed_under_torchrun_ends_the_run_in_one_line_and_resume_is_exact(tmp_path):
+    config = copy_config(max_steps=160, save_every=20, epochs=1000, log_every=5)
+    whole = torchrun_train(tmp_path, config, tmp_path / "whole")
+    assert whole.wait(timeout=TIMEOUT) == 0, whole.stderr.read()[-3000:]
+    cut = torchrun_train(tmp_path, config, tmp_path / "cut")
+    deadline = time.time() + TIMEOUT
+    while max((m.get("step", 0) for m in read_metrics(tmp_path / "cut")), default=0) < 50:
+        assert cut.poll() is None and time.time() < deadline, cut.stderr.read()[-3000:] if cut.poll() else "slow"
+        time.sleep(0.05)
+    workers = rank_pids(cut)
+    assert len(workers) == 2, workers
+    os.kill(workers[-1], signal.SIGKILL)
+    started = time.time()
+    err = cut.communicate(timeout=120)[1]
+    assert cut.returncode != 0 and time.time() - started < 60           # the other rank did not hang
+    assert "seq2seq: error: another training process of this run stopped" in err, err[-3000:]
+    assert "[rank0]: Traceback" not in err, err[-3000:]
+    resumed = torchrun_train(tmp_path, config, tmp_path / "cut", "--resume")
+    assert resumed.wait(timeout=TIMEOUT) == 0, resumed.stderr.read()[-3000:]
+    assert_same_weights(load_file(RunDir(tmp_path / "cut").last), load_file(RunDir(tmp_path / "whole").last))
 
 
 END_RANK_SCRIPT = """

@@ -175,9 +175,11 @@ def test_info_docs_and_page_are_served_without_a_cdn(server, run_dir):
 def test_transcribe_is_refused_on_a_translation_run(server, run_dir):
     reply = httpx.post(f"{server.url}/transcribe", content=b"RIFF", headers={"content-type": "audio/wav"})
     assert reply.status_code == 404
-    assert reply.json()["detail"] == (f"this server serves a translation run ({run_dir}): POST JSON texts to "
+    assert reply.json()["detail"] == (f"this server serves a translation run ({run_dir.name}): POST JSON texts to "
                                       f"/translate; /transcribe needs a speech_to_text run")
-    assert httpx.get(f"{server.url}/info").json()["task"] == "translation"
+    info = httpx.get(f"{server.url}/info").json()
+    assert info["task"] == "translation" and info["runs"] == [run_dir.name]     # the run's name, not its path
+    assert str(run_dir.parent) not in reply.text and str(run_dir.parent) not in json.dumps(info)
     assert "/transcribe" not in httpx.get(f"{server.url}/openapi.json").json()["paths"]
 
 

@@ -178,7 +178,7 @@ def test_a_browser_form_with_no_file_chosen_is_told_so(server):
 def test_translate_is_refused_on_a_speech_run_and_info_says_the_task(server, speech_run):
     reply = httpx.post(f"{server.url}/translate", json={"texts": ["1 2"]})
     assert reply.status_code == 404
-    assert reply.json()["detail"] == (f"this server serves a speech_to_text run ({speech_run}): POST a WAV file to "
+    assert reply.json()["detail"] == (f"this server serves a speech_to_text run ({speech_run.name}): POST a WAV file to "
                                       f"/transcribe; /translate needs a translation run")
     info = httpx.get(f"{server.url}/info").json()
     assert info["task"] == "speech_to_text" and info["attention"] is True

@@ -119,7 +119,7 @@ def test_other_endpoints_are_refused_and_info_says_the_task_and_rate(server, voi
     for path, needs in (("/translate", "a translation run"), ("/transcribe", "a speech_to_text run")):
         reply = httpx.post(f"{server.url}{path}", json={"texts": ["one"]})
         assert reply.status_code == 404
-        assert reply.json()["detail"] == (f"this server serves a text_to_speech run ({voice}): POST JSON text to "
+        assert reply.json()["detail"] == (f"this server serves a text_to_speech run ({voice.name}): POST JSON text to "
                                           f"/synthesize; {path} needs {needs}")
     info = httpx.get(f"{server.url}/info").json()
     assert info["task"] == "text_to_speech" and info["attention"] is True
@@ -136,7 +136,7 @@ def test_synthesize_is_refused_on_a_translation_run(tmp_path):
     with Server(create_app(tmp_path)) as s:
         reply = synthesize(s, {"text": "one"})
         assert reply.status_code == 404
-        assert reply.json()["detail"] == (f"this server serves a translation run ({tmp_path}): POST JSON texts to "
+        assert reply.json()["detail"] == (f"this server serves a translation run ({tmp_path.name}): POST JSON texts to "
                                           f"/translate; /synthesize needs a text_to_speech run")
 
 

@@ -228,7 +228,7 @@ def _add_serve(sub) -> None:
         if name != "batching":
             default = f"{field.default:,}" if isinstance(field.default, int) else f"{field.default:g}"
             sv.add_argument(serve_flag(name), dest=name, type=type(field.default), default=field.default,
-                            metavar="S" if name == "timeout_s" else "N",
+                            metavar="S" if name.endswith("_s") else "N",
                             help=f"{field.description} (default {default})")
     sv.add_argument("--device", default="auto", help=DEVICE_HELP)
     sv.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")

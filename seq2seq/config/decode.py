@@ -43,4 +43,6 @@ class ServeSettings(Strict):
     max_chars: int = Field(2000, ge=1, description="characters per text")
     max_beam: int = Field(10, ge=1, description="largest beam_size (and n_best) a request may ask for")
     max_body_bytes: int = Field(1_000_000, ge=1, description="request body size")
+    body_timeout_s: float = Field(10.0, gt=0, description="a request body that stalls this long between two "
+                                                          "pieces gets 408")
     timeout_s: float = Field(30.0, gt=0, description="a request that waits longer gets 504")

@@ -39,7 +39,7 @@ from fastapi import FastAPI, HTTPException
 
 from ..config import ServeSettings
 from ..inference.loading import task_of
-from ..rundir import FORMAT_VERSION
+from ..rundir import FORMAT_VERSION, RunDir
 from ..tasks import TASKS
 from ..version import __version__
 from .batcher import Batcher
@@ -70,12 +70,13 @@ def create_app(run_dir: str | Path | list[str], settings: Optional[ServeSettings
                   description="Translate, transcribe or synthesise with a trained seq2seq run. Concurrent requests "
                               "are decoded together.")
     app.state.serving = f"{' + '.join(runs)} ({task.name}, {predictor.device})"
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     if log_requests:
         app.add_middleware(RequestLog)                   # outermost: refusals by BodyLimit are logged too
-    routes.add(app, predictor, batcher, settings, runs)
-    _refuse_other_tasks(app, task.name, runs)
-    _add_info(app, predictor, routes, settings, runs)
+    names = [RunDir(r).name for r in runs]              # callers are told what is served, never where it lives
+    routes.add(app, predictor, batcher, settings, names)
+    _refuse_other_tasks(app, task.name, names)
+    _add_info(app, predictor, routes, settings, names)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

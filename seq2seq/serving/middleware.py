@@ -2,45 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
 
+DRAIN_LIMIT = 64 * 2**20   # a refused body is read and dropped up to this many bytes; past it, the client sees a reset
+
 
 class BodyLimit:
-    """ASGI middleware: a request body over `limit` bytes gets 413, judged by Content-Length or, for a body sent
-    without one (chunked), while it arrives: the body is read here, up to the limit, and handed on whole."""
+    """ASGI middleware: every request body is read here, then handed on whole. Over `limit` bytes (by its
+    Content-Length, or while it arrives) it gets 413 — after the rest of the body is read and dropped (up to
+    DRAIN_LIMIT), so that a client that sends the whole body before it reads (Python's urllib) reads the 413 instead
+    of a reset connection (the server cannot read a body once it has answered).
+    A body that stalls for `timeout_s` between two pieces gets 408: a slow client holds no batch and no worker."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, timeout_s: float = 10.0):
+        self.app, self.limit, self.timeout_s = app, limit, timeout_s
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            return await self._refuse(send, f"{int(length):,} bytes")
-        if length is not None:
-            return await self.app(scope, receive, send)   # the server never delivers more than Content-Length
+            await self._drain(receive)
+            return await self._answer(send, 413, f"request body of {int(length):,} bytes is over this server's "
+                                                 f"limit of {self.limit:,} bytes (--max-body-bytes)")
         parts, size = [], 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except asyncio.TimeoutError:
+                return await self._answer(send, 408, f"the request body stalled: nothing arrived for "
+                                                     f"{self.timeout_s:g} s (--body-timeout-s)")
             if message["type"] != "http.request":
                 return await self.app(scope, _replay([message], receive), send)
             parts.append(message.get("body", b""))
             size += len(parts[-1])
             if size > self.limit:
-                return await self._refuse(send, f"more than {self.limit:,} bytes")
+                if message.get("more_body", False):
+                    await self._drain(receive)
+                return await self._answer(send, 413, f"request body of more than {self.limit:,} bytes is over "
+                                                     f"this server's limit of {self.limit:,} bytes (--max-body-bytes)")
             if not message.get("more_body", False):
                 break
         whole = {"type": "http.request", "body": b"".join(parts), "more_body": False}
         await self.app(scope, _replay([whole], receive), send)
 
-    async def _refuse(self, send, size: str) -> None:
-        body = json.dumps({"detail": f"request body of {size} is over this server's limit of {self.limit:,} "
-                                     f"bytes (--max-body-bytes)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    async def _drain(self, receive) -> None:
+        """Read and drop what is left of a refused body (bounded in bytes and in time)."""
+        dropped = 0
+        while dropped < DRAIN_LIMIT:
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except asyncio.TimeoutError:
+                return
+            if message["type"] != "http.request":
+                return
+            dropped += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    @staticmethod
+    async def _answer(send, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
 

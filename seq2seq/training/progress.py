@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import UserError
+from ..files import write_failure
 
 
 class Logger:
@@ -55,14 +56,14 @@ class EventLog:
         try:
             self.file = path.open("a", encoding="utf-8")
         except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror}") from None
+            raise UserError(write_failure(path, exc)) from None
 
     def emit(self, event: dict[str, Any]) -> None:
         try:
             self.file.write(json.dumps(event) + "\n")
             self.file.flush()
         except OSError as exc:
-            raise UserError(f"cannot write {self.path}: {exc.strerror}") from None
+            raise UserError(write_failure(self.path, exc)) from None
         for mirror in self.mirrors:
             mirror.write(event)
 

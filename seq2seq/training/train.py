@@ -8,6 +8,7 @@ from typing import Optional
 
 from .. import checkpoint as ckpt
 from ..config import Config
+from ..errors import UserError
 from ..rundir import RunDir
 from .distributed import leave
 from .trainer import OnStep, Trainer, TrainResult
@@ -21,8 +22,26 @@ def train(config: Config, run_dir: str | Path, *, resume: bool = False, verbose:
     """
     try:
         return Trainer(config, run_dir, resume=resume, verbose=verbose, on_step=on_step).run()
+    except RuntimeError as exc:
+        if not lost_a_peer(exc):
+            raise
+        raise UserError(f"another training process of this run stopped ({str(exc).splitlines()[0][:160]}); the "
+                        f"last checkpoint in {run_dir} is intact: `seq2seq train --resume --run-dir {run_dir}` under "
+                        f"torchrun continues from it") from None
     finally:
         leave()       # under torchrun: this process leaves the process group
+
+
+PEER_GONE = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "Socket closed")
+
+
+def lost_a_peer(exc: RuntimeError) -> bool:
+    """Whether a collective failed because another rank of a torchrun world died (gloo reports its socket)."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        return False
+    return isinstance(exc, getattr(dist, "DistNetworkError", ())) or any(text in str(exc) for text in PEER_GONE)
 
 
 def finished(run_dir: str | Path) -> bool:

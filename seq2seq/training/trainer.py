@@ -142,6 +142,7 @@ class Trainer:
         if (RunDir(self.run_dir).train_state).exists():
             raise UserError(f"{self.run_dir} already holds a training run; use --resume to continue it, or choose "
                             f"another --run-dir")
+        RunDir(self.run_dir).create()                  # before the vocabularies: a bad --run-dir fails fast
         vocab = self.task.build_vocab(splits)
         ckpt.write_run_header(self.run_dir, self.config)
         self.task.save_vocab(self.run_dir, vocab)

@@ -110,6 +110,15 @@ def test_config_file_problems(tmp_path, capsys):
               "file not found", str(tmp_path / "elsewhere" / "train.src"))
 
 
+def test_a_run_directory_that_cannot_be_made_is_one_line(tmp_path, capsys):
+    config = write_corpus(tmp_path / "corpus")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("in the way")
+    for run_dir, why in ((blocker / "run", "Not a directory"), (Path("/proc/seq2seq-test/run"), "No such file")):
+        one_error(cli(capsys, "train", str(config), "--run-dir", str(run_dir)),
+                  f"cannot create the run directory {run_dir}: {why}")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Training data
 

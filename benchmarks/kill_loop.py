@@ -1,4 +1,5 @@
-"""Kill a training run again and again (SIGKILL at random moments, some in the middle of a checkpoint write), and
+"""Kill a training run again and again (SIGKILL at random moments, and every other time in the middle of a write of
+the training state or the weights: the temporary file complete, not yet renamed), and
 check after every kill what a user would then pick up: the training state `--resume` reads, the weights
 `translate` reads, and no half-written file among them; at the end the resumed run must hold the very weights of an
 uninterrupted one. Minutes of work, so it lives here rather than in `make test` (tests/test_faults.py kills 4 times).
@@ -39,9 +40,31 @@ CONFIG = {
 }
 
 
-def seq2seq(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "seq2seq", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
+# `seq2seq train` with os.replace wrapped: the N-th time FILE is about to be renamed into place (its temporary file
+# complete, the old file still there) the process SIGKILLs itself — a kill in the middle of a checkpoint write.
+IN_WRITE = """\
+import os, signal, sys
+from seq2seq.cli import main
+name, target, seen, real = os.environ["KILL_FILE"], int(os.environ["KILL_AT"]), [0], os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(dst).endswith(name):
+        seen[0] += 1
+        if seen[0] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return real(src, dst, *args, **kwargs)
+os.replace = replace
+sys.exit(main(sys.argv[1:]))
+"""
+WRITTEN = ("train_state.pt", "last.safetensors", "best.safetensors")
+
+
+def seq2seq(*args: str, in_write: tuple[str, int] | None = None) -> subprocess.Popen:
+    """`seq2seq ARGS`, or (in_write=(FILE, N)) the same killing itself at the N-th write of FILE."""
+    command = [sys.executable, "-c", IN_WRITE, *args] if in_write else [sys.executable, "-m", "seq2seq", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if in_write:
+        env.update(KILL_FILE=in_write[0], KILL_AT=str(in_write[1]))
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 
 
 def check(run_dir: Path) -> int | None:
@@ -74,23 +97,29 @@ def main() -> None:
         run_dir, rows = work / "killed", []
         first = True
         for kill in range(1, args.kills + 1):
-            proc = seq2seq("train", *([str(config)] if first else ["--resume"]), "--run-dir", str(run_dir),
-                           "--quiet")
+            command = ("train", *([str(config)] if first else ["--resume"]), "--run-dir", str(run_dir), "--quiet")
             first = False
-            after = rng.uniform(2.5, 5.0)                # start-up takes ~2 s; then a moment of training
-            time.sleep(after)
-            if proc.poll() is not None:
-                break
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            if kill % 2 == 0:                            # every other kill lands in the middle of a write
+                target = (rng.choice(WRITTEN), rng.randint(2, 6))
+                proc, how = seq2seq(*command, in_write=target), f"writing {target[0]} (#{target[1]})"
+                if proc.wait() != -signal.SIGKILL:
+                    break
+            else:
+                after = rng.uniform(2.5, 5.0)            # start-up takes ~2 s; then a moment of training
+                proc, how = seq2seq(*command), f"after {after:.2f} s"
+                time.sleep(after)
+                if proc.poll() is not None:
+                    break
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
             temporaries = len(list(run_dir.rglob(".*.tmp")))
             step = check(run_dir)
             first = step is None
-            rows.append([kill, round(after, 2), "none yet" if first else step, temporaries])
+            rows.append([kill, how, "none yet" if first else step, temporaries])
         final = seq2seq("train", "--resume", "--run-dir", str(run_dir), "--quiet").wait()
         a, b = load_file(work / "whole" / "last.safetensors"), load_file(run_dir / "last.safetensors")
         exact = final == 0 and a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
-    text = common.table(["kill", "after s", "checkpoint update picked up", "half-written files left"], rows)
+    text = common.table(["kill", "when", "checkpoint update picked up", "half-written files left"], rows)
     text += f"\n\n{len(rows)} kills; the resumed run equals the uninterrupted one bit for bit: {exact}"
     common.save("kill_loop", {"kills": len(rows), "rows": rows, "exact": exact, "steps": STEPS}, text)
     if not exact:

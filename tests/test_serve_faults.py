@@ -40,6 +40,15 @@ def test_a_client_that_sends_a_huge_body_whole_reads_the_413(server):
     assert httpx.post(f"{server.url}/translate", json={"texts": ["1 2"]}, timeout=30).status_code == 200
 
 
+def read_all(sock: socket.socket, first: bytes) -> bytes:
+    """The whole reply: the server closes the connection after it (headers and body may come apart)."""
+    sock.settimeout(30)
+    reply = first
+    while more := sock.recv(65536):
+        reply += more
+    return reply
+
+
 def trickle(url: str, seconds: float) -> bytes:
     """A request whose body (Content-Length 40) comes one byte every `seconds`; what the server answers."""
     host, port = url.removeprefix("http://").split(":")
@@ -52,13 +61,12 @@ def trickle(url: str, seconds: float) -> bytes:
                 sock.sendall(bytes([byte]))
                 reply = sock.recv(65536)                      # the server answered before the body was done
                 if reply:
-                    return reply
+                    return read_all(sock, reply)
             except socket.timeout:
                 continue
             except OSError:
                 break
-        sock.settimeout(30)
-        return sock.recv(65536)
+        return read_all(sock, b"")
 
 
 def test_a_body_that_trickles_in_gets_408_and_other_clients_are_answered_meanwhile(server):

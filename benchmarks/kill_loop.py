@@ -55,7 +55,7 @@ def replace(src, dst, *args, **kwargs):
 os.replace = replace
 sys.exit(main(sys.argv[1:]))
 """
-WRITTEN = ("train_state.pt", "last.safetensors", "best.safetensors")
+WRITTEN = ("train_state.pt", "last.safetensors")      # written at every save (best only when it improves)
 
 
 def seq2seq(*args: str, in_write: tuple[str, int] | None = None) -> subprocess.Popen:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import typing
 
 import pytest
-
 from helpers import tiny_model
+
 from seq2seq.config import DecoderConfig, validate
+from seq2seq.config.scores import SCORES, default_score, scores_for
 from seq2seq.errors import UserError
 from seq2seq.model.attention import SCORE_CLASSES, build_attention
 from seq2seq.model.heads import FrameHead, FrameWriter, Head, TokenHead, TokenWriter
-from seq2seq.config.scores import SCORES, default_score, scores_for
 
 
 def test_the_config_offers_exactly_the_declared_scores_and_the_model_builds_each():

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_faults import assert_loadable, write_config
+
 from seq2seq.training.state import load_train_state
 
 FORMAT2_TTS = Path(__file__).parent / "data" / "format2_runs" / "text_to_speech"

@@ -104,8 +104,9 @@ def test_a_registered_task_trains_and_predicts_through_load(toy_task, toy_run):
 
 
 def test_a_registered_task_is_served_at_its_own_endpoint_and_refuses_the_others(toy_run):
-    from seq2seq.serving import create_app
     from test_serve import Server
+
+    from seq2seq.serving import create_app
 
     with Server(create_app(str(toy_run))) as server:
         shouted = httpx.post(f"{server.url}/shout", json={"texts": ["a b", "c"]}, timeout=60)

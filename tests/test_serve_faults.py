@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from helpers import toy_config
+from test_serve import Server
+
 from seq2seq.config import ServeSettings
 from seq2seq.serving import create_app
 from seq2seq.training.train import train
-from test_serve import Server
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 and `Metric`, what a metric's name means for training: which direction is better.
 
 Early stopping, the plateau learning-rate schedule, `train.stop_at`, `average --best` and the report all look the
-validation metric up here (`get_metric(config.train.valid_metric)`), never at its name.
+validation metric up here (`get_metric(config.train.valid_metric)`), never at its name. Which metrics a task's
+validation reports is the task config's `METRICS` (config/tasks.py); what each one means is only here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Metric:
     name: str                   # the key of a validation result (metrics.jsonl) and of train.valid_metric
     higher_is_better: bool
     label: str                  # how messages and the report name it
+    panel: str = ""             # where the report plots it: "quality" (right panel), "error" (middle), "" (not)
 
     def better(self, a: float, b: Optional[float]) -> bool:
         """Whether `a` improves on `b` (anything improves on no value yet)."""
@@ -36,14 +38,17 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("bleu", True, "BLEU"),
-    Metric("chrf", True, "chrF"),
+    Metric("bleu", True, "BLEU", "quality"),
+    Metric("chrf", True, "chrF", "quality"),
     Metric("accuracy", True, "exact match"),        # share of outputs equal to their reference, in %
-    Metric("wer", False, "WER"),
-    Metric("cer", False, "CER"),
-    Metric("loss", False, "loss"),                  # teacher-forced cross-entropy per token
-    Metric("ppl", False, "perplexity"),
-    Metric("l1", False, "L1"),                      # mean absolute error of predicted feature frames
+    Metric("wer", False, "WER", "quality"),
+    Metric("cer", False, "CER", "quality"),
+    Metric("loss", False, "loss"),                  # teacher-forced cross-entropy per token (frames: L1 + stop)
+    Metric("ppl", False, "perplexity", "error"),
+    Metric("l1", False, "frame L1, teacher-forced", "error"),   # mean absolute error of predicted feature frames
+    Metric("free_l1", False, "frame L1, free-running at the right length", "error"),
+    Metric("length_match", True, "right length, free-running (%)", "quality"),   # stopped at the real last frame
+    Metric("stop_error", False, "length off by (%)", "quality"),  # |generated - real| / real length
 )}
 
 

@@ -135,3 +135,45 @@ def save_speech_alignment(stem: str | Path, features: np.ndarray, tokens: Sequen
         {"tokens": list(tokens), "frames": len(features), "reduction": reduction, "hop_ms": hop_ms,
          "attention": [[round(float(w), 6) for w in row] for row in weights]}, ensure_ascii=False))
     return _save_figure(speech_figure(features, tokens, weights, reduction, hop_ms, title, rows), stem, formats)
+
+
+def image_figure(picture: np.ndarray, tokens: Sequence[str], weights: np.ndarray, reduction: int,
+                 title: str = ""):
+    """The image (height, width; paper 1, ink 0) above, each output token's attention over its columns below, one
+    horizontal axis in pixel columns."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    height, width = picture.shape
+    with plt.rc_context({"font.family": _fonts(), "svg.fonttype": "none"}):
+        rows_height = min(10.0, 0.3 * len(tokens))
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(min(16.0, max(6.0, width / 40 + 2.0)),
+                                                                      1.6 + rows_height),
+                                          gridspec_kw={"height_ratios": [1, max(1.0, rows_height)]})
+        top.imshow(picture, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto", extent=(0, width, height, 0))
+        top.set_yticks([])
+        bottom.imshow(frame_attention(weights, reduction, width), cmap="Blues", vmin=0.0, vmax=1.0,
+                      aspect="auto", interpolation="nearest", extent=(0, width, len(tokens) - 0.5, -0.5))
+        bottom.set_yticks(range(len(tokens)), labels=[_label(t) for t in tokens],
+                          fontsize=9 if len(tokens) <= 33 else max(4.0, 300 / len(tokens)))
+        bottom.set_xlabel("pixel column")
+        bottom.set_ylabel("output")
+        if title:
+            top.set_title(title, fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def save_image_alignment(stem: str | Path, picture: np.ndarray, tokens: Sequence[str], weights: np.ndarray,
+                         reduction: int, formats: Sequence[str] = ("png",), title: str = "") -> list[Path]:
+    """STEM.<format> (the image over each token's attention) and STEM.json (tokens, attention per encoder state,
+    the columns each state covers); returns the image paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    weights = np.asarray(weights, dtype=float)
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"tokens": list(tokens), "columns": int(picture.shape[1]), "reduction": reduction,
+         "attention": [[round(float(w), 6) for w in row] for row in weights]}, ensure_ascii=False))
+    return _save_figure(image_figure(picture, tokens, weights, reduction, title), stem, formats)

@@ -101,6 +101,8 @@ def test_every_recipe_is_a_valid_config(path):
     elif config.task == "translation":
         assert Path(config.data.root).name == "multi30k"
         assert config.data.src_lang != config.data.tgt_lang
+    elif config.task == "image_to_text" and config.data.lines is not None:    # lines of the shared data's texts
+        assert all(Path(text).resolve().is_relative_to(shared) for text in config.data.lines.texts)
     elif config.data.digits is None:                     # audio read from the shared data, never copied here
         assert Path(config.data.root).parent.resolve() == (REPO.parent / "shared" / "data").resolve()
 

@@ -16,7 +16,7 @@ def memory_of(states, lengths):
 
 def test_one_state_and_one_token_costs_minus_log_its_probability():
     torch.manual_seed(0)
-    head = CTCHead(4, 7)
+    head = CTCHead(4, 7, 0.5)
     states = torch.randn(1, 1, 4)
     batch = make_batch([[5]], [[6]])                     # target "6" then EOS
     expected = -torch.log_softmax(head.projection(states[0, 0]), -1)[6]
@@ -25,7 +25,7 @@ def test_one_state_and_one_token_costs_minus_log_its_probability():
 
 def test_padding_and_batch_neighbours_change_nothing_and_impossible_targets_cost_zero_not_inf():
     torch.manual_seed(1)
-    head = CTCHead(4, 9)
+    head = CTCHead(4, 9, 0.5)
     states = torch.randn(3, 6, 4)
     targets = [[4, 5], [6], [4, 4, 7]]
     lengths = [6, 2, 4]
@@ -52,7 +52,7 @@ def test_the_training_loss_mixes_attention_and_ctc_by_the_weight(tmp_path):
 
     batch = make_batch([torch.randn(7, 5), torch.randn(4, 5)], [[4, 5], [6]])
     plain, joint = model(0.0), model(0.3)
-    assert plain.ctc is None and joint.ctc is not None
+    assert plain.extra_loss("ctc") is None and joint.extra_loss("ctc") is joint.ctc
     joint.load_state_dict({**plain.state_dict(), **{k: v for k, v in joint.state_dict().items() if "ctc" in k}})
     with torch.no_grad():
         attention = plain(batch)

@@ -12,7 +12,8 @@ from helpers import toy_config
 
 @pytest.mark.parametrize("name,higher", [("bleu", True), ("chrf", True), ("accuracy", True), ("wer", False),
                                          ("cer", False), ("loss", False), ("ppl", False),
-                                         ("l1", False)])
+                                         ("l1", False), ("free_l1", False), ("length_match", True),
+                                         ("stop_error", False)])
 def test_direction(name, higher):
     metric = get_metric(name)
     good, bad = (80.0, 20.0) if higher else (20.0, 80.0)
@@ -27,12 +28,23 @@ def test_unknown_metric_is_a_user_error():
         get_metric("bleu4")
 
 
-def test_every_config_metric_is_known():
-    from typing import get_args
+def test_every_task_declares_known_metrics_once():
+    from seq2seq.config import CONFIGS
 
-    from seq2seq.config import TrainConfig
+    for task, config_class in CONFIGS.items():
+        assert config_class.METRICS and set(config_class.METRICS) <= set(METRICS), task
+        assert config_class.PRIMARY_METRIC in config_class.METRICS, task
 
-    assert set(get_args(TrainConfig.model_fields["valid_metric"].annotation)) <= set(METRICS)
+
+def test_a_metric_the_task_does_not_report_is_named_with_the_allowed_ones():
+    from seq2seq.config import validate
+
+    raw = toy_config("copy").to_dict()
+    raw["train"]["valid_metric"] = "wer"
+    with pytest.raises(UserError, match=r"valid_metric='wer'.*allowed: loss, ppl, bleu, chrf, accuracy"):
+        validate(raw)
+    raw["train"]["valid_metric"] = None
+    assert validate(raw).train.valid_metric == "bleu"            # the task's primary metric
 
 
 @pytest.mark.parametrize("name,mode", [("loss", "min"), ("bleu", "max"), ("accuracy", "max")])

@@ -22,13 +22,14 @@ from .common import (
     cmd_train,
     cmd_vocab,
 )
+from .images import cmd_read
 from .output import show_warning
 from .parser import build_parser
 from .speech import cmd_synthesize, cmd_transcribe
 from .text import cmd_chat, cmd_export, cmd_translate
 
 COMMANDS = {"train": cmd_train, "translate": cmd_translate, "export": cmd_export, "transcribe": cmd_transcribe,
-            "synthesize": cmd_synthesize, "evaluate": cmd_evaluate,
+            "read": cmd_read, "synthesize": cmd_synthesize, "evaluate": cmd_evaluate,
             "demo": cmd_demo, "average": cmd_average, "config": cmd_config, "attention": cmd_attention,
             "report": cmd_report, "serve": cmd_serve, "runs": cmd_runs, "vocab": cmd_vocab, "chat": cmd_chat}
 

@@ -3,12 +3,13 @@ and warnings as one `seq2seq: warning: ...` line."""
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional, Sequence
 
-from ..errors import InputWarning
+from ..errors import InputWarning, UserError
 
 
 def warn_line(message: str) -> None:
@@ -49,3 +50,36 @@ def write_npy(path: Path, array) -> None:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     write_atomic(path, buffer.getvalue())
+
+
+def input_files(arguments: Sequence[str], listing: Optional[str], what: str) -> list[str]:
+    """The input files of a per-file command: its arguments, or the lines of --input LIST (one of the two)."""
+    from ..data.text.lines import read_input
+
+    if bool(arguments) == bool(listing):
+        raise UserError(f"give the {what} as arguments or with --input LIST (one of the two)")
+    return list(arguments) if arguments else [line.strip() for line in read_input(listing)]
+
+
+def read_each(files: Sequence[str], read: Callable[[str], Any]) -> tuple[dict[int, Any], int]:
+    """`read` of every file by its number, and how many failed: each failure is one `seq2seq: error:` line on
+    stderr naming the file, and the others still go on (every input gets its output line)."""
+    found, failed = {}, 0
+    for number, name in enumerate(files):
+        try:
+            if name:
+                found[number] = read(name)
+        except UserError as exc:
+            print(f"seq2seq: error: {exc}", file=sys.stderr)
+            failed += 1
+    return found, failed
+
+
+def result_line(name: str, result, jsonl: bool) -> str:
+    """A per-file command's output line: the text (empty for a file that failed), or with --jsonl
+    {"file", "text", "score", "tokens"} ("error": true for a failed file)."""
+    if not jsonl:
+        return result.text if result is not None else ""
+    record = ({"file": name, "text": result.text, "score": round(result.score, 6), "tokens": result.tokens}
+              if result is not None else {"file": name, "text": "", "score": None, "tokens": [], "error": True})
+    return json.dumps(record, ensure_ascii=False)

@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_translate(sub)
     _add_export(sub)
     _add_transcribe(sub)
+    _add_read(sub)
     _add_synthesize(sub)
     _add_attention(sub)
     _add_report(sub)
@@ -114,6 +115,24 @@ def _add_transcribe(sub) -> None:
     tr.add_argument("--jsonl", action="store_true",
                     help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
     _decode_options(tr)
+
+
+def _add_read(sub) -> None:
+    rd = sub.add_parser("read", help="read images (lines of text, digit strings) with an image_to_text run, one "
+                                     "line per file",
+                        description="Greedy or beam search over each image's columns (grey, scaled to the run's "
+                                    "height, normalised as in training). PNG, JPEG, TIFF, BMP, GIF, WebP; an "
+                                    "animation or multi-page file is read at its first frame. Writes exactly one "
+                                    "line per input file, in order; a file that cannot be read gets an empty line, "
+                                    "its error on stderr, and the exit status is 1.")
+    rd.add_argument("run_dir", metavar="RUN_DIR", help="an image_to_text run directory")
+    rd.add_argument("images", nargs="*", metavar="IMAGE", help="image files")
+    rd.add_argument("--input", "-i", help="a text file listing image files, one path per line (relative to the "
+                                          "current folder)")
+    rd.add_argument("--output", "-o", help="output file (default: stdout)")
+    rd.add_argument("--jsonl", action="store_true",
+                    help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
+    _decode_options(rd)
 
 
 def _add_synthesize(sub) -> None:

@@ -3,46 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 from ..errors import UserError
 from .decoding import search_flags, set_threads
-from .output import warn_line, write_lines, write_npy
+from .output import input_files, read_each, result_line, warn_line, write_lines, write_npy
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from ..data.text.lines import read_input
     from ..inference.transcriber import Transcriber
 
-    if bool(args.audio) == bool(args.input):
-        raise UserError("give the audio files as arguments or with --input LIST (one of the two)")
-    files = list(args.audio) if args.audio else [line.strip() for line in read_input(args.input)]
+    files = input_files(args.audio, args.input, "audio files")
     search = search_flags(args)
     set_threads(args)
     transcriber = Transcriber.load(args.run_dir, which=args.checkpoint, device=args.device)
-    frames, failed = {}, 0
-    for number, name in enumerate(files):
-        try:
-            frames[number] = transcriber.features(name) if name else None
-        except UserError as exc:
-            print(f"seq2seq: error: {exc}", file=sys.stderr)
-            failed += 1
-    readable = [n for n, f in frames.items() if f is not None]
+    frames, failed = read_each(files, transcriber.features)
+    readable = sorted(frames)
     done = dict(zip(readable, transcriber.transcribe_features([frames[n] for n in readable],
                                                               [files[n] for n in readable],
                                                               batch_size=args.batch_size, **search)))
-    write_lines(args.output, [_transcript_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
+    write_lines(args.output, [result_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
     return 1 if failed else 0
-
-
-def _transcript_line(name: str, t, jsonl: bool) -> str:
-    if not jsonl:
-        return t.text if t is not None else ""
-    record = {"file": name, "text": t.text, "score": round(t.score, 6), "tokens": t.tokens} if t is not None else \
-        {"file": name, "text": "", "score": None, "tokens": [], "error": True}
-    return json.dumps(record, ensure_ascii=False)
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ error messages in `loading.py`. Nothing here imports torch: `seq2seq train` choo
 from .base import DEVICE_PATTERN, Precision, describe_invalid
 from .decode import DecodeConfig, SearchSettings, ServeSettings
 from .frames import AudioFeaturesConfig, FramesDataConfig, SpecAugmentConfig, SpokenDigitsConfig, SyntheticFramesConfig
+from .images import HandwrittenDigitsConfig, ImageAugmentConfig, ImagesDataConfig, RenderedLinesConfig
 from .loading import (
                       apply_overrides,
                       describe_fields,
@@ -39,6 +40,7 @@ from .model import (
 from .tasks import (
                       CONFIGS,
                       Config,
+                      ImageToTextConfig,
                       SpeechToTextConfig,
                       TaskConfig,
                       TextToSpeechConfig,
@@ -48,7 +50,9 @@ from .tasks import (
 from .text import DataConfig, SyntheticConfig, TokenizerConfig
 from .train import ScheduledSamplingConfig, TrainConfig
 
-__all__ = ["CONFIGS", "Config", "DEVICE_PATTERN", "AudioFeaturesConfig", "DataConfig", "DecodeConfig", "DecoderConfig",
+__all__ = ["CONFIGS", "Config", "ImageToTextConfig", "ImagesDataConfig", "RenderedLinesConfig",
+           "HandwrittenDigitsConfig", "ImageAugmentConfig", "DEVICE_PATTERN", "AudioFeaturesConfig", "DataConfig",
+           "DecodeConfig", "DecoderConfig",
            "EncoderConfig", "FrameFrontendConfig", "FrameHeadConfig", "FramesDataConfig", "ModelConfig", "Precision",
            "ScheduledSamplingConfig", "SearchSettings", "ServeSettings", "SpecAugmentConfig", "SpeechToTextConfig",
            "SpeechToTextModelConfig", "SpokenDigitsConfig", "SyntheticConfig", "SyntheticFramesConfig", "TaskConfig",

@@ -166,13 +166,16 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def resolve_paths(config: Config, base: Path) -> Config:
     """Make `data.root` absolute, relative to `base` (the config file's folder); no root means `base` itself."""
     data = config.data
-    if data.root is None and data.train is not None and data.synthetic is None:     # files named by the config
+    if data.root is None and data.train is not None and getattr(data, "synthetic", None) is None:   # files named
         data.root = str(base)
     elif getattr(data, "root", None) is not None:
         data.root = _absolute(data.root, base)
     digits = getattr(data, "digits", None)
-    if digits is not None and digits.recordings is not None:
+    if getattr(digits, "recordings", None) is not None:
         digits.recordings = _absolute(digits.recordings, base)
+    lines = getattr(data, "lines", None)
+    if lines is not None:
+        lines.texts = [_absolute(text, base) for text in lines.texts]
     if config.tokenizer.from_run is not None:
         config.tokenizer.from_run = _absolute(config.tokenizer.from_run, base)
     return config
@@ -184,7 +187,7 @@ def _absolute(path: str, base: Path) -> str:
 
 
 # relative to the config file, or to the current folder for --set
-PATH_KEYS = ("data.root", "data.digits.recordings", "tokenizer.from_run")
+PATH_KEYS = ("data.root", "data.digits.recordings", "data.lines.texts", "tokenizer.from_run")
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:

@@ -29,6 +29,11 @@ class EncoderConfig(Strict):
                                                     "concatenates neighbouring states, halving time, then runs "
                                                     "its own RNN")
 
+    @property
+    def output_size(self) -> int:
+        """Size of one encoder state (what attention and an encoder-side loss read): hidden_size per direction."""
+        return self.hidden_size * (2 if self.bidirectional else 1)
+
     @model_validator(mode="after")
     def _residual_needs_depth(self) -> "EncoderConfig":
         if self.residual and self.layers < 2:
@@ -197,3 +202,32 @@ class TextToSpeechModelConfig(ModelConfig):
             raise ValueError(f"decoder.word_dropout={self.decoder.word_dropout} drops previous target tokens; "
                              f"text_to_speech writes frames (its prenet dropout plays that part)")
         return self
+
+
+class ImageFrontendConfig(Strict):
+    """Images in: pixel columns (`columns`: the frames frontend, `stack` columns per input) or a small CRNN-style
+    convolutional frontend (`conv`: conv + pool blocks, Shi et al. 2015) that turns the 2-D image into a sequence
+    of column features."""
+
+    kind: Literal["conv", "columns"] = Field("conv", description="conv: convolutions over the 2-D image; columns: "
+                                                                 "each (stacked) pixel column projected")
+    channels: list[int] = Field([32, 64, 128], min_length=1, description="conv: output channels of each block "
+                                                                          "(3 × 3 convolution, ReLU, pooling)")
+    pool_width: list[int] = Field([2, 2, 1], min_length=1, description="conv: each block's pooling across the "
+                                                                        "width (the sequence shortens by their "
+                                                                        "product)")
+    stack: int = Field(1, ge=1, description="columns: pixel columns stacked into one encoder input")
+    size: Optional[int] = Field(None, gt=0, description="projection size (default model.embedding_size)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="on the projected column features")
+
+    @model_validator(mode="after")
+    def _blocks(self) -> "ImageFrontendConfig":
+        if len(self.pool_width) != len(self.channels):
+            raise ValueError(f"pool_width {self.pool_width} needs one entry per block of channels {self.channels}")
+        if any(p not in (1, 2) for p in self.pool_width):
+            raise ValueError(f"pool_width {self.pool_width}: each block pools the width by 1 or 2")
+        return self
+
+
+class ImageToTextModelConfig(SpeechToTextModelConfig):
+    frontend: ImageFrontendConfig = ImageFrontendConfig()     # type: ignore[assignment]

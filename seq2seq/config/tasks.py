@@ -9,7 +9,8 @@ from pydantic import Field, model_validator
 from .base import Strict
 from .decode import DecodeConfig
 from .frames import FramesDataConfig
-from .model import ModelConfig, SpeechToTextModelConfig, TextToSpeechModelConfig
+from .images import ImagesDataConfig
+from .model import ImageToTextModelConfig, ModelConfig, SpeechToTextModelConfig, TextToSpeechModelConfig
 from .text import DataConfig, TokenizerConfig
 from .train import TrainConfig
 
@@ -25,13 +26,15 @@ class TaskConfig(Strict):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
-    PRIMARY_METRIC: ClassVar[str] = ""           # train.valid_metric when the config does not set it
-    METRICS: ClassVar[tuple[str, ...]] = ()      # what train.valid_metric may name for this task
+    # The task's metrics, declared once: what its validation reports (the keys of a metrics.jsonl "valid" event,
+    # names of seq2seq.metrics.METRICS), so what train.valid_metric may name; PRIMARY_METRIC is its default.
+    METRICS: ClassVar[tuple[str, ...]] = ()
+    PRIMARY_METRIC: ClassVar[str] = ""
 
     @model_validator(mode="after")
     def _metric(self) -> "TaskConfig":
         """The task's primary metric when train.valid_metric was not given; a named error when it does not apply."""
-        if "valid_metric" not in self.train.model_fields_set:
+        if self.train.valid_metric is None:
             self.train.__dict__["valid_metric"] = self.PRIMARY_METRIC
         elif self.train.valid_metric not in self.METRICS:
             raise ValueError(f"train.valid_metric={self.train.valid_metric!r} is not reported by task {self.task} "
@@ -42,11 +45,12 @@ class TaskConfig(Strict):
 class TranslationConfig(TaskConfig):
     """text → text: translation, question answering, the synthetic text tasks."""
 
-    task: Literal["translation"] = Field("translation", description="translation | speech_to_text | text_to_speech")
+    task: Literal["translation"] = Field("translation", description="translation | speech_to_text | text_to_speech | "
+                                                                           "image_to_text")
     data: DataConfig
 
+    METRICS = ("loss", "ppl", "bleu", "chrf", "accuracy")
     PRIMARY_METRIC = "bleu"
-    METRICS = ("bleu", "chrf", "loss", "accuracy")
 
 
 class SpeechToTextConfig(TaskConfig):
@@ -57,8 +61,8 @@ class SpeechToTextConfig(TaskConfig):
     model: SpeechToTextModelConfig = Field(SpeechToTextModelConfig(), description="the architecture, with the "
                                                                                   "frame frontend")
 
+    METRICS = ("loss", "ppl", "wer", "cer", "accuracy")
     PRIMARY_METRIC = "wer"
-    METRICS = ("wer", "cer", "loss", "accuracy")
 
 
 class TextToSpeechConfig(TaskConfig):
@@ -69,13 +73,26 @@ class TextToSpeechConfig(TaskConfig):
     model: TextToSpeechModelConfig = Field(TextToSpeechModelConfig(), description="the architecture, with the "
                                                                                   "frame head")
 
+    METRICS = ("loss", "l1", "length_match", "free_l1", "stop_error")
     PRIMARY_METRIC = "loss"
-    METRICS = ("loss", "l1")
 
 
-Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig]
-CONFIGS: dict[str, type[TaskConfig]] = {"translation": TranslationConfig, "speech_to_text": SpeechToTextConfig,
-                                         "text_to_speech": TextToSpeechConfig}   # task: its config (see register)
+class ImageToTextConfig(TaskConfig):
+    """images (text lines, digit strings) → text."""
+
+    task: Literal["image_to_text"] = Field(description="images in (a line of text, a digit string), text out")
+    data: ImagesDataConfig
+    model: ImageToTextModelConfig = Field(ImageToTextModelConfig(), description="the architecture, with the image "
+                                                                                "frontend")
+
+    METRICS = ("loss", "ppl", "wer", "cer", "accuracy")
+    PRIMARY_METRIC = "cer"
+
+
+Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig, ImageToTextConfig]
+CONFIGS: dict[str, type[TaskConfig]] = {      # task: its config (the built-in ones; tasks.register adds others)
+    c.model_fields["task"].annotation.__args__[0]: c
+    for c in (TranslationConfig, SpeechToTextConfig, TextToSpeechConfig, ImageToTextConfig)}
 
 
 def register_config(task: str, config: type[TaskConfig]) -> None:

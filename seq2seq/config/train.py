@@ -79,10 +79,10 @@ class TrainConfig(Strict):
                                                                 "the last one (null: off); Ctrl-C and SIGTERM "
                                                                 "always save")
     keep_checkpoints: int = Field(5, ge=0, description="weights kept from the last N validations (for averaging)")
-    valid_metric: Literal["bleu", "chrf", "loss", "accuracy", "wer", "cer", "l1"] = Field(
-        "bleu", description="what `best`, early stopping, the lr plateau and stop_at follow (accuracy = exact "
-                            "sentence match); default: the task's primary metric (translation bleu, speech_to_text "
-                            "wer, text_to_speech loss)")
+    valid_metric: Optional[str] = Field(
+        None, description="what `best`, early stopping, the lr plateau and stop_at follow: one of the metrics the "
+                          "task's validation reports (accuracy = exact sentence match); default: the task's primary "
+                          "metric (translation bleu, speech_to_text wer, text_to_speech loss)")
     patience: Optional[int] = Field(5, gt=0, description="stop after this many validations without improvement")
     stop_at: Optional[float] = Field(None, description="stop once a validation reaches this valid_metric value "
                                                        "(e.g. BLEU 30: time-to-quality runs)")

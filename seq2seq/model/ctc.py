@@ -5,6 +5,8 @@ attention recognisers often fail to find on their own. Blank is the PAD id, whic
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -14,9 +16,17 @@ from .encoder import Memory
 
 
 class CTCHead(nn.Module):
-    def __init__(self, memory_size: int, vocab_size: int):
+    """An extra loss (model/losses.py): the training loss is (1 − weight) · attention loss + weight · CTC loss."""
+
+    name = "ctc"
+
+    def __init__(self, memory_size: int, vocab_size: int, weight: float):
         super().__init__()
         self.projection = nn.Linear(memory_size, vocab_size)
+        self.weight = weight                                # λ in (0, 1)
+
+    def combine(self, loss: Tensor, memory: Memory, attention: Optional[Tensor], batch: Batch) -> Tensor:
+        return (1 - self.weight) * loss + self.weight * self.loss(memory, batch)
 
     def loss(self, memory: Memory, batch: Batch) -> Tensor:
         """CTC loss of the batch's transcripts (EOS and padding left out), summed over the batch."""

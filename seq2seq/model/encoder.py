@@ -79,8 +79,9 @@ class Encoder(nn.Module):
 
     @property
     def reduction(self) -> int:
-        """Input positions per encoder state (frame stacking × pyramid halvings): attention plots map back with it."""
-        return getattr(self.frontend, "stack", 1) * 2 ** len(self.pyramid)
+        """Input positions per encoder state (the frontend's reduction — frame stacking, image pooling — × pyramid
+        halvings): attention plots map back with it."""
+        return getattr(self.frontend, "reduction", 1) * 2 ** len(self.pyramid)
 
     def forward(self, src: Tensor, lengths: Tensor) -> Memory:
         # src (batch, src_len) ids or (batch, frames, features); lengths (batch,) real input positions

@@ -11,9 +11,16 @@
   subsampled by stacking `stack` neighbouring frames into one vector (batch, ceil(frames / stack),
   stack * feature_size), then projected to `output_size`; the lengths shrink accordingly (ceil), so a clip keeps
   its last partial group. The encoder builds its mask from the returned lengths: from here on the memory owns it.
+- `ConvImageFrontend`: image columns (batch, width, height) → CRNN-style blocks of 3 × 3 convolution, ReLU and max
+  pooling (height always halved, width by each block's `pool_width`) → one vector per remaining column (batch,
+  ceil(width / reduction), output_size). Columns past each image's width are zeroed before every convolution and
+  again after each ReLU, so pooling sees only outputs ≥ 0 beside those zeros: an image reads the same alone or
+  padded.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -65,6 +72,11 @@ class FrameFrontend(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output_size = output_size
 
+    @property
+    def reduction(self) -> int:
+        """Input frames per output position."""
+        return self.stack
+
     def forward(self, frames: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         # frames (batch, n_frames, feature_size), zeros on padding; lengths (batch,) real frames
         batch, n, features = frames.shape
@@ -73,3 +85,36 @@ class FrameFrontend(nn.Module):
             frames = F.pad(frames, (0, 0, 0, k - n % k))                       # (batch, k * ceil(n / k), features)
         stacked = frames.reshape(batch, -1, k * features)                      # (batch, ceil(n / k), k * features)
         return self.dropout(self.projection(stacked)), (lengths + k - 1) // k
+
+
+class ConvImageFrontend(nn.Module):
+    def __init__(self, height: int, output_size: int, channels: list[int], pool_width: list[int],
+                 dropout: float = 0.0):
+        super().__init__()
+        sizes = [1, *channels]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(sizes, sizes[1:]))
+        self.pools = nn.ModuleList(nn.MaxPool2d((2, w), ceil_mode=True) for w in pool_width)
+        self.pool_width = list(pool_width)
+        rows = height
+        for _ in channels:
+            rows = math.ceil(rows / 2)
+        self.projection = nn.Linear(channels[-1] * rows, output_size)
+        self.dropout = nn.Dropout(dropout)
+        self.output_size = output_size
+
+    @property
+    def reduction(self) -> int:
+        """Image columns per output position."""
+        return math.prod(self.pool_width)
+
+    def forward(self, columns: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        # columns (batch, width, height), zeros on padding; lengths (batch,) real columns
+        x = columns.transpose(1, 2).unsqueeze(1)                               # (batch, 1, height, width)
+        for conv, pool, width in zip(self.convs, self.pools, self.pool_width):
+            real = lengths_mask(lengths, x.size(-1), x.device)[:, None, None, :]   # (batch, 1, 1, width)
+            x = pool(F.relu(conv(x * real)) * real)                            # (batch, channels, rows, width')
+            lengths = (lengths + width - 1) // width
+        batch, channels, rows, width = x.shape
+        x = x.permute(0, 3, 1, 2).reshape(batch, width, channels * rows)       # (batch, width', channels * rows)
+        real = lengths_mask(lengths, width, x.device).unsqueeze(-1)            # (batch, width', 1)
+        return self.dropout(self.projection(x)) * real, lengths

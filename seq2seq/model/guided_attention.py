@@ -7,8 +7,13 @@ synthesis data rarely finds the alignment alone; this prior gets it there early 
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+
+from ..data.batching import Batch
+from .encoder import Memory
 
 
 def diagonal_penalty(steps: Tensor, positions: Tensor, width: int, length: int, g: float) -> Tensor:
@@ -27,3 +32,19 @@ def guided_attention_loss(weights: Tensor, step_mask: Tensor, memory_lengths: Te
     positions = memory_lengths.to(weights.device).clamp(min=1).to(weights.dtype)
     penalty = diagonal_penalty(steps, positions, weights.size(1), weights.size(2), g)
     return (weights * penalty).sum()
+
+
+class GuidedAttention(nn.Module):
+    """An extra loss (model/losses.py): the head's loss + weight · the guided attention loss of the decoder's own
+    attention (nothing to add for a decoder without attention)."""
+
+    name = "guided_attention"
+
+    def __init__(self, weight: float, width: float = 0.2):
+        super().__init__()
+        self.weight, self.width = weight, width
+
+    def combine(self, loss: Tensor, memory: Memory, attention: Optional[Tensor], batch: Batch) -> Tensor:
+        if attention is None:                                          # attention (batch, tgt_len, mem_len)
+            return loss
+        return loss + self.weight * guided_attention_loss(attention, batch.tgt_mask, memory.lengths, self.width)

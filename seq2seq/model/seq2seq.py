@@ -1,41 +1,40 @@
 """The whole model: frontend → encoder → decoder (with its output head), plus the training loss.
 
-    model = Seq2Seq(config.model, frontend, head)          # or Seq2Seq.for_text(config.model, src_vocab, tgt_vocab)
+    model = Seq2Seq(config.model, frontend, head, losses)  # or Seq2Seq.for_text(config.model, src_vocab, tgt_vocab)
     loss = model(batch, label_smoothing, teacher_prob)     # summed over real target positions
     memory = model.encode(src, src_lengths)                # search starts here
 
-The frontend (token embedding or feature frames) and the head (tokens or frames + stop) are what a task chooses;
-the encoder and the decoder families between them are the same for every task.
+The frontend (token embedding or feature frames), the head (tokens or frames + stop) and any extra training losses
+(model/losses.py: joint CTC, guided attention) are what a task chooses; the encoder and the decoder families between
+them are the same for every task.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from torch import Tensor, nn
 
 from ..config import ModelConfig
 from ..data.batching import Batch
-from .ctc import CTCHead
 from .decoder import FAMILIES, Decoder
 from .encoder import Encoder, Memory
 from .frontends import TokenFrontend
-from .guided_attention import guided_attention_loss
 from .heads import TokenHead
+from .losses import ExtraLoss
 
 
 class Seq2Seq(nn.Module):
-    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module, ctc_weight: float = 0.0,
-                 guided_attention: float = 0.0, guided_width: float = 0.2):
+    def __init__(self, config: ModelConfig, frontend: nn.Module, head: nn.Module, losses: Sequence[ExtraLoss] = ()):
         super().__init__()
         enc, dec = config.encoder, config.decoder
         self.encoder = Encoder(frontend, enc.rnn, enc.hidden_size, enc.layers, enc.bidirectional, enc.dropout,
                                enc.pyramid, enc.output_dropout, enc.residual)
         self.decoder: Decoder = FAMILIES[dec.attention](dec, head, self.encoder.output_size,
                                                         config.decoder_output_size, config.bridge)
-        self.ctc_weight = ctc_weight              # > 0: joint CTC on the encoder states (training loss only)
-        self.ctc = CTCHead(self.encoder.output_size, head.vocab_size) if ctc_weight > 0 else None
-        self.guided_attention, self.guided_width = guided_attention, guided_width   # > 0: training loss only
+        for loss in losses:                       # kept as model.NAME (weights NAME.*), applied in `forward`
+            self.add_module(loss.name, loss)
+        self.loss_names = tuple(loss.name for loss in losses)
 
     @classmethod
     def for_text(cls, config: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> "Seq2Seq":
@@ -66,12 +65,13 @@ class Seq2Seq(nn.Module):
         memory = self.encode(batch.src, batch.src_lengths)
         out, attention = self.decoder(batch.tgt_in, memory, teacher_prob)    # (batch, tgt_len, output_size)
         loss = self.head.loss(out, batch, label_smoothing)
-        if self.guided_attention > 0 and attention is not None:                # attention (batch, tgt_len, mem)
-            loss = loss + self.guided_attention * guided_attention_loss(attention, batch.tgt_mask, memory.lengths,
-                                                                        self.guided_width)
-        if self.ctc is None:
-            return loss
-        return (1 - self.ctc_weight) * loss + self.ctc_weight * self.ctc.loss(memory, batch)
+        for name in self.loss_names:                                           # attention (batch, tgt_len, mem)
+            loss = getattr(self, name).combine(loss, memory, attention, batch)
+        return loss
+
+    def extra_loss(self, name: str) -> Optional[nn.Module]:
+        """The extra training loss kept under `name` ("ctc", "guided_attention"), or None without it."""
+        return getattr(self, name) if name in self.loss_names else None
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.parameters()}.values())

@@ -13,8 +13,6 @@ from typing import Any, Optional
 
 from fastapi import HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
 from ..data.audio.wav import Audio, read_audio_bytes
@@ -22,10 +20,12 @@ from ..errors import UserError
 from ..inference.transcriber import Transcriber, Transcript
 from .batcher import Batcher, Decode
 from .routes import ERRORS, SPECTROGRAM_ROWS, TaskRoutes, downsampled
+from .uploads import FileKind, file_body
 
 UPLOAD = "request body"                 # how messages about an uploaded recording name it
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream")
-MAX_FORM_FIELDS = 16                    # text fields a multipart upload may carry besides its file (ignored)
+WAV = FileKind("a WAV file", "WAV file", WAV_TYPES, "audio/wav, audio/x-wav or application/octet-stream", "audio/",
+               "audio/wav or application/octet-stream", "curl -F file=@a.wav …/transcribe")
 
 
 class TranscriptionOut(BaseModel):
@@ -77,7 +77,7 @@ def add_routes(app, transcriber: Transcriber, batcher: Batcher, settings: ServeS
         beam = beam_size or config.decode.beam_size
         if beam > settings.max_beam:
             raise HTTPException(status_code=422, detail=f"beam_size: {beam}; at most {settings.max_beam} (--max-beam)")
-        body = await _wav_body(http)
+        body = await file_body(http, WAV)
         try:
             audio, mel, transcript, batched = await asyncio.wait_for(
                 asyncio.shield(_transcribe(transcriber, batcher, body, beam, http)), settings.timeout_s)
@@ -89,51 +89,6 @@ def add_routes(app, transcriber: Transcriber, batcher: Batcher, settings: ServeS
         reply = _transcript_reply(transcript, audio, mel, attention and has_attention)
         return {**reply, "beam_size": beam, "batched_with": batched}
 
-
-
-async def _wav_body(http: Request) -> bytes:
-    """The request's body, refused with 415 unless it is sent as a WAV file (or untyped bytes); for a
-    multipart/form-data request, the bytes of its one uploaded file."""
-    kind = http.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        return await _uploaded_wav(http)
-    if kind and kind not in WAV_TYPES:
-        raise HTTPException(status_code=415, detail=f"the body must be a WAV file (content-type audio/wav, "
-                                                    f"audio/x-wav or application/octet-stream) or a "
-                                                    f"multipart/form-data upload of one, not {kind}")
-    return await http.body()
-
-
-async def _uploaded_wav(http: Request) -> bytes:
-    """The bytes of the one file in a multipart/form-data request (its other fields are ignored): 422 when the
-    form cannot be read, holds no file or more than one, 415 when the file is typed as something other than audio
-    (untyped or application/octet-stream is fine). The WAV reader then checks them as it checks a raw body."""
-    try:
-        form = await http.form(max_files=1, max_fields=MAX_FORM_FIELDS)
-    except StarletteHTTPException as exc:         # Starlette's 400 for a malformed form or one over the limits
-        detail = "one WAV file per request, not several" if str(exc.detail).startswith("Too many files") \
-            else f"the multipart upload could not be read: {exc.detail}"
-        raise HTTPException(status_code=422, detail=detail) from None
-    try:
-        upload = _one_file(form)
-        kind = (upload.content_type or "").split(";")[0].strip().lower()
-        if kind and not kind.startswith("audio/") and kind != "application/octet-stream":
-            raise HTTPException(status_code=415, detail=f"the uploaded file must be a WAV file (content-type "
-                                                        f"audio/wav or application/octet-stream), not {kind}")
-        return await upload.read()
-    finally:
-        await form.close()
-
-
-def _one_file(form: FormData) -> UploadFile:
-    """The form's file, whatever its field's name (the form was read with max_files=1): 422 without one. A file
-    input left empty (no name, no bytes, as a browser sends it) is no file."""
-    files = [value for _, value in form.multi_items()
-             if isinstance(value, UploadFile) and (value.filename or value.size)]
-    if not files:
-        raise HTTPException(status_code=422, detail="the multipart upload holds no file: send the WAV file as a "
-                                                    "file part, e.g. curl -F file=@a.wav …/transcribe")
-    return files[0]
 
 
 async def _transcribe(transcriber: Transcriber, batcher: Batcher, body: bytes, beam: int,

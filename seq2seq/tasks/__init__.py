@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..config import Config, register_config
 from ..errors import UserError
 from .base import Task
+from .image_to_text import ImageToTextTask
 from .speech_to_text import SpeechToTextTask
 from .text_to_speech import TextToSpeechTask
 from .translation import TranslationTask
@@ -22,7 +23,7 @@ def register(task: type[Task]) -> type[Task]:
     return task
 
 
-for _task in (TranslationTask, SpeechToTextTask, TextToSpeechTask):
+for _task in (TranslationTask, SpeechToTextTask, TextToSpeechTask, ImageToTextTask):
     register(_task)
 
 
@@ -37,5 +38,5 @@ def get_task(config: Config) -> Task:
     return task_class(config.task)(config)
 
 
-__all__ = ["TASKS", "Task", "TranslationTask", "SpeechToTextTask", "TextToSpeechTask", "get_task", "register",
-           "task_class"]
+__all__ = ["TASKS", "Task", "TranslationTask", "SpeechToTextTask", "TextToSpeechTask", "ImageToTextTask", "get_task",
+           "register", "task_class"]

@@ -39,11 +39,15 @@ class Task(ABC):
     config_class: ClassVar[type]      # its config (what `task: NAME` in a YAML file validates as)
     exportable: ClassVar[bool] = False   # `seq2seq export` can write its models as ONNX graphs
     pictures: ClassVar[str] = ""         # what the report says of its validation pictures (after "...validation")
-    metrics: tuple[str, ...] = ()     # what `validate` reports (its keys); train.valid_metric is one of them
     text_sides: tuple[str, ...] = ()  # which of "src", "tgt" are text (the others are feature frames)
 
     def __init__(self, config: Config):
         self.config = config
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """What `validate` reports (its keys), as the task's config declares them; train.valid_metric is one."""
+        return self.config_class.METRICS
 
     @property
     def primary_metric(self) -> Metric:

@@ -10,6 +10,7 @@ import torch
 from ..config import TextToSpeechConfig
 from ..data.batching import Batch, make_frame_batch, pad_sources
 from ..model.frontends import ConvTokenFrontend, TokenFrontend
+from ..model.guided_attention import GuidedAttention
 from ..model.heads import FrameHead
 from ..model.seq2seq import Seq2Seq
 from ..search import FrameOutput, generate_frames
@@ -21,7 +22,6 @@ class TextToSpeechTask(FramesTask):
     predictor_class = "seq2seq.inference.synthesizer:Synthesizer"
     routes = "seq2seq.serving.synthesis:ROUTES"
     config_class = TextToSpeechConfig
-    metrics = ("loss", "l1", "length_match", "free_l1")
     text_sides = ("src",)
     rows = "input"
 
@@ -41,7 +41,8 @@ class TextToSpeechTask(FramesTask):
                                        m.encoder.word_dropout))
         head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
                          h.prenet_dropout, h.stop_weight, h.mse, h.postnet_layers, h.postnet_channels)
-        return Seq2Seq(m, frontend, head, guided_attention=h.guided_attention, guided_width=h.guided_width)
+        losses = [GuidedAttention(h.guided_attention, h.guided_width)] if h.guided_attention else []
+        return Seq2Seq(m, frontend, head, losses)
 
     def describe_model(self, model: Seq2Seq) -> str:
         m = self.config.model

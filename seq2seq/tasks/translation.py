@@ -28,7 +28,6 @@ class TranslationTask(Task):
     routes = "seq2seq.serving.translation:ROUTES"
     config_class = TranslationConfig
     exportable = True
-    metrics = ("loss", "ppl", "bleu", "chrf", "accuracy")
     text_sides = ("src", "tgt")
 
     # ---- data -------------------------------------------------------------------------------------------------

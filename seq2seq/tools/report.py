@@ -21,14 +21,9 @@ from .. import checkpoint as ckpt
 from ..config import dump_config
 from ..errors import UserError
 from ..inference.predictor import Samples
-from ..metrics import Metric, get_metric
+from ..metrics import METRICS, Metric, get_metric
 from ..rundir import RunDir
 from ..tasks import task_class
-
-QUALITY = {"bleu": "BLEU", "chrf": "chrF", "wer": "WER", "cer": "CER",   # plotted when the validations report them
-           "length_match": "right length, free-running (%)", "stop_error": "length off by (%)"}
-ERRORS = {"ppl": ("validation perplexity", {"ppl": "perplexity"}),          # the middle panel: the first present
-          "l1": ("validation frame L1", {"l1": "teacher-forced", "free_l1": "free-running, right length"})}
 
 
 def _png_data_uri(data: bytes) -> str:
@@ -45,7 +40,7 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     valid = [m for m in metrics if m.get("event") == "valid"]
     if not train and not valid:
         return None
-    quality = [name for name in QUALITY if valid and all(name in m for m in valid)]
+    quality = _reported(valid, "quality")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     if train:
         axes[0].plot([m["step"] for m in train], [m["loss"] for m in train],
@@ -55,12 +50,12 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
         axes[0].plot(steps, [m["loss"] for m in valid], marker="o", label="validation loss")
         middle = _middle_panel(axes[1], steps, valid)
         for name, marker in zip(quality, "osd^"):
-            axes[2].plot(steps, [m[name] for m in valid], marker=marker, label=f"{QUALITY[name]} (greedy)")
+            axes[2].plot(steps, [m[name] for m in valid], marker=marker, label=f"{METRICS[name].label} (greedy)")
         if quality:
             axes[2].legend(fontsize=8)
     axes[0].legend(fontsize=8)
     titles = ("loss per token (per decoder step)", middle if valid else "",
-              "validation " + " / ".join(QUALITY[n] for n in quality))
+              "validation " + " / ".join(METRICS[n].label for n in quality))
     for ax, title in zip(axes, titles):
         ax.set(title=title, xlabel="update")
         ax.grid(alpha=0.3)
@@ -72,16 +67,20 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
     return buffer.getvalue()
 
 
+def _reported(valid: list[dict[str, Any]], panel: str) -> list[str]:
+    """The metrics plotted in `panel` (seq2seq.metrics) that every validation event reports."""
+    return [name for name, metric in METRICS.items()
+            if metric.panel == panel and valid and all(name in m for m in valid)]
+
+
 def _middle_panel(ax, steps: list[int], valid: list[dict[str, Any]]) -> str:
-    """Perplexity (text out) or frame L1 (frames out), whichever the validations report; returns the title."""
-    for key, (title, curves) in ERRORS.items():
-        if all(key in m for m in valid):
-            for (name, label), color in zip(curves.items(), ("tab:orange", "tab:green")):
-                ax.plot(steps, [m.get(name, float("nan")) for m in valid], marker="o", color=color, label=label)
-            if len(curves) > 1:
-                ax.legend(fontsize=8)
-            return title
-    return ""
+    """Perplexity (text out) or frame L1 (frames out): the "error" metrics the validations report; the title."""
+    names = _reported(valid, "error")
+    for name, color in zip(names, ("tab:orange", "tab:green", "tab:red")):
+        ax.plot(steps, [m[name] for m in valid], marker="o", color=color, label=METRICS[name].label)
+    if len(names) > 1:
+        ax.legend(fontsize=8)
+    return "validation " + " / ".join(METRICS[n].label for n in names) if names else ""
 
 
 def _samples(run_dir: Path, count: int, device: str) -> Optional[Samples]:

@@ -2,12 +2,21 @@
 # make test: lint, then the test suite (installs first if needed).
 # make lint: ruff on the package ([tool.ruff] in pyproject.toml).
 # make docs: the documentation site in site/ (installs the docs extra first if needed); warnings are errors.
+# make fonts: (root, Debian) the fonts configs/ocr_lines.yaml renders with, and Tesseract 5 (benchmarks/ocr_peer.py).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: demo test lint install clean bench docs
+.PHONY: demo test lint install clean bench docs fonts
+
+# configs/ocr_lines.yaml's fonts (the tests need only fonts-dejavu-core) and the Tesseract peer with English and French
+FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
+	fonts-crosextra-carlito fonts-crosextra-caladea fonts-roboto-unhinted tesseract-ocr tesseract-ocr-eng \
+	tesseract-ocr-fra
+
+fonts:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(FONT_PACKAGES)
 
 $(BIN)/seq2seq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

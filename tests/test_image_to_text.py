@@ -255,3 +255,46 @@ def test_a_manifest_line_whose_image_is_missing_names_the_line(tmp_path):
         list_images(tmp_path / "m.tsv")
     (tmp_path / "a.gt.txt").write_text("one\n")
     assert [(p.name, t) for p, t in list_images(tmp_path)] == [("a.png", "one")]
+
+
+@needs_fonts
+def test_augmented_training_resumed_equals_the_uninterrupted_run(tmp_path):
+    from seq2seq.rundir import RunDir
+    from seq2seq.training.train import train
+
+    def config(steps: int):
+        raw = image_config(max_steps=steps, valid_every=9, attention_plots=0)
+        raw["data"]["lines"]["train_size"] = 60
+        raw["data"]["augment"] = {"rotate_deg": 3.0, "scale": 0.1, "elastic": 1.0, "blur": 1.0, "noise": 0.2,
+                                  "contrast": 0.3}
+        return validate(raw)
+
+    full, part = [], []
+    train(config(14), tmp_path / "full", verbose=False, on_step=lambda s, l: full.append((s, l)))
+    train(config(5), tmp_path / "part", verbose=False, on_step=lambda s, l: part.append((s, l)))
+    train(config(14), tmp_path / "part", resume=True, verbose=False, on_step=lambda s, l: part.append((s, l)))
+    assert part == full
+    a, b = load_weights(RunDir(tmp_path / "full").last), load_weights(RunDir(tmp_path / "part").last)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_augmentation_distorts_only_with_its_own_draws():
+    from seq2seq.data.images.augment import augment_columns
+
+    columns = torch.rand(40, 16)
+    settings = {"rotate_deg": 3.0, "scale": 0.1, "elastic": 1.0, "blur": 1.0, "noise": 0.2, "contrast": 0.3}
+    one = augment_columns(columns, torch.Generator().manual_seed(3), **settings)
+    two = augment_columns(columns, torch.Generator().manual_seed(3), **settings)
+    other = augment_columns(columns, torch.Generator().manual_seed(4), **settings)
+    assert one.shape == columns.shape and torch.equal(one, two) and not torch.equal(one, other)
+    still = augment_columns(columns, torch.Generator().manual_seed(3), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert torch.allclose(still, columns, atol=1e-5)                   # every effect at 0: the image itself
+
+
+@needs_fonts
+def test_the_report_shows_sample_readings_and_the_pictures(run, tmp_path):
+    out = tmp_path / "report.html"
+    assert main(["report", str(run), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert "Sample readings" in page and "the image above each output character" in page
+    assert page.count("data:image/png;base64,") >= 2                    # the curves and a validation picture

@@ -49,7 +49,7 @@ def test_read_matches_the_api_for_a_body_and_an_upload(server, run, images):
 
 
 @pytest.mark.parametrize("body,content_type,status,needle", [
-    (b"not an image", "image/png", 422, "not an image"),
+    (b"not an image", "image/png", 422, "request body: not an image"),
     (png(np.zeros((1, 1), np.uint8)), "image/png", 422, "too small to read"),
     (b"GIF89a", "text/plain", 415, "the body must be an image"),
 ])

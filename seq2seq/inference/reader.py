@@ -54,16 +54,16 @@ class Reader:
         reader.run_dir = Path(run_dir)
         return reader
 
-    def columns(self, item: ImageInput, number: int = 0) -> torch.Tensor:
-        """(width, height) ink columns of one input at the run's height, before normalisation."""
+    def columns(self, item: ImageInput, number: int = 0, origin: str = "") -> torch.Tensor:
+        """(width, height) ink columns of one input at the run's height, before normalisation; `origin` names it
+        in messages (default: the path, or "<array N>")."""
         data = self.config.data
-        origin = self._origin(item, number)
-        picture = read_picture(item, data.max_pixels, origin)
+        picture = read_picture(item, data.max_pixels, origin or self._origin(item, number))
         return to_columns(picture.ink, data.height, data.max_width, picture.origin)
 
-    def features(self, item: ImageInput, number: int = 0) -> torch.Tensor:
+    def features(self, item: ImageInput, number: int = 0, origin: str = "") -> torch.Tensor:
         """(width, height) normalised columns: what the model reads."""
-        return self.vocab.normalise(self.columns(item, number))
+        return self.vocab.normalise(self.columns(item, number, origin))
 
     def read(self, inputs: Sequence[ImageInput], beam_size: Optional[int] = None, batch_size: Optional[int] = None,
              **search: Any) -> list[Reading]:

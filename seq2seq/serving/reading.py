@@ -92,7 +92,7 @@ def add_routes(app, reader: Reader, batcher: Batcher, settings: ServeSettings, r
 
 async def _read(reader: Reader, batcher: Batcher, body: bytes, beam: int) -> tuple[Reading, int]:
     """Decode and scale the image on a worker thread, then read it in the batcher's queue."""
-    columns = await asyncio.get_running_loop().run_in_executor(None, reader.features, body)
+    columns = await asyncio.get_running_loop().run_in_executor(None, reader.features, body, 0, UPLOAD)
     [result], batched = await batcher.submit([columns], (beam,))
     return result, batched
 

@@ -298,3 +298,16 @@ def test_the_report_shows_sample_readings_and_the_pictures(run, tmp_path):
     page = out.read_text()
     assert "Sample readings" in page and "the image above each output character" in page
     assert page.count("data:image/png;base64,") >= 2                    # the curves and a validation picture
+
+
+def test_the_image_task_passes_its_own_extra_losses():
+    from seq2seq.tasks import get_task
+    from seq2seq.tasks.frames import FramesVocab
+
+    raw = image_config()
+    raw["model"].update({"ctc_weight": 0.3, "guided_attention": 2.0})
+    model = get_task(validate(raw)).build_model(FramesVocab(type("T", (), {"vocab_size": 9})()))
+    assert model.loss_names == ("ctc", "guided_attention")
+    assert model.extra_loss("guided_attention").weight == 2.0 and model.extra_loss("ctc").weight == 0.3
+    plain = get_task(validate(image_config())).build_model(FramesVocab(type("T", (), {"vocab_size": 9})()))
+    assert plain.loss_names == ()

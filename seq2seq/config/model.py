@@ -231,3 +231,8 @@ class ImageFrontendConfig(Strict):
 
 class ImageToTextModelConfig(SpeechToTextModelConfig):
     frontend: ImageFrontendConfig = ImageFrontendConfig()     # type: ignore[assignment]
+    guided_attention: float = Field(0.0, ge=0, description="weight of the guided attention loss (Tachibana et al. "
+                                                           "2017): a line is read left to right, so attention far "
+                                                           "from the diagonal costs (0 = off; training only)")
+    guided_width: float = Field(0.2, gt=0, description="how far from the diagonal attention may stray for free "
+                                                       "(share of the image width)")

@@ -5,6 +5,7 @@ by teacher-forced loss, then greedy WER, CER and exact match."""
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -13,6 +14,7 @@ from ..data.batching import Batch, make_batch, pad_frames
 from ..metrics import char_error_rate, exact_match, word_error_rate
 from ..model.ctc import CTCHead
 from ..model.heads import TokenHead
+from ..model.losses import ExtraLoss
 from ..model.seq2seq import Seq2Seq
 from ..search import Hypothesis, SearchOptions, decode_all, search_options
 from .frames import FramesTask, FramesTextData, FramesVocab
@@ -25,13 +27,14 @@ class FramesToTextTask(FramesTask):
     def make_batch(self, sources: list, targets: list) -> Batch:
         return make_batch(sources, targets)
 
-    def text_model(self, frontend: nn.Module, vocab: FramesVocab) -> Seq2Seq:
-        """The model over `frontend`: the token head, and joint CTC on the encoder states when model.ctc_weight."""
+    def text_model(self, frontend: nn.Module, vocab: FramesVocab, losses: Sequence[ExtraLoss] = ()) -> Seq2Seq:
+        """The model over `frontend`: the token head, joint CTC on the encoder states when model.ctc_weight, and
+        the task's other extra `losses`."""
         m = self.config.model
         head = TokenHead(vocab.text.vocab_size, m.embedding_size, m.decoder_output_size, m.decoder.dropout,
                          m.tie_embeddings, word_dropout=m.decoder.word_dropout)
-        losses = [CTCHead(m.encoder.output_size, vocab.text.vocab_size, m.ctc_weight)] if m.ctc_weight else []
-        return Seq2Seq(m, frontend, head, losses)
+        ctc = [CTCHead(m.encoder.output_size, vocab.text.vocab_size, m.ctc_weight)] if m.ctc_weight else []
+        return Seq2Seq(m, frontend, head, [*ctc, *losses])
 
     def decode(self, model: Seq2Seq, frames: list[torch.Tensor], options: SearchOptions,
                batch_size: int) -> list[list[Hypothesis]]:

@@ -27,6 +27,7 @@ from ..data.text.tokenizers import train_tokenizer
 from ..errors import UserError
 from ..files import write_atomic
 from ..model.frontends import ConvImageFrontend, FrameFrontend
+from ..model.guided_attention import GuidedAttention
 from ..model.seq2seq import Seq2Seq
 from ..rundir import RunDir
 from ..search import search_options
@@ -88,7 +89,8 @@ class ImageToTextTask(FramesToTextTask):
         size = f.size or m.embedding_size
         frontend = (ConvImageFrontend(self.feature_size, size, f.channels, f.pool_width, f.dropout)
                     if f.kind == "conv" else FrameFrontend(self.feature_size, size, f.stack, f.dropout))
-        return self.text_model(frontend, vocab)
+        guided = [GuidedAttention(m.guided_attention, m.guided_width)] if m.guided_attention else []
+        return self.text_model(frontend, vocab, guided)
 
     def describe_model(self, model: Seq2Seq) -> str:
         m = self.config.model

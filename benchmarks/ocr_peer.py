@@ -93,7 +93,7 @@ def main() -> None:
     import torch
 
     import seq2seq
-    from seq2seq.tasks.image_to_text import read_image_splits
+    from seq2seq.data.images.splits import read_image_splits
 
     torch.set_num_threads(args.threads)
     reader = seq2seq.load(args.run)

@@ -311,3 +311,22 @@ def test_the_image_task_passes_its_own_extra_losses():
     assert model.extra_loss("guided_attention").weight == 2.0 and model.extra_loss("ctc").weight == 0.3
     plain = get_task(validate(image_config())).build_model(FramesVocab(type("T", (), {"vocab_size": 9})()))
     assert plain.loss_names == ()
+
+
+@needs_fonts
+def test_a_manifest_trains_with_a_held_out_split_written_where_evaluate_reads_it(tmp_path, capsys):
+    from seq2seq.training.train import train
+
+    texts = ["abc", "bad", "cab", "dea", "fed", "gah", "hag", "ace", "bed", "cde", "efg", "fgh"]
+    rows = []
+    for i, text in enumerate(texts):
+        line_image(tmp_path / f"{i}.png", text, FONTS[i % 2])
+        rows.append(f"{i}.png\t{text}\n")
+    (tmp_path / "train.tsv").write_text("".join(rows))
+    raw = image_config(max_steps=4, valid_every=2, attention_plots=1)
+    raw["data"] = {"root": str(tmp_path), "train": "train.tsv", "valid_split": 3, "height": 16}
+    train(validate(raw), tmp_path / "run", verbose=False)
+    held = (tmp_path / "run" / "data" / "valid.tsv").read_text().splitlines()
+    assert len(held) == 3 and all(line.split("\t")[1] in texts for line in held)
+    assert main(["evaluate", str(tmp_path / "run"), "--manifest", str(tmp_path / "run" / "data" / "valid.tsv")]) == 0
+    assert "3 images" in capsys.readouterr().out

@@ -128,7 +128,7 @@ class Reader:
         return paths
 
     def samples(self, count: int) -> Samples:
-        from ..tasks.image_to_text import read_image_splits
+        from ..data.images.splits import read_image_splits
 
         valid = read_image_splits(self.config.data, ("valid",))["valid"]
         names, refs = valid.names[:count], valid.texts[:count]
@@ -144,7 +144,7 @@ class Reader:
 
     def _test_split(self, manifest: Optional[str]):
         from ..data.images.manifest import read_images
-        from ..tasks.image_to_text import read_image_splits
+        from ..data.images.splits import read_image_splits
 
         data = self.config.data
         if manifest is not None:

@@ -12,19 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 import torch
 
 from ..config import ImageToTextConfig
 from ..data.audio.features import Normalizer
-from ..data.held_out import held_out_size
 from ..data.images.augment import augment_columns
-from ..data.images.digits import generate_digits
-from ..data.images.manifest import ImageSplit, read_images
 from ..data.images.reading import image_of_columns
-from ..data.images.rendered import generate_lines
+from ..data.images.splits import read_image_splits
 from ..data.text.tokenizers import train_tokenizer
-from ..errors import UserError
 from ..files import write_atomic
 from ..model.frontends import ConvImageFrontend, FrameFrontend
 from ..model.guided_attention import GuidedAttention
@@ -119,33 +114,3 @@ class ImageToTextTask(FramesToTextTask):
             save_image_alignment(RunDir(run_dir).picture(i, step), picture, tokens, h[0].attention.numpy(),
                                  model.encoder.reduction,
                                  title=f"step {step:,}: {vocab.text.decode(h[0].tokens)} (reference: {ref})")
-
-
-def read_image_splits(data, splits: tuple[str, ...]) -> dict[str, ImageSplit]:
-    """The requested splits of an images `data` config: rendered lines, digit strings or manifests."""
-    if data.lines is not None:
-        return generate_lines(data.lines, data.height, data.max_width, splits, Path(data.root or "."))
-    if data.digits is not None:
-        return generate_digits(data.digits, data.height, data.max_width, splits)
-    root = Path(data.root or ".")
-    names = {"train": data.train, "valid": data.valid, "test": data.test}
-
-    def read(split: str) -> ImageSplit:
-        if names[split] is None:
-            raise UserError(f"data.{split} is not set: no {split} manifest")
-        return read_images(root / names[split], data.height, data.max_width, data.max_pixels)
-
-    if data.valid is None and "valid" in splits:
-        train = read("train")
-        order = np.random.default_rng(data.split_seed).permutation(len(train))
-        size = held_out_size(len(train), data.valid_split)
-        held = {"valid": _subset(train, order[:size]), "train": _subset(train, np.sort(order[size:]))}
-        return {split: held[split] if split in held else read(split) for split in splits}
-    return {split: read(split) for split in splits}
-
-
-def _subset(split: ImageSplit, rows) -> ImageSplit:
-    out = ImageSplit()
-    for i in rows:
-        out.add(split.frames[i], split.texts[i], split.names[i])
-    return out

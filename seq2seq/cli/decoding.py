@@ -8,7 +8,7 @@ from ..errors import UserError
 
 _DECODE_FLAGS = {"batch_size": "--batch-size", "beam_size": "--beam-size", "n_best": "--n-best", "alpha": "--alpha",
                  "beta": "--beta", "max_len_a": "--max-len-ratio", "max_len": "--max-len", "min_len": "--min-len",
-                 "no_repeat_ngram": "--no-repeat-ngram"}
+                 "no_repeat_ngram": "--no-repeat-ngram", "ctc_weight": "--ctc-weight"}
 
 
 def check_decode_flags(values: dict) -> None:
@@ -33,7 +33,8 @@ def search_flags(args: argparse.Namespace, n_best: int = 1) -> dict:
         raise UserError(f"--threads {args.threads}: must be >= 1")
     search = dict(beam_size=args.beam_size, alpha=args.alpha, beta=args.beta, max_len_a=args.max_len_a,
                   max_len=args.max_len, min_len=args.min_len, no_repeat_ngram=args.no_repeat_ngram,
-                  greedy_fallback=args.greedy_fallback, precision=args.precision)
+                  greedy_fallback=args.greedy_fallback, precision=args.precision,
+                  ctc_weight=getattr(args, "ctc_weight", None))
     check_decode_flags({**search, "n_best": n_best, "batch_size": args.batch_size})
     return {k: v for k, v in search.items() if v is not None}
 

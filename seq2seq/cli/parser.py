@@ -296,6 +296,9 @@ def _decode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-greedy-fallback", dest="greedy_fallback", action="store_false", default=None,
                    help="beam search without also following the greedy path (a little faster; the best hypothesis "
                         "may then score below greedy's)")
+    p.add_argument("--ctc-weight", type=float, metavar="λ",
+                   help="speech and images: rescore the candidates with the model's CTC head, (1 − λ)·attention + "
+                        "λ·CTC (default: the run's decode.ctc_weight)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--precision", choices=["fp32", "bf16"],

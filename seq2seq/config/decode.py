@@ -27,6 +27,10 @@ class SearchSettings(Strict):
     precision: Precision = Field(
         "fp32", description="bf16: decode with the matrix products in bfloat16 (scores stay fp32); faster on CPUs "
                             "with AVX-512 BF16, same BLEU within noise")
+    ctc_weight: float = Field(0.0, ge=0, le=1, description="joint CTC/attention rescoring λ (speech and images, a "
+                                                           "model trained with model.ctc_weight): the attention "
+                                                           "n-best and CTC's greedy path ranked by (1 − λ)·attention "
+                                                           "+ λ·CTC log-probability; 0 = attention alone")
 
 
 class DecodeConfig(SearchSettings):

@@ -17,6 +17,7 @@ from ..model.heads import TokenHead
 from ..model.losses import ExtraLoss
 from ..model.seq2seq import Seq2Seq
 from ..search import Hypothesis, SearchOptions, decode_all, search_options
+from ..search.ctc import decode_joint
 from .frames import FramesTask, FramesTextData, FramesVocab
 
 
@@ -39,9 +40,10 @@ class FramesToTextTask(FramesTask):
     def decode(self, model: Seq2Seq, frames: list[torch.Tensor], options: SearchOptions,
                batch_size: int) -> list[list[Hypothesis]]:
         """The n-best hypotheses of each normalised feature-frame tensor (n, feature_size), in order: the one
-        search behind validation, `Transcriber` and the report."""
-        return decode_all(model, frames, options, batch_size=batch_size, device=next(model.parameters()).device,
-                          collate=pad_frames)
+        search behind validation, the predictors and the report; with decode.ctc_weight, rescored with CTC."""
+        search = decode_joint if options.ctc_weight else decode_all
+        return search(model, frames, options, batch_size=batch_size, device=next(model.parameters()).device,
+                      collate=pad_frames)
 
     def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: FramesVocab) -> list[str]:
         """Greedy transcripts without attention (validation)."""

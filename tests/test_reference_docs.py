@@ -290,7 +290,7 @@ def seq2seq_args(command: str) -> Optional[list[str]]:
 
 
 def test_guides_exist():
-    assert len([g for g in GUIDES if "tutorials" in g.parts]) == 3
+    assert len([g for g in GUIDES if "tutorials" in g.parts]) == 4
     assert len([g for g in GUIDES if "how-to" in g.parts]) == 6
 
 

@@ -6,7 +6,8 @@ Renders lines the run never trained on (the run's generated *test* split of data
 training and validation lines) as PNG files, in four sets: the training fonts and the unseen font(s) of the run,
 each clean (degradation 0) and degraded (the run's data.lines.degrade); and a fifth, degraded, in fonts named in
 none of the run's lists (`--other-fonts`). Each set alternates its fonts line by line. Both readers read the same
-files: ours greedily (`seq2seq.load(run).read`, batch 16), Tesseract with `--psm 7` (one text line) and
+files: ours greedily (`seq2seq.load(run).read`, batch 16, with the run's decode.ctc_weight rescoring, and with
+attention alone), Tesseract with `--psm 7` (one text line) and
 `-l eng+fra`, all files of a set in one process (a list file). Scores: CER, WER (jiwer), exact lines.
 
 Speed: lines/s of ours greedy and beam 5 at batch 1, 16 and 64 (model loaded, files decoded in the timing), and of
@@ -114,9 +115,12 @@ def main() -> None:
                 continue
             paths = render_set(lines, texts, list(fonts), degrade, Path(tmp) / f"set{n}", seed=lines.seed + 100 + n)
             ours = [r.text for r in reader.read([str(p) for p in paths], beam_size=1, batch_size=16)]
+            attention_only = [r.text for r in reader.read([str(p) for p in paths], beam_size=1, batch_size=16,
+                                                          ctc_weight=0.0)]
             theirs, seconds = tesseract(paths, args.langs)
             results[name] = {"fonts": list(fonts), "degrade": degrade, "lines": len(paths),
                              "seq2seq": scores(ours, texts), "tesseract": scores(theirs, texts),
+                             "seq2seq_attention_only": scores(attention_only, texts),
                              "examples": [{"reference": r, "seq2seq": o, "tesseract": t}
                                           for r, o, t in list(zip(texts, ours, theirs))[:5]]}
             print(f"{name}: seq2seq {results[name]['seq2seq']} | tesseract {results[name]['tesseract']}",
@@ -127,12 +131,14 @@ def main() -> None:
                  for beam in (1, 5) for batch in (1, 16, 64)}
         speed["tesseract --psm 7 (one process)"] = round(len(speed_paths) / median(
             [tesseract(speed_paths, args.langs)[1] for _ in range(args.repeats)]), 1)
-    quality = table(["set", "seq2seq CER", "Tesseract CER", "seq2seq WER", "Tesseract WER", "seq2seq exact",
-                     "Tesseract exact"],
-                    [[name, r["seq2seq"]["cer"], r["tesseract"]["cer"], r["seq2seq"]["wer"], r["tesseract"]["wer"],
-                      r["seq2seq"]["exact"], r["tesseract"]["exact"]] for name, r in results.items()])
+    quality = table(["set", "seq2seq CER", "attention only CER", "Tesseract CER", "seq2seq WER", "Tesseract WER",
+                     "seq2seq exact", "Tesseract exact"],
+                    [[name, r["seq2seq"]["cer"], r["seq2seq_attention_only"]["cer"], r["tesseract"]["cer"],
+                      r["seq2seq"]["wer"], r["tesseract"]["wer"], r["seq2seq"]["exact"], r["tesseract"]["exact"]]
+                     for name, r in results.items()])
     speeds = table(["reader", "lines/s"], [[k, v] for k, v in speed.items()])
-    save("ocr_peer", {"run": args.run, "threads": args.threads, "langs": args.langs, "sets": results,
+    save("ocr_peer", {"run": args.run, "threads": args.threads, "langs": args.langs,
+                      "ctc_weight": reader.config.decode.ctc_weight, "sets": results,
                       "lines_per_s": speed}, quality + "\n\n" + speeds)
 
 

@@ -93,7 +93,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     import torch
-
     from bottleneck import markdown, plot
 
     torch.set_num_threads(args.threads)

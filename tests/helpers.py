@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import shutil
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Optional
 
 import torch
@@ -66,7 +67,6 @@ def tiny_model(decoder: dict[str, Any], rnn: str = "gru", vocab: int = 13, seed:
 def attend(attention, query, keys, mask, cache=None, time: int = 0):
     """attention(query, memory, state) on bare keys (batch, src_len, size) and mask (batch, src_len): the memory's
     final state is unused by attention; `time` is the decoder step of the first query."""
-    from seq2seq.model.attention import AttentionState
     from seq2seq.model.encoder import Memory
 
     memory = Memory(keys, mask, keys[:, 0], cache)
@@ -85,3 +85,15 @@ def random_pairs(n: int, vocab: int = 13, seed: int = 0, max_len: int = 9):
 
 def batch_of(src, tgt):
     return make_batch(src, tgt)
+
+
+SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+SYSTEM_CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/snap/bin/chromium")
+
+
+def system_chromium() -> str | None:
+    """A Chromium (or Chrome) installed by the system, when there is one."""
+    for name in SYSTEM_CHROMIUM_NAMES:
+        if shutil.which(name):
+            return shutil.which(name)
+    return next((path for path in SYSTEM_CHROMIUM_PATHS if Path(path).is_file()), None)

@@ -6,6 +6,7 @@ import io
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,15 +46,19 @@ def image_config(**train) -> dict:
                       "attention_plots": 1, "patience": None, "threads": 1, **train}}
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def train_reader(folder: Path) -> Path:
+    """FOLDER/run: the tiny reader of rendered three-character strings (skipped without the DejaVu fonts)."""
     from seq2seq.training.train import train
 
     if not set(FONTS) <= set(system_fonts()):
         pytest.skip("the DejaVu fonts are not installed (Debian: apt-get install fonts-dejavu-core)")
-    path = tmp_path_factory.mktemp("images") / "run"
-    train(validate(image_config()), path, verbose=False)
-    return path
+    train(validate(image_config()), folder / "run", verbose=False)
+    return folder / "run"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return train_reader(tmp_path_factory.mktemp("images"))
 
 
 def png(array: np.ndarray, mode: str | None = None, **save) -> bytes:
@@ -270,9 +275,10 @@ def test_augmented_training_resumed_equals_the_uninterrupted_run(tmp_path):
         return validate(raw)
 
     full, part = [], []
-    train(config(14), tmp_path / "full", verbose=False, on_step=lambda s, l: full.append((s, l)))
-    train(config(5), tmp_path / "part", verbose=False, on_step=lambda s, l: part.append((s, l)))
-    train(config(14), tmp_path / "part", resume=True, verbose=False, on_step=lambda s, l: part.append((s, l)))
+    train(config(14), tmp_path / "full", verbose=False, on_step=lambda step, loss: full.append((step, loss)))
+    train(config(5), tmp_path / "part", verbose=False, on_step=lambda step, loss: part.append((step, loss)))
+    train(config(14), tmp_path / "part", resume=True, verbose=False,
+          on_step=lambda step, loss: part.append((step, loss)))
     assert part == full
     a, b = load_weights(RunDir(tmp_path / "full").last), load_weights(RunDir(tmp_path / "part").last)
     assert all(torch.equal(a[k], b[k]) for k in a)

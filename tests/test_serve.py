@@ -6,26 +6,24 @@ import json
 import os
 import queue
 import re
-import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from helpers import toy_config
 
 from seq2seq.checkpoint import FORMAT_VERSION
-from seq2seq.inference.translator import Translator
 from seq2seq.cli import main
 from seq2seq.config import ServeSettings
+from seq2seq.inference.translator import Translator
 from seq2seq.serving import create_app
 from seq2seq.training.train import train
-from helpers import toy_config
 
 
 class Server:
@@ -245,42 +243,6 @@ def test_the_command_says_where_it_listens_then_logs_each_request(run_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-SYSTEM_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-SYSTEM_CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/snap/bin/chromium")
-
-
-def system_chromium() -> str | None:
-    """A Chromium (or Chrome) installed by the system, when there is one."""
-    for name in SYSTEM_CHROMIUM_NAMES:
-        if shutil.which(name):
-            return shutil.which(name)
-    return next((path for path in SYSTEM_CHROMIUM_PATHS if Path(path).is_file()), None)
-
-
-@pytest.fixture
-def chromium(missing_browser):
-    """A headless Chromium driven by playwright: playwright's own browser when it is installed, else the system's.
-    Skipped, with the reason, only where playwright or every browser is missing (failed there in CI)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_browser("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        own = p.chromium.executable_path
-        if own and Path(own).is_file():
-            browser = p.chromium.launch(headless=True)
-        else:
-            system = system_chromium()
-            if system is None:
-                missing_browser(f"no Chromium: playwright's own is not installed ({own}: `playwright install "
-                                f"chromium`) and none is on the system (Debian: apt install chromium)")
-            browser = p.chromium.launch(executable_path=system, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_the_page_in_headless_chromium(server, tmp_path, chromium):

@@ -6,12 +6,17 @@ from __future__ import annotations
 import httpx
 import numpy as np
 import pytest
+from test_image_to_text import line_image, png, train_reader
+from test_serve import Server
 
 from seq2seq import load
 from seq2seq.config import ServeSettings
 from seq2seq.serving import create_app
-from test_image_to_text import line_image, png, run  # noqa: F401 (run: a fixture)
-from test_serve import Server, chromium  # noqa: F401 (chromium: a fixture)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return train_reader(tmp_path_factory.mktemp("images"))
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,9 @@ import httpx
 import numpy as np
 import pytest
 import torch
+from helpers import system_chromium
+from test_serve import Server
+from test_speech_to_text import RATE, clips, speech_config, tone, write_wav16  # noqa: F401 (clips: a fixture)
 
 from seq2seq import load
 from seq2seq.config import ServeSettings
@@ -19,8 +22,6 @@ from seq2seq.data.audio.wav import read_audio_bytes, wav_bytes
 from seq2seq.serving import create_app
 from seq2seq.serving.routes import downsampled
 from seq2seq.training.train import train
-from test_serve import Server, chromium, system_chromium        # noqa: F401 (chromium: a fixture)
-from test_speech_to_text import RATE, clips, speech_config, tone, write_wav16   # noqa: F401 (clips: a fixture)
 
 MAX_SECONDS = 2.0
 

@@ -13,18 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+from helpers import toy_config
+from test_serve import Server
+from test_speech_to_text import clips  # noqa: F401 (a fixture)
+from test_synthesize import voice  # noqa: F401 (a fixture)
 
 from seq2seq import load
 from seq2seq.config import ServeSettings
-from seq2seq.data.audio.wav import read_audio_bytes
 from seq2seq.data.audio.features import feature_frames
 from seq2seq.data.audio.speech import feature_settings
+from seq2seq.data.audio.wav import read_audio_bytes
 from seq2seq.serving import create_app
 from seq2seq.training.train import train
-from helpers import toy_config
-from test_serve import Server, chromium        # noqa: F401 (chromium: a fixture)
-from test_speech_to_text import clips                           # noqa: F401 (a fixture)
-from test_synthesize import voice                               # noqa: F401 (a fixture)
 
 ITERS = 4                                   # Griffin-Lim iterations: few, to keep the tests quick
 
@@ -153,7 +153,7 @@ def test_timeout_gets_504_and_the_request_log_gives_the_seconds_of_audio(voice, 
     assert re.search(r"POST /synthesize 422 \d+\.\d ms\n", err), err
 
 
-def test_the_speech_section_in_headless_chromium(server, chromium, tmp_path):  # noqa: F811
+def test_the_speech_section_in_headless_chromium(server, chromium, tmp_path):
     page = chromium.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector("#speech-tab", state="visible")

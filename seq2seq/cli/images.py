@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .decoding import search_flags, set_threads
-from .output import input_files, read_each, result_line, write_lines
+from .output import input_files, write_per_file
 
 
 def cmd_read(args: argparse.Namespace) -> int:
@@ -15,9 +15,6 @@ def cmd_read(args: argparse.Namespace) -> int:
     search = search_flags(args)
     set_threads(args)
     reader = Reader.load(args.run_dir, which=args.checkpoint, device=args.device)
-    columns, failed = read_each(files, reader.features)
-    readable = sorted(columns)
-    done = dict(zip(readable, reader.read_features([columns[n] for n in readable], [files[n] for n in readable],
-                                                   batch_size=args.batch_size, **search)))
-    write_lines(args.output, [result_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
-    return 1 if failed else 0
+    return write_per_file(args, files, reader.features,
+                          lambda columns, names: reader.read_features(columns, names, batch_size=args.batch_size,
+                                                                      **search))

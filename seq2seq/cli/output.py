@@ -61,6 +61,18 @@ def input_files(arguments: Sequence[str], listing: Optional[str], what: str) -> 
     return list(arguments) if arguments else [line.strip() for line in read_input(listing)]
 
 
+def write_per_file(args, files: Sequence[str], read: Callable[[str], Any],
+                   decode: Callable[[list, list[str]], list]) -> int:
+    """A per-file command's output: `read` each file (the bad ones named on stderr), `decode` the readable ones
+    together (inputs, their names), then exactly one line per file in order (empty for a bad one); exit status
+    1 when any file failed."""
+    found, failed = read_each(files, read)
+    readable = sorted(found)
+    done = dict(zip(readable, decode([found[n] for n in readable], [files[n] for n in readable])))
+    write_lines(args.output, [result_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
+    return 1 if failed else 0
+
+
 def read_each(files: Sequence[str], read: Callable[[str], Any]) -> tuple[dict[int, Any], int]:
     """`read` of every file by its number, and how many failed: each failure is one `seq2seq: error:` line on
     stderr naming the file, and the others still go on (every input gets its output line)."""

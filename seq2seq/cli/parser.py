@@ -101,38 +101,38 @@ def _add_chat(sub) -> None:
     _decode_options(c)
 
 
+PER_FILE = ("Writes exactly one line per input file, in order; a file that cannot be read gets an empty line, its "
+            "error on stderr, and the exit status is 1.")
+
+
 def _add_transcribe(sub) -> None:
-    tr = sub.add_parser("transcribe", help="transcribe WAV files with a speech_to_text run, one line per file",
-                        description="Greedy or beam search over each file's log-mel frames (computed at the file's "
-                                    "own sample rate, normalised as in training). Writes exactly one line per input "
-                                    "file, in order; a file that cannot be read gets an empty line, its error on "
-                                    "stderr, and the exit status is 1.")
-    tr.add_argument("run_dir", metavar="RUN_DIR", help="a speech_to_text run directory")
-    tr.add_argument("audio", nargs="*", metavar="WAV", help="audio files (16-bit PCM WAV; also 8/24/32-bit, float)")
-    tr.add_argument("--input", "-i", help="a text file listing audio files, one path per line (relative to the "
-                                          "current folder)")
-    tr.add_argument("--output", "-o", help="output file (default: stdout)")
-    tr.add_argument("--jsonl", action="store_true",
-                    help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
-    _decode_options(tr)
+    _add_per_file(sub, "transcribe", "transcribe WAV files with a speech_to_text run, one line per file",
+                  "Greedy or beam search over each file's log-mel frames (computed at the file's own sample rate, "
+                  "normalised as in training).", "a speech_to_text run directory",
+                  ("audio", "WAV", "audio files (16-bit PCM WAV; also 8/24/32-bit, float)"), "audio files")
 
 
 def _add_read(sub) -> None:
-    rd = sub.add_parser("read", help="read images (lines of text, digit strings) with an image_to_text run, one "
-                                     "line per file",
-                        description="Greedy or beam search over each image's columns (grey, scaled to the run's "
-                                    "height, normalised as in training). PNG, JPEG, TIFF, BMP, GIF, WebP; an "
-                                    "animation or multi-page file is read at its first frame. Writes exactly one "
-                                    "line per input file, in order; a file that cannot be read gets an empty line, "
-                                    "its error on stderr, and the exit status is 1.")
-    rd.add_argument("run_dir", metavar="RUN_DIR", help="an image_to_text run directory")
-    rd.add_argument("images", nargs="*", metavar="IMAGE", help="image files")
-    rd.add_argument("--input", "-i", help="a text file listing image files, one path per line (relative to the "
-                                          "current folder)")
-    rd.add_argument("--output", "-o", help="output file (default: stdout)")
-    rd.add_argument("--jsonl", action="store_true",
-                    help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
-    _decode_options(rd)
+    _add_per_file(sub, "read", "read images (lines of text, digit strings) with an image_to_text run, one line per "
+                               "file",
+                  "Greedy or beam search over each image's columns (grey, scaled to the run's height, normalised as "
+                  "in training). PNG, JPEG, TIFF, BMP, GIF, WebP; an animation or multi-page file is read at its "
+                  "first frame.", "an image_to_text run directory", ("images", "IMAGE", "image files"),
+                  "image files")
+
+
+def _add_per_file(sub, name: str, help: str, description: str, run: str, inputs: tuple[str, str, str],
+                  listed: str) -> None:
+    """A command that reads files and writes one line each: RUN_DIR, the files or --input LIST, -o, --jsonl."""
+    p = sub.add_parser(name, help=help, description=f"{description} {PER_FILE}")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=run)
+    p.add_argument(inputs[0], nargs="*", metavar=inputs[1], help=inputs[2])
+    p.add_argument("--input", "-i", help=f"a text file listing {listed}, one path per line (relative to the "
+                                         f"current folder)")
+    p.add_argument("--output", "-o", help="output file (default: stdout)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="one JSON object per file: {\"file\", \"text\", \"score\", \"tokens\"}")
+    _decode_options(p)
 
 
 def _add_synthesize(sub) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .decoding import search_flags, set_threads
-from .output import input_files, read_each, result_line, warn_line, write_lines, write_npy
+from .output import input_files, warn_line, write_npy, write_per_file
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -17,13 +17,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     search = search_flags(args)
     set_threads(args)
     transcriber = Transcriber.load(args.run_dir, which=args.checkpoint, device=args.device)
-    frames, failed = read_each(files, transcriber.features)
-    readable = sorted(frames)
-    done = dict(zip(readable, transcriber.transcribe_features([frames[n] for n in readable],
-                                                              [files[n] for n in readable],
-                                                              batch_size=args.batch_size, **search)))
-    write_lines(args.output, [result_line(files[n], done.get(n), args.jsonl) for n in range(len(files))])
-    return 1 if failed else 0
+    return write_per_file(args, files, transcriber.features,
+                          lambda frames, names: transcriber.transcribe_features(frames, names,
+                                                                                batch_size=args.batch_size, **search))
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:

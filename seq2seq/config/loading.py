@@ -164,20 +164,21 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def resolve_paths(config: Config, base: Path) -> Config:
-    """Make `data.root` absolute, relative to `base` (the config file's folder); no root means `base` itself."""
+    """Make every path field of PATH_KEYS absolute, relative to `base` (the config file's folder); a config that
+    names data files without `data.root` gets `base` as its root."""
     data = config.data
     if data.root is None and data.train is not None and getattr(data, "synthetic", None) is None:   # files named
         data.root = str(base)
-    elif getattr(data, "root", None) is not None:
-        data.root = _absolute(data.root, base)
-    digits = getattr(data, "digits", None)
-    if getattr(digits, "recordings", None) is not None:
-        digits.recordings = _absolute(digits.recordings, base)
-    lines = getattr(data, "lines", None)
-    if lines is not None:
-        lines.texts = [_absolute(text, base) for text in lines.texts]
-    if config.tokenizer.from_run is not None:
-        config.tokenizer.from_run = _absolute(config.tokenizer.from_run, base)
+    for key in PATH_KEYS:
+        *parents, name = key.split(".")
+        node = config
+        for part in parents:
+            node = getattr(node, part, None)
+        value = getattr(node, name, None)
+        if isinstance(value, str):
+            setattr(node, name, _absolute(value, base))
+        elif isinstance(value, list):                      # a list of paths (data.lines.texts)
+            setattr(node, name, [_absolute(v, base) for v in value])
     return config
 
 

@@ -19,7 +19,7 @@ import torch
 
 from ..data.images.reading import ImageInput, image_of_columns, read_picture, to_columns
 from ..errors import UserError
-from ..search import search_options
+from .frames_out import best_hypotheses, text_of
 from .loading import Run, RunDirs, load_task_run, one_run
 from .predictor import Evaluation, Samples, TestSet
 
@@ -74,14 +74,9 @@ class Reader:
 
     def read_features(self, frames: list[torch.Tensor], origins: Sequence[str], beam_size: Optional[int] = None,
                       batch_size: Optional[int] = None, **search: Any) -> list[Reading]:
-        dec = self.config.decode
-        try:
-            opts = search_options(dec, beam_size=beam_size, **{"attention": True, **search})
-        except (TypeError, ValueError) as exc:
-            raise UserError(str(exc)) from None
-        hyps = self.run.task.decode(self.model, frames, opts, batch_size or dec.batch_size)
+        hyps = best_hypotheses(self.run, frames, beam_size, batch_size, **search)
         reduction = self.model.encoder.reduction
-        return [self._reading(h[0] if h else None, len(f), reduction, origin)
+        return [Reading(*text_of(self.run, h), len(f), reduction, origin)
                 for h, f, origin in zip(hyps, frames, origins)]
 
     @property
@@ -154,13 +149,6 @@ class Reader:
                             f"(image<TAB>text)")
         split = read_image_splits(data, ("test",))["test"]
         return split, data.test or "the generated test split"
-
-    def _reading(self, hyp, columns: int, reduction: int, origin: str) -> Reading:
-        if hyp is None:
-            return Reading("", 0.0, [], None, columns, reduction, origin)
-        tokens = self.vocab.text.pieces(hyp.tokens) + (["</s>"] if hyp.finished else [])
-        attention = None if hyp.attention is None else hyp.attention.numpy()
-        return Reading(self.vocab.text.decode(hyp.tokens), hyp.score, tokens, attention, columns, reduction, origin)
 
     @staticmethod
     def _origin(item: Any, number: int) -> str:

@@ -19,7 +19,7 @@ import torch
 from ..data.audio.speech import feature_settings, features_of
 from ..data.audio.wav import Audio, read_wav
 from ..errors import UserError
-from ..search import search_options
+from .frames_out import best_hypotheses, text_of
 from .loading import Run, RunDirs, load_task_run, one_run
 from .predictor import Evaluation, Samples, TestSet
 
@@ -81,14 +81,9 @@ class Transcriber:
 
     def transcribe_features(self, frames: list[torch.Tensor], origins: Sequence[str], beam_size: Optional[int] = None,
                             batch_size: Optional[int] = None, **search: Any) -> list[Transcript]:
-        dec = self.config.decode
-        try:
-            opts = search_options(dec, beam_size=beam_size, **{"attention": True, **search})
-        except (TypeError, ValueError) as exc:
-            raise UserError(str(exc)) from None
-        hyps = self.run.task.decode(self.model, frames, opts, batch_size or dec.batch_size)
+        hyps = best_hypotheses(self.run, frames, beam_size, batch_size, **search)
         reduction = self.model.encoder.reduction
-        return [self._transcript(h[0] if h else None, len(f), reduction, origin)
+        return [Transcript(*text_of(self.run, h), len(f), reduction, origin)
                 for h, f, origin in zip(hyps, frames, origins)]
 
     @property
@@ -147,13 +142,6 @@ class Transcriber:
         return {"vocab": {"target": self.vocab.text.vocab_size},
                 "audio": {"max_seconds": data.max_seconds, "reduction": self.model.encoder.reduction,
                           "features": data.features.model_dump(mode="json")}}
-
-    def _transcript(self, hyp, frames: int, reduction: int, origin: str) -> Transcript:
-        if hyp is None:                      # no frames at all
-            return Transcript("", 0.0, [], None, frames, reduction, origin)
-        tokens = self.vocab.text.pieces(hyp.tokens) + (["</s>"] if hyp.finished else [])
-        attention = None if hyp.attention is None else hyp.attention.numpy()
-        return Transcript(self.vocab.text.decode(hyp.tokens), hyp.score, tokens, attention, frames, reduction, origin)
 
     @staticmethod
     def _origin(item: AudioInput, number: int) -> str:

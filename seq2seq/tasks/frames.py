@@ -106,13 +106,18 @@ class FramesTask(Task):
         tok = self.config.tokenizer
         if tok.from_run is not None:
             return self.load_vocab(Path(tok.from_run))
-        text = train_tokenizer(tok.type, data["train"].texts, model_type=tok.model_type, vocab_size=tok.vocab_size,
-                               character_coverage=tok.character_coverage, min_freq=tok.min_freq,
-                               seed=self.config.train.seed)
+        text = self.train_text_tokenizer(data["train"].texts)
         if not self.config.data.is_audio:
             return FramesVocab(text)
         rates = data["train"].sample_rates
         return FramesVocab(text, Normalizer.fit(list(data["train"].frames)), max(set(rates), key=rates.count))
+
+    def train_text_tokenizer(self, texts: list[str]) -> Tokenizer:
+        """The tokenizer of the text side, trained as the `tokenizer` section says on the training texts."""
+        tok = self.config.tokenizer
+        return train_tokenizer(tok.type, texts, model_type=tok.model_type, vocab_size=tok.vocab_size,
+                               character_coverage=tok.character_coverage, min_freq=tok.min_freq,
+                               seed=self.config.train.seed)
 
     def save_vocab(self, run_dir: Path, vocab: FramesVocab) -> None:
         vocab.save(run_dir)
@@ -121,10 +126,11 @@ class FramesTask(Task):
         return FramesVocab.load(run_dir, self.config.data.is_audio)
 
     def save_data(self, run_dir: Path, data: Splits) -> None:
-        """A validation split held out of a training manifest is written as RUN/data/valid.tsv (path<TAB>text), so
-        `seq2seq evaluate RUN --manifest RUN/data/valid.tsv` scores it and a user sees what was held out."""
+        """A validation split held out of a training manifest (audio or images) is written as RUN/data/valid.tsv
+        (path<TAB>text), so `seq2seq evaluate RUN --manifest RUN/data/valid.tsv` scores it and a user sees what was
+        held out."""
         d = self.config.data
-        if d.is_audio and d.train is not None and d.valid is None:
+        if d.train is not None and d.valid is None:
             split = data["valid"]
             rows = "".join(f"{Path(name).resolve()}\t{text}\n" for name, text in zip(split.names, split.texts))
             write_atomic(RunDir(run_dir).data / "valid.tsv", rows.encode("utf-8"))

@@ -19,8 +19,6 @@ from ..data.audio.features import Normalizer
 from ..data.images.augment import augment_columns
 from ..data.images.reading import image_of_columns
 from ..data.images.splits import read_image_splits
-from ..data.text.tokenizers import train_tokenizer
-from ..files import write_atomic
 from ..model.frontends import ConvImageFrontend, FrameFrontend
 from ..model.guided_attention import GuidedAttention
 from ..model.seq2seq import Seq2Seq
@@ -47,24 +45,12 @@ class ImageToTextTask(FramesToTextTask):
         return read_image_splits(self.config.data, splits)
 
     def build_vocab(self, data: Splits) -> FramesVocab:
-        tok = self.config.tokenizer
-        if tok.from_run is not None:
-            return self.load_vocab(Path(tok.from_run))
-        text = train_tokenizer(tok.type, data["train"].texts, model_type=tok.model_type, vocab_size=tok.vocab_size,
-                               character_coverage=tok.character_coverage, min_freq=tok.min_freq,
-                               seed=self.config.train.seed)
-        return FramesVocab(text, Normalizer.fit(list(data["train"].frames)))
+        if self.config.tokenizer.from_run is not None:
+            return self.load_vocab(Path(self.config.tokenizer.from_run))
+        return FramesVocab(self.train_text_tokenizer(data["train"].texts), Normalizer.fit(list(data["train"].frames)))
 
     def load_vocab(self, run_dir: Path) -> FramesVocab:
-        return FramesVocab.load(run_dir, audio=True)
-
-    def save_data(self, run_dir: Path, data: Splits) -> None:
-        """A validation split held out of a training manifest is written as RUN/data/valid.tsv (image<TAB>text)."""
-        d = self.config.data
-        if d.train is not None and d.valid is None:
-            split = data["valid"]
-            rows = "".join(f"{Path(name).resolve()}\t{text}\n" for name, text in zip(split.names, split.texts))
-            write_atomic(RunDir(run_dir).data / "valid.tsv", rows.encode("utf-8"))
+        return FramesVocab.load(run_dir, audio=True)        # the images' normaliser is features.json, as audio's
 
     def augmenter(self) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
         """data.augment's distortions of training images, drawn from a generator seeded from the global one (saved

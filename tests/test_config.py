@@ -103,6 +103,9 @@ def test_every_recipe_is_a_valid_config(path):
         assert config.data.src_lang != config.data.tgt_lang
     elif config.task == "image_to_text" and config.data.lines is not None:    # lines of the shared data's texts
         assert all(Path(text).resolve().is_relative_to(shared) for text in config.data.lines.texts)
+    elif config.task == "language_model":                # text of the shared data, manifests of the repo's runs
+        assert Path(config.data.root).resolve().is_relative_to(shared)
+        assert all(Path(m).resolve().is_relative_to(REPO / "runs") for m in config.data.manifests)
     elif config.data.digits is None:                     # audio read from the shared data, never copied here
         assert Path(config.data.root).parent.resolve() == (REPO.parent / "shared" / "data").resolve()
 
@@ -165,7 +168,7 @@ def test_seq2seq_config_marks_as_required_only_what_every_config_must_set():
 
     lines = describe_fields().splitlines()
     required = [line.split()[0] for line in lines if line.split()[1:2] == ["required"]]
-    assert set(required) == {"task"}                     # speech_to_text / text_to_speech must name their task
+    assert set(required) == {"task", "data.texts"}       # speech tasks name their task; a language model its text
     optional = {line.split()[0]: line for line in lines if "required, if set" in line}
     assert {"data.synthetic.task", "train.scheduled_sampling.k"} <= optional.keys()
     assert any(line.startswith("data.synthetic ") and "optional" in line for line in lines)

@@ -297,8 +297,14 @@ def _decode_options(p: argparse.ArgumentParser) -> None:
                    help="beam search without also following the greedy path (a little faster; the best hypothesis "
                         "may then score below greedy's)")
     p.add_argument("--ctc-weight", type=float, metavar="λ",
-                   help="speech and images: rescore the candidates with the model's CTC head, (1 − λ)·attention + "
-                        "λ·CTC (default: the run's decode.ctc_weight)")
+                   help="speech and images: joint search, each step (1 − λ)·attention + λ·CTC prefix score; 1 = CTC "
+                        "prefix search alone (default: the run's decode.ctc_weight)")
+    p.add_argument("--ctc-greedy", action="store_true", default=None,
+                   help="speech and images: CTC's best path alone (no attention decoder, no beam)")
+    p.add_argument("--lm", metavar="RUN_DIR", help="a language_model run for shallow fusion (default: the run's "
+                                                   "decode.lm)")
+    p.add_argument("--lm-weight", type=float, metavar="β",
+                   help="shallow fusion: each step adds β·log P_LM (default: the run's decode.lm_weight)")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--precision", choices=["fp32", "bf16"],

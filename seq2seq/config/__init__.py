@@ -15,6 +15,7 @@ from .base import DEVICE_PATTERN, Precision, describe_invalid
 from .decode import DecodeConfig, SearchSettings, ServeSettings
 from .frames import AudioFeaturesConfig, FramesDataConfig, SpecAugmentConfig, SpokenDigitsConfig, SyntheticFramesConfig
 from .images import HandwrittenDigitsConfig, ImageAugmentConfig, ImagesDataConfig, RenderedLinesConfig
+from .language_model import LanguageModelDataConfig, LanguageModelNetConfig
 from .loading import (
                       apply_overrides,
                       describe_fields,
@@ -41,6 +42,7 @@ from .tasks import (
                       CONFIGS,
                       Config,
                       ImageToTextConfig,
+                      LanguageModelConfig,
                       SpeechToTextConfig,
                       TaskConfig,
                       TextToSpeechConfig,
@@ -50,7 +52,8 @@ from .tasks import (
 from .text import DataConfig, SyntheticConfig, TokenizerConfig
 from .train import ScheduledSamplingConfig, TrainConfig
 
-__all__ = ["CONFIGS", "Config", "ImageToTextConfig", "ImagesDataConfig", "RenderedLinesConfig",
+__all__ = ["CONFIGS", "Config", "ImageToTextConfig", "LanguageModelConfig", "LanguageModelDataConfig",
+           "LanguageModelNetConfig", "ImagesDataConfig", "RenderedLinesConfig",
            "HandwrittenDigitsConfig", "ImageAugmentConfig", "DEVICE_PATTERN", "AudioFeaturesConfig", "DataConfig",
            "DecodeConfig", "DecoderConfig",
            "EncoderConfig", "FrameFrontendConfig", "FrameHeadConfig", "FramesDataConfig", "ModelConfig", "Precision",

@@ -27,10 +27,18 @@ class SearchSettings(Strict):
     precision: Precision = Field(
         "fp32", description="bf16: decode with the matrix products in bfloat16 (scores stay fp32); faster on CPUs "
                             "with AVX-512 BF16, same BLEU within noise")
-    ctc_weight: float = Field(0.0, ge=0, le=1, description="joint CTC/attention rescoring λ (speech and images, a "
-                                                           "model trained with model.ctc_weight): the attention "
-                                                           "n-best and CTC's greedy path ranked by (1 − λ)·attention "
-                                                           "+ λ·CTC log-probability; 0 = attention alone")
+    ctc_weight: float = Field(0.0, ge=0, le=1, description="joint CTC/attention search λ (speech and images, a model "
+                                                           "trained with model.ctc_weight): each step scores "
+                                                           "(1 − λ)·attention + λ·CTC prefix log-probability; 0 = "
+                                                           "attention alone, 1 = CTC prefix search alone; the output "
+                                                           "limit is then at least one token per encoder state "
+                                                           "(CTC's own bound)")
+    ctc_greedy: bool = Field(False, description="CTC's best path alone (the argmax of each encoder state, repeats "
+                                                "merged, blanks dropped): no attention decoder, no beam")
+    lm: Optional[str] = Field(None, description="a language_model run directory (same tokenizer as this run) for "
+                                                "shallow fusion with lm_weight")
+    lm_weight: float = Field(0.0, ge=0, description="shallow fusion β: each step adds β·log P_LM(token) of the "
+                                                    "decode.lm language model; 0 = off")
 
 
 class DecodeConfig(SearchSettings):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
@@ -117,6 +117,12 @@ class FramesDataConfig(Strict):
     synthetic: Optional[SyntheticFramesConfig] = Field(None, description="generate the built-in frames task")
     features: AudioFeaturesConfig = Field(AudioFeaturesConfig(), description="log-mel features of audio")
     spec_augment: Optional[SpecAugmentConfig] = Field(None, description="SpecAugment masks in training (null: off)")
+    transcripts: Literal["as_written", "spoken"] = Field(
+        "as_written", description="manifests: spoken = lower case, letters, digits and apostrophes, other marks a "
+                                  "space (what a recogniser can hear; scored in the same form)")
+    speed_perturb: Optional[list[float]] = Field(
+        None, min_length=1, description="training clips also at these speeds (e.g. [0.9, 1.0, 1.1], Ko et al. "
+                                        "2015): the training set once per factor; null: off")
     max_seconds: float = Field(60.0, gt=0, description="longest audio file read (longer ones are refused)")
     trim_db: Optional[float] = Field(None, gt=0, description="manifests: cut each clip's leading and trailing "
                                                              "frames this many dB under its loudest (text_to_speech "
@@ -131,6 +137,8 @@ class FramesDataConfig(Strict):
             raise ValueError(f"needs exactly one of train (a manifest), digits or synthetic (got "
                              f"{', '.join(given) or 'none'})")
         check_held_out(self.valid, self.valid_split)
+        if self.speed_perturb is not None and not all(0.5 <= f <= 2 for f in self.speed_perturb):
+            raise ValueError(f"speed_perturb={self.speed_perturb}: every factor must be in [0.5, 2]")
         return self
 
     @property

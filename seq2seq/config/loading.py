@@ -167,7 +167,8 @@ def resolve_paths(config: Config, base: Path) -> Config:
     """Make every path field of PATH_KEYS absolute, relative to `base` (the config file's folder); a config that
     names data files without `data.root` gets `base` as its root."""
     data = config.data
-    if data.root is None and data.train is not None and getattr(data, "synthetic", None) is None:   # files named
+    named = getattr(data, "train", None) or getattr(data, "texts", None)
+    if data.root is None and named and getattr(data, "synthetic", None) is None:   # files named
         data.root = str(base)
     for key in PATH_KEYS:
         *parents, name = key.split(".")
@@ -188,7 +189,8 @@ def _absolute(path: str, base: Path) -> str:
 
 
 # relative to the config file, or to the current folder for --set
-PATH_KEYS = ("data.root", "data.digits.recordings", "data.lines.texts", "tokenizer.from_run")
+PATH_KEYS = ("data.root", "data.digits.recordings", "data.lines.texts", "data.manifests", "tokenizer.from_run",
+             "decode.lm")
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:

@@ -120,6 +120,16 @@ class ModelConfig(Strict):
     max_src_len: int = Field(400, gt=0, description="longer inputs are truncated at decoding time, with a warning")
 
     @property
+    def family(self) -> str:
+        """What `seq2seq runs` lists as the architecture: the decoder family."""
+        return self.decoder.family
+
+    @property
+    def summary(self) -> str:
+        """The architecture in one phrase (reports)."""
+        return f"decoder {self.decoder.family}, {self.encoder.rnn} encoder"
+
+    @property
     def decoder_output_size(self) -> int:
         """Size of the decoder's output vector: the embedding size when tied to the output layer."""
         return self.embedding_size if self.tie_embeddings else self.decoder.hidden_size

@@ -10,6 +10,7 @@ from .base import Strict
 from .decode import DecodeConfig
 from .frames import FramesDataConfig
 from .images import ImagesDataConfig
+from .language_model import LanguageModelDataConfig, LanguageModelNetConfig
 from .model import ImageToTextModelConfig, ModelConfig, SpeechToTextModelConfig, TextToSpeechModelConfig
 from .text import DataConfig, TokenizerConfig
 from .train import TrainConfig
@@ -46,7 +47,7 @@ class TranslationConfig(TaskConfig):
     """text → text: translation, question answering, the synthetic text tasks."""
 
     task: Literal["translation"] = Field("translation", description="translation | speech_to_text | text_to_speech | "
-                                                                           "image_to_text")
+                                                                           "image_to_text | language_model")
     data: DataConfig
 
     METRICS = ("loss", "ppl", "bleu", "chrf", "accuracy")
@@ -89,10 +90,21 @@ class ImageToTextConfig(TaskConfig):
     PRIMARY_METRIC = "cer"
 
 
-Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig, ImageToTextConfig]
+class LanguageModelConfig(TaskConfig):
+    """text alone: a recurrent language model, for shallow fusion in search (decode.lm)."""
+
+    task: Literal["language_model"] = Field(description="text in, its next-token probabilities out")
+    data: LanguageModelDataConfig
+    model: LanguageModelNetConfig = Field(LanguageModelNetConfig(), description="the recurrent language model")
+
+    METRICS = ("loss", "ppl")
+    PRIMARY_METRIC = "ppl"
+
+
+Config = Union[TranslationConfig, SpeechToTextConfig, TextToSpeechConfig, ImageToTextConfig, LanguageModelConfig]
 CONFIGS: dict[str, type[TaskConfig]] = {      # task: its config (the built-in ones; tasks.register adds others)
     c.model_fields["task"].annotation.__args__[0]: c
-    for c in (TranslationConfig, SpeechToTextConfig, TextToSpeechConfig, ImageToTextConfig)}
+    for c in (TranslationConfig, SpeechToTextConfig, TextToSpeechConfig, ImageToTextConfig, LanguageModelConfig)}
 
 
 def register_config(task: str, config: type[TaskConfig]) -> None:

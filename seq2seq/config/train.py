@@ -54,6 +54,8 @@ class TrainConfig(Strict):
                                 "last checkpoint); then a last validation, as at the end of any run")
     batch_sentences: Optional[int] = Field(None, gt=0, description="sentences per batch")
     batch_tokens: Optional[int] = Field(None, gt=0, description="padded tokens per batch (max(src,tgt) x sentences)")
+    sortagrad: bool = Field(False, description="the first epoch's batches shortest first, later epochs shuffled "
+                                               "(SortaGrad, Amodei et al. 2016)")
     lr: float = Field(1e-3, gt=0, description="Adam's learning rate (the peak of the warmup and budget schedules)")
     adam_betas: tuple[float, float] = Field((0.9, 0.999), description="Adam's moment decay rates")
     weight_decay: float = Field(0.0, ge=0, description="Adam's L2 penalty on the weights; 0 = off")

@@ -105,8 +105,11 @@ def _pad_any(seqs: Sequence) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 
 def plan_batches(src_lens: Sequence[int], tgt_lens: Sequence[int], *, epoch: int, seed: int,
                  batch_sentences: Optional[int] = None, batch_tokens: Optional[int] = None,
-                 shuffle: bool = True) -> list[list[int]]:
+                 shuffle: bool = True, shortest_first: bool = False) -> list[list[int]]:
     """Group example indices into batches. Every index appears exactly once.
+
+    shortest_first: one pool of every example, batches in ascending length (SortaGrad's first epoch, Amodei et
+    al. 2016: short utterances first, while the model cannot yet align long ones).
 
     batch_tokens: padded size, max(src_len, tgt_len + 1) x sentences, stays within the budget (a single longer
     example still gets a batch of its own).
@@ -115,7 +118,8 @@ def plan_batches(src_lens: Sequence[int], tgt_lens: Sequence[int], *, epoch: int
     g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     order = torch.randperm(n, generator=g).tolist() if shuffle else list(range(n))
     key = lambda i: (tgt_lens[i], src_lens[i])
-    per_pool = (batch_sentences or max(1, batch_tokens // 16)) * POOL_BATCHES
+    per_pool = max(1, n) if shortest_first else (batch_sentences or max(1, batch_tokens // 16)) * POOL_BATCHES
+    shuffle = shuffle and not shortest_first
     batches: list[list[int]] = []
     for start in range(0, n, per_pool):
         pool = sorted(order[start : start + per_pool], key=key)

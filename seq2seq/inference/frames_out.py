@@ -22,7 +22,9 @@ def best_hypotheses(run: Run, frames: Sequence[torch.Tensor], beam_size: Optiona
         opts = search_options(dec, beam_size=beam_size, **{"attention": True, **search})
     except (TypeError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    return [h[0] if h else None for h in run.task.decode(run.model, list(frames), opts, batch_size or dec.batch_size)]
+    lm = run.language_model(opts, run.vocab.text)
+    return [h[0] if h else None
+            for h in run.task.decode(run.model, list(frames), opts, batch_size or dec.batch_size, lm=lm)]
 
 
 def text_of(run: Run, hyp: Optional[Hypothesis]) -> tuple[str, float, list[str], Optional[np.ndarray]]:

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 
 from ..checkpoint import apply_weights, load_weights, read_config, weights_path
 from ..config import Config
 from ..errors import UserError
+from ..model.language_model import LanguageModel
 from ..tasks import Task, get_task, task_class
 
 RunDirs = str | Path | Sequence[str | Path]     # one run directory, or several (an ensemble, where a task allows)
@@ -25,6 +26,18 @@ class Run:
     task: Task
     model: torch.nn.Module
     vocab: Any                    # translation: (source, target) tokenizers; frames tasks: FramesVocab
+    language_models: dict[str, torch.nn.Module] = field(default_factory=dict)   # decode.lm runs loaded so far
+
+    def language_model(self, opts, tokenizer) -> Optional[torch.nn.Module]:
+        """The language model shallow fusion adds under `opts` (opts.lm, loaded once, checked against this run's
+        output `tokenizer`), or None when opts.lm_weight is 0."""
+        if not opts.lm_weight:
+            return None
+        if opts.lm is None:
+            raise UserError(f"decode.lm_weight={opts.lm_weight} needs a language model: decode.lm RUN_DIR (--lm)")
+        if opts.lm not in self.language_models:
+            self.language_models[opts.lm] = fusion_model(opts.lm, tokenizer, next(self.model.parameters()).device)
+        return self.language_models[opts.lm]
 
 
 def load_run(run_dir: str | Path, which: str = "best", device: str | torch.device = "cpu") -> Run:
@@ -36,6 +49,23 @@ def load_run(run_dir: str | Path, which: str = "best", device: str | torch.devic
     path = weights_path(run_dir, which)
     apply_weights(model, load_weights(path), path)
     return Run(config, task, model.to(device).eval(), vocab)
+
+
+def fusion_model(run_dir: str | Path, tokenizer, device: torch.device | str = "cpu") -> LanguageModel:
+    """The language model of `run_dir` for shallow fusion with a model whose output tokenizer is `tokenizer`:
+    refused in one line when the run holds no language model or its vocabulary differs."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise UserError(f"decode.lm={run_dir}: no such run directory")
+    run = load_run(path, "best", device)
+    if not isinstance(run.model, LanguageModel):
+        raise UserError(f"decode.lm={run_dir} is a {run.config.task} run: shallow fusion needs a language_model run")
+    theirs = run.vocab
+    if theirs.vocab_size != tokenizer.vocab_size or \
+            theirs.pieces(range(theirs.vocab_size)) != tokenizer.pieces(range(tokenizer.vocab_size)):
+        raise UserError(f"decode.lm={run_dir}: its vocabulary ({theirs.vocab_size} tokens) is not this model's "
+                        f"({tokenizer.vocab_size}); train it with --set tokenizer.from_run=THIS_RUN")
+    return run.model
 
 
 def load_task_run(run_dir: str | Path, which: str, device: str, task: type[Task], needs: str) -> Run:

@@ -48,6 +48,7 @@ class Translator:
         self.device = device
         self.ensemble: Decodable = decodable if decodable is not None else Ensemble(members or [model])
         self.run_dirs: list[str] = []       # what it was loaded from (evaluate finds the run's own test set there)
+        self.run: Optional[Run] = None      # the first run loaded (it keeps the decode.lm models it loads)
 
     @classmethod
     def load(cls, run_dir: RunDirs, which: str = "best", device: str = "cpu") -> "Translator":
@@ -68,6 +69,7 @@ class Translator:
             members.append(member.model)
         translator = cls(run.config, run.model, src_tok, tgt_tok, resolved, members)
         translator.run_dirs = [str(r) for r in run_dirs]
+        translator.run = run
         return translator
 
     def translate(self, texts: list[str], batch_size: Optional[int] = None, beam_size: Optional[int] = None,
@@ -115,7 +117,9 @@ class Translator:
             opts = search_options(dec, beam_size=beam_size, alpha=alpha, n_best=n_best, **search)
         except (TypeError, ValueError) as exc:
             raise UserError(str(exc)) from None
-        nbest = decode_all(self.ensemble, sources, opts, batch_size=batch_size or dec.batch_size, device=self.device)
+        lm = self.run.language_model(opts, self.tgt_tokenizer) if self.run is not None else None
+        nbest = decode_all(self.ensemble, sources, opts, batch_size=batch_size or dec.batch_size, device=self.device,
+                           lm=lm)
         out = []
         for ids, hyps, cut in zip(sources, nbest, truncated):
             if not hyps:

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from ..data.text.tokenizers import BOS, EOS
 from ..devices import precision_context
+from ..errors import UserError
 from ..model.seq2seq import Seq2Seq
 from .ensemble import Decodable, Ensemble, State
 from .options import SearchOptions
@@ -78,6 +79,17 @@ def constrain(logp: Tensor, history: Tensor, t: int, opts: SearchOptions) -> Ten
 def as_ensemble(model: Seq2Seq | Decodable) -> Decodable:
     """A model as a one-member `Ensemble`; an ensemble or another `Decodable` (onnxruntime) as it is."""
     return Ensemble([model]) if isinstance(model, torch.nn.Module) else model
+
+
+def fused(ens: Decodable, opts: SearchOptions, lm: Optional[torch.nn.Module] = None) -> Decodable:
+    """`ens` with CTC prefix and language-model scores added when opts.ctc_weight / opts.lm_weight ask for them."""
+    if not (opts.ctc_weight or opts.lm_weight):
+        return ens
+    from .fusion import Fused
+
+    if not isinstance(ens, Ensemble):
+        raise UserError("decode.ctc_weight and decode.lm_weight need the PyTorch model (not an exported graph)")
+    return Fused(ens, opts.ctc_weight, lm, opts.lm_weight)
 
 
 def _attention_rows(history: Optional[Tensor], step: Optional[Tensor]) -> Optional[Tensor]:
@@ -377,17 +389,19 @@ def beam_search(model: Seq2Seq | Decodable, src: Tensor, src_lengths: Tensor, ma
 
 @torch.no_grad()
 def decode_all(model: Seq2Seq | Decodable, sources: Sequence, opts: SearchOptions, *, batch_size: int,
-               device: str | torch.device = "cpu", collate: Optional[Callable] = None) -> list[list[Hypothesis]]:
+               device: str | torch.device = "cpu", collate: Optional[Callable] = None,
+               lm: Optional[torch.nn.Module] = None) -> list[list[Hypothesis]]:
     """Decode many inputs in length-sorted batches (greedy for beam_size 1, else beam search).
 
     sources: token id lists (the default `collate`, `pad_sources`) or whatever `collate` pads into
     (inputs, lengths, mask) — e.g. feature-frame tensors with `pad_frames`.
+    opts.ctc_weight, opts.lm_weight (with `lm`, a `LanguageModel`): joint scores at every step (`fusion.py`).
     Returns, in input order, up to `opts.n_best` hypotheses per input, best first; [] for an empty input.
     """
     from ..data.batching import pad_sources
 
     collate = collate or pad_sources
-    ens = as_ensemble(model)
+    ens = fused(as_ensemble(model), opts, lm)
     results: list[list[Hypothesis]] = [[] for _ in sources]
     order = sorted((i for i, s in enumerate(sources) if len(s)), key=lambda i: len(sources[i]))
     reduction = ens.reduction                              # limits follow encoder states: speech frames are many
@@ -395,8 +409,10 @@ def decode_all(model: Seq2Seq | Decodable, sources: Sequence, opts: SearchOption
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             src, lengths, _ = collate([sources[i] for i in chunk])
-            limits = max_lengths((lengths + reduction - 1) // reduction, opts.max_len_a, opts.max_len_b,
-                                 opts.max_len)
+            states = (lengths + reduction - 1) // reduction                  # (batch,) encoder states
+            limits = max_lengths(states, opts.max_len_a, opts.max_len_b, opts.max_len)
+            if opts.ctc_weight:              # CTC's own bound: a state per token at most (prefix scores do the rest)
+                limits = torch.maximum(limits, states + 1)
             src = src.to(device)
             with precision_context(opts.precision, device):
                 if opts.beam_size == 1:

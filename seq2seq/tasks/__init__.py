@@ -9,6 +9,7 @@ from ..config import Config, register_config
 from ..errors import UserError
 from .base import Task
 from .image_to_text import ImageToTextTask
+from .language_model import LanguageModelTask
 from .speech_to_text import SpeechToTextTask
 from .text_to_speech import TextToSpeechTask
 from .translation import TranslationTask
@@ -23,7 +24,7 @@ def register(task: type[Task]) -> type[Task]:
     return task
 
 
-for _task in (TranslationTask, SpeechToTextTask, TextToSpeechTask, ImageToTextTask):
+for _task in (TranslationTask, SpeechToTextTask, TextToSpeechTask, ImageToTextTask, LanguageModelTask):
     register(_task)
 
 
@@ -38,5 +39,5 @@ def get_task(config: Config) -> Task:
     return task_class(config.task)(config)
 
 
-__all__ = ["TASKS", "Task", "TranslationTask", "SpeechToTextTask", "TextToSpeechTask", "ImageToTextTask", "get_task",
-           "register", "task_class"]
+__all__ = ["TASKS", "Task", "TranslationTask", "SpeechToTextTask", "TextToSpeechTask", "ImageToTextTask",
+           "LanguageModelTask", "get_task", "register", "task_class"]

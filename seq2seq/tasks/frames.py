@@ -126,14 +126,16 @@ class FramesTask(Task):
         return FramesVocab.load(run_dir, self.config.data.is_audio)
 
     def save_data(self, run_dir: Path, data: Splits) -> None:
-        """A validation split held out of a training manifest (audio or images) is written as RUN/data/valid.tsv
-        (path<TAB>text), so `seq2seq evaluate RUN --manifest RUN/data/valid.tsv` scores it and a user sees what was
-        held out."""
-        d = self.config.data
-        if d.train is not None and d.valid is None:
-            split = data["valid"]
-            rows = "".join(f"{Path(name).resolve()}\t{text}\n" for name, text in zip(split.names, split.texts))
-            write_atomic(RunDir(run_dir).data / "valid.tsv", rows.encode("utf-8"))
+        """The splits of a training manifest (audio or images) as RUN/data/train.tsv and valid.tsv (path<TAB>text
+        in the form trained on, each clip once), so `seq2seq evaluate RUN --manifest RUN/data/valid.tsv` scores
+        the held-out clips, a language model can train on exactly the training transcripts, and a user sees what
+        was held out."""
+        if self.config.data.train is None:
+            return
+        for name in ("train", "valid"):
+            split = data[name]
+            rows = dict.fromkeys(f"{Path(n).resolve()}\t{text}\n" for n, text in zip(split.names, split.texts))
+            write_atomic(RunDir(run_dir).data / f"{name}.tsv", "".join(rows).encode("utf-8"))
 
     def pairs(self, split, vocab: FramesVocab) -> tuple[list[torch.Tensor], list[list[int]]]:
         return [vocab.normalise(f) for f in split.frames], [vocab.text.encode(t) for t in split.texts]

@@ -5,7 +5,7 @@ by teacher-forced loss, then greedy WER, CER and exact match."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
@@ -17,7 +17,7 @@ from ..model.heads import TokenHead
 from ..model.losses import ExtraLoss
 from ..model.seq2seq import Seq2Seq
 from ..search import Hypothesis, SearchOptions, decode_all, search_options
-from ..search.ctc import decode_joint
+from ..search.ctc import decode_ctc_greedy
 from .frames import FramesTask, FramesTextData, FramesVocab
 
 
@@ -37,18 +37,21 @@ class FramesToTextTask(FramesTask):
         ctc = [CTCHead(m.encoder.output_size, vocab.text.vocab_size, m.ctc_weight)] if m.ctc_weight else []
         return Seq2Seq(m, frontend, head, [*ctc, *losses])
 
-    def decode(self, model: Seq2Seq, frames: list[torch.Tensor], options: SearchOptions,
-               batch_size: int) -> list[list[Hypothesis]]:
+    def decode(self, model: Seq2Seq, frames: list[torch.Tensor], options: SearchOptions, batch_size: int,
+               lm: Optional[nn.Module] = None) -> list[list[Hypothesis]]:
         """The n-best hypotheses of each normalised feature-frame tensor (n, feature_size), in order: the one
-        search behind validation, the predictors and the report; with decode.ctc_weight, rescored with CTC."""
-        search = decode_joint if options.ctc_weight else decode_all
-        return search(model, frames, options, batch_size=batch_size, device=next(model.parameters()).device,
-                      collate=pad_frames)
+        search behind validation, the predictors and the report — joint with CTC prefix scores (ctc_weight) and
+        the language model `lm` (lm_weight), or CTC's best path alone (ctc_greedy)."""
+        device = next(model.parameters()).device
+        if options.ctc_greedy:
+            return decode_ctc_greedy(model, frames, batch_size=batch_size, device=device, collate=pad_frames)
+        return decode_all(model, frames, options, batch_size=batch_size, device=device, collate=pad_frames, lm=lm)
 
     def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: FramesVocab) -> list[str]:
-        """Greedy transcripts without attention (validation)."""
+        """Greedy transcripts without attention (validation: the run's ctc_weight, no language model)."""
         dec = self.config.decode
-        hyps = self.decode(model, frames, search_options(dec, beam_size=1, attention=False), dec.batch_size)
+        hyps = self.decode(model, frames, search_options(dec, beam_size=1, attention=False, lm_weight=0.0),
+                           dec.batch_size)
         return [vocab.text.decode(h[0].tokens) if h else "" for h in hyps]
 
     @torch.no_grad()

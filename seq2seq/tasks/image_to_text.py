@@ -92,7 +92,7 @@ class ImageToTextTask(FramesToTextTask):
             return
         model.eval()
         frames = data.valid_src[:count]
-        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1), count)
+        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1, lm_weight=0.0), count)
         model.train()
         for i, (columns, h, ref) in enumerate(zip(frames, hyps, data.valid_refs)):
             tokens = vocab.text.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])

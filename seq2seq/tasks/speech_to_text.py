@@ -49,7 +49,7 @@ class SpeechToTextTask(FramesToTextTask):
     def alignments(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
         """Greedy transcripts: each output token's attention over the encoder states (`reduction` frames each)."""
         frames = data.valid_src[:count]
-        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1), count)
+        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1, lm_weight=0.0), count)
         out = []
         for f, h, ref in zip(frames, hyps, data.valid_refs):
             tokens = vocab.text.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])

@@ -95,7 +95,7 @@ class TranslationTask(Task):
 
     def _greedy(self, model: Seq2Seq, sources: list[list[int]], tgt_tok: Tokenizer) -> list[str]:
         dec = self.config.decode
-        hyps = decode_all(model, sources, search_options(dec, beam_size=1, attention=False),
+        hyps = decode_all(model, sources, search_options(dec, beam_size=1, attention=False, lm_weight=0.0),
                           batch_size=dec.batch_size, device=next(model.parameters()).device)
         return [tgt_tok.decode(h[0].tokens) if h else "" for h in hyps]
 
@@ -111,8 +111,8 @@ class TranslationTask(Task):
         src_tok, tgt_tok = vocab
         model.eval()
         sources = [data.valid_src[i] for i in chosen]
-        hyps = decode_all(model, sources, search_options(self.config.decode, beam_size=1), batch_size=len(sources),
-                          device=next(model.parameters()).device)
+        hyps = decode_all(model, sources, search_options(self.config.decode, beam_size=1, lm_weight=0.0),
+                          batch_size=len(sources), device=next(model.parameters()).device)
         model.train()
         for i, src, h in zip(chosen, sources, hyps):
             tokens = tgt_tok.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])

@@ -143,10 +143,8 @@ def build_report(run_dir: str | Path, output: str | Path, samples: int = 10, dev
     metric = get_metric(config.train.valid_metric)
     best = best_validation(valid, metric)
     esc = html.escape
-    dec = config.model.decoder
-    family = dec.family
     parts = [f"<h1>seq2seq run report: {esc(str(run_dir))}</h1>",
-             f"<p>decoder <b>{esc(family)}</b>, {esc(config.model.encoder.rnn)} encoder; "
+             f"<p><b>{esc(config.model.summary)}</b>; "
              f"{len(valid)} validations, last update {metrics[-1]['step'] if metrics else 0:,}"
              + (f"; best validation {esc(metric.label)} <b>{best[metric.name]}</b> at update {best['step']:,}"
                 if best else "")

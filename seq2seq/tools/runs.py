@@ -28,7 +28,7 @@ SORTS = ("name", "age", "metric")
 class RunSummary:
     run: str                            # the run directory, as found under the folder given
     task: str = ""
-    decoder: str = ""                   # config.model.decoder.family
+    decoder: str = ""                   # config.model.family
     metric: str = ""                    # train.valid_metric: what "best" means for this run
     higher_is_better: Optional[bool] = None
     best: Optional[float] = None        # the best validation value of `metric`
@@ -73,7 +73,7 @@ def summarize(run_dir: Path, now: Optional[float] = None) -> RunSummary:
         summary.state, summary.error = UNREADABLE, str(exc)
         return summary
     metric = get_metric(config.train.valid_metric)
-    summary.task, summary.decoder = config.task, config.model.decoder.family
+    summary.task, summary.decoder = config.task, config.model.family
     summary.metric, summary.higher_is_better = metric.name, metric.higher_is_better
     valid = [e for e in events if e.get("event") == "valid" and _is_number(e.get(metric.name))]
     best = best_validation(valid, metric)

@@ -251,7 +251,8 @@ class Trainer:
         s = self.state
         self.plan = self.world.share(plan_batches(*self.data.train_lengths(), epoch=s.epoch, seed=self.tc.seed,
                                                   batch_sentences=self.tc.batch_sentences,
-                                                  batch_tokens=self.tc.batch_tokens))
+                                                  batch_tokens=self.tc.batch_tokens,
+                                                  shortest_first=self.tc.sortagrad and s.epoch == 1))
         self.log.start_epoch(s.epoch, len(self.plan), s.batch_in_epoch)
         while s.batch_in_epoch < len(self.plan):
             self.stopped = self.steps_done()

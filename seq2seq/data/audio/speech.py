@@ -10,17 +10,19 @@ Without a `valid` manifest, validation clips are held out of train, grouped by t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 
 from ...errors import UserError
 from ..held_out import held_out_size, hold_out
 from ..text.lines import Corpus, read_lines
+from ..text.spoken import spoken_form
 from . import spoken_digits
 from .features import FeatureSettings, log_mel
+from .perturb import change_speed
 from .wav import Audio, read_wav, trim_silence
 
 
@@ -55,7 +57,9 @@ def read_speech(data, splits: tuple[str, ...] = ("train", "valid")) -> dict[str,
     if data.digits is not None:
         return {split: _digits(data.digits, split, settings) for split in splits}
     listed = _manifests(data, splits)
-    return {split: _featurise(corpus, settings, data.max_seconds, data.trim_db) for split, corpus in listed.items()}
+    return {split: _featurise(_as_transcribed(corpus, data.transcripts), settings, data.max_seconds, data.trim_db,
+                              (data.speed_perturb or [1.0]) if split == "train" else [1.0])
+            for split, corpus in listed.items()}
 
 
 # ---- manifests ----------------------------------------------------------------------------------------------
@@ -108,16 +112,31 @@ def _audio_path(manifest: Path, number: int, name: str) -> Path:
     return path
 
 
+def _as_transcribed(corpus: Corpus, form: str) -> Corpus:
+    """The manifest's transcripts in the form `data.transcripts` names (as_written: unchanged)."""
+    if form == "as_written":
+        return corpus
+    return replace(corpus, src=[spoken_form(text) for text in corpus.src])
+
+
 def _featurise(corpus: Corpus, settings: FeatureSettings, max_seconds: float,
-               trim_db: Optional[float] = None) -> SpeechSplit:
-    """Log-mel frames of each clip; with `trim_db`, its leading and trailing frames quieter than that many dB
-    under its loudest are cut first (a synthesiser learns to stop where the speech stops, not after a silence)."""
+               trim_db: Optional[float] = None, speeds: Sequence[float] = (1.0,)) -> SpeechSplit:
+    """Log-mel frames of each clip, once per speed factor (`speed_perturb`, training only); with `trim_db`, its
+    leading and trailing frames quieter than that many dB under its loudest are cut first (a synthesiser learns to
+    stop where the speech stops, not after a silence)."""
     clips = [read_wav(path, max_seconds) for path in corpus.tgt]
     if trim_db is not None:
         below = 10 ** (-trim_db / 20)
         clips = [Audio(trim_silence(c.samples, c.sample_rate, below), c.sample_rate, c.origin) for c in clips]
-    return SpeechSplit([features_of(clip, settings) for clip in clips], list(corpus.src), list(corpus.tgt),
-                       [clip.sample_rate for clip in clips])
+    out = SpeechSplit([], [], [], [])
+    for speed in speeds:
+        for clip, text, name in zip(clips, corpus.src, corpus.tgt):
+            changed = Audio(change_speed(clip.samples, speed), clip.sample_rate, clip.origin)
+            out.frames.append(features_of(changed, settings))
+            out.texts.append(text)
+            out.names.append(name)
+            out.sample_rates.append(clip.sample_rate)
+    return out
 
 
 # ---- spoken digits ------------------------------------------------------------------------------------------

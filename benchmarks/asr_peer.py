@@ -5,7 +5,8 @@ the wheel), on the same clips, in one run; and what each piece of our search doe
         [--modes attention,ctc_greedy,joint,joint+lm] [--beam 10] [--ctc-weight 0.3] [--lm-weight 0.3]
         [--no-peer] [--rtf]
 
-Clips: the run's held-out validation clips (RUN/data/valid.tsv) unless --manifest names others. Every
+Clips: the run's held-out validation clips (RUN/data/valid.tsv) unless --manifest names others; a run on generated
+data (spoken digit strings) is scored on its own validation strings (no files: no PocketSphinx). Every
 transcript — ours, PocketSphinx's and the reference — is scored in its spoken form (`spoken_form`: lower case, no
 punctuation), CER and WER with jiwer. PocketSphinx reads each clip resampled to 16 kHz (its model's rate).
 
@@ -90,12 +91,27 @@ def our_modes(args) -> list[tuple[str, dict[str, Any]]]:
 
 def real_time_factor(transcriber, paths: list[Path], seconds: float, batch: int, repeats: int,
                      **search: Any) -> float:
+    """Median seconds per audio second of transcribing the files (reading and features included)."""
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         transcriber.transcribe([str(p) for p in paths], batch_size=batch, attention=False, **search)
         times.append(time.perf_counter() - started)
     return median(times) / seconds
+
+
+def clips(args, transcriber) -> tuple[list[Path], list, list[str], float]:
+    """(files or [] for generated data, normalised features, references, audio seconds) of the clips scored."""
+    from seq2seq.data.audio.wav import read_wav
+
+    manifest = Path(args.manifest) if args.manifest else Path(args.run) / "data" / "valid.tsv"
+    if manifest.is_file():
+        paths, refs = read_manifest(manifest)
+        return paths, [transcriber.features(str(p)) for p in paths], refs, sum(read_wav(p).seconds for p in paths)
+    split = transcriber.run.task.read_data(("valid",))["valid"]            # generated: the run's own validation
+    frames = [transcriber.vocab.normalise(f) for f in split.frames]
+    hop = transcriber.config.data.features.hop_ms / 1000
+    return [], frames, list(split.texts), sum(len(f) for f in split.frames) * hop
 
 
 def main() -> None:
@@ -117,37 +133,35 @@ def main() -> None:
     import torch
 
     import seq2seq
-    from seq2seq.data.audio.wav import read_wav
 
     torch.set_num_threads(args.threads)
-    manifest = Path(args.manifest or Path(args.run) / "data" / "valid.tsv")
-    paths, refs = read_manifest(manifest)
-    seconds = sum(read_wav(p).seconds for p in paths)
     transcriber = seq2seq.load(args.run)
+    paths, frames, refs, seconds = clips(args, transcriber)
+    origins = [str(p) for p in paths] or [f"<valid {i}>" for i in range(len(frames))]
     rows, results = [], {}
     for label, search in (our_modes(args) if args.modes else []):
         started = time.perf_counter()
-        texts = [t.text for t in transcriber.transcribe([str(p) for p in paths], attention=False, **search)]
+        texts = [t.text for t in transcriber.transcribe_features(frames, origins, attention=False, **search)]
         elapsed = time.perf_counter() - started
         results[label] = {**scores(texts, refs), "rtf": round(elapsed / seconds, 3), "search": search,
                           "samples": texts[:3]}
         rows.append([f"ours: {label}", results[label]["cer"], results[label]["wer"], results[label]["rtf"]])
         print(rows[-1], flush=True)
-    if not args.no_peer:
+    if not args.no_peer and paths:
         texts, elapsed = pocketsphinx_texts(paths)
         results["pocketsphinx"] = {**scores(texts, refs), "rtf": round(elapsed / seconds, 3), "samples": texts[:3]}
         rows.append(["PocketSphinx 5.1.1 (en-us, its LM)", results["pocketsphinx"]["cer"],
                      results["pocketsphinx"]["wer"], results["pocketsphinx"]["rtf"]])
     speed = {}
-    if args.rtf:
+    if args.rtf and paths:
         joint = dict(beam_size=args.beam, ctc_weight=args.ctc_weight)
         for batch in (1, 16):
             speed[f"joint beam {args.beam}, batch {batch}"] = round(
                 real_time_factor(transcriber, paths, seconds, batch, args.repeats, **joint), 3)
-    text = table(["recogniser", "CER %", "WER %", "RTF (one pass)"], rows)
+    text = table(["recogniser", "CER %", "WER %", "decoding s / audio s"], rows)
     if speed:
         text += "\n\n" + table(["joint decoding", "real-time factor"], [[k, v] for k, v in speed.items()])
-    save(args.name, {"run": args.run, "lm": args.lm, "manifest": str(manifest), "clips": len(paths),
+    save(args.name, {"run": args.run, "lm": args.lm, "manifest": args.manifest, "clips": len(refs),
                      "audio_seconds": round(seconds, 1), "threads": args.threads, "results": results, "rtf": speed},
          text)
 

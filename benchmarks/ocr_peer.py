@@ -6,7 +6,7 @@ Renders lines the run never trained on (the run's generated *test* split of data
 training and validation lines) as PNG files, in four sets: the training fonts and the unseen font(s) of the run,
 each clean (degradation 0) and degraded (the run's data.lines.degrade); and a fifth, degraded, in fonts named in
 none of the run's lists (`--other-fonts`). Each set alternates its fonts line by line. Both readers read the same
-files: ours greedily (`seq2seq.load(run).read`, batch 16, with the run's decode.ctc_weight rescoring, and with
+files: ours greedily (`seq2seq.load(run).read`, batch 16, with the run's decode.ctc_weight joint search, and with
 attention alone), Tesseract with `--psm 7` (one text line) and
 `-l eng+fra`, all files of a set in one process (a list file). Scores: CER, WER (jiwer), exact lines.
 

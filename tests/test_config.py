@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO
 
 from seq2seq.config import apply_overrides, load_config, validate
 from seq2seq.errors import UserError
-from helpers import REPO
 
 BASE = {"data": {"synthetic": {"task": "copy"}}}
 

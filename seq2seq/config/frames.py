@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import Optional, Union
 
 from pydantic import Field, model_validator
 
 from .base import Strict
-from .text import check_held_out
+from .text import TranscriptForm, check_held_out, split_seed_field, valid_split_field
 
 
 class SyntheticFramesConfig(Strict):
@@ -108,16 +108,14 @@ class FramesDataConfig(Strict):
     train: Optional[str] = Field(None, description="training manifest: .tsv (path<TAB>text) or LJSpeech "
                                                    "metadata.csv")
     valid: Optional[str] = Field(None, description="validation manifest (absent: held out of train, valid_split)")
-    valid_split: Optional[Union[int, float]] = Field(None, description="without `valid`: hold out this share or "
-                                                                       "number of the training clips (default: "
-                                                                       "5%, at most 2,000)")
-    split_seed: int = Field(0, description="seed of the held-out validation split")
+    valid_split: Optional[Union[int, float]] = valid_split_field("clips")
+    split_seed: int = split_seed_field()
     test: Optional[str] = Field(None, description="test manifest, recorded with the run; never read in training")
     digits: Optional[SpokenDigitsConfig] = Field(None, description="connected spoken digits from FSDD clips")
     synthetic: Optional[SyntheticFramesConfig] = Field(None, description="generate the built-in frames task")
     features: AudioFeaturesConfig = Field(AudioFeaturesConfig(), description="log-mel features of audio")
     spec_augment: Optional[SpecAugmentConfig] = Field(None, description="SpecAugment masks in training (null: off)")
-    transcripts: Literal["as_written", "spoken"] = Field(
+    transcripts: TranscriptForm = Field(
         "as_written", description="manifests: spoken = lower case, letters, digits and apostrophes, other marks a "
                                   "space (what a recogniser can hear; scored in the same form)")
     speed_perturb: Optional[list[float]] = Field(

@@ -8,7 +8,7 @@ from typing import Optional, Union
 from pydantic import Field, model_validator
 
 from .base import Strict
-from .text import check_held_out
+from .text import check_held_out, split_seed_field, valid_split_field
 
 DEFAULT_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 
@@ -81,10 +81,8 @@ class ImagesDataConfig(Strict):
     root: Optional[str] = Field(None, description="folder the manifests are relative to")
     train: Optional[str] = Field(None, description="training manifest (.tsv) or folder of images")
     valid: Optional[str] = Field(None, description="validation manifest (absent: held out of train, valid_split)")
-    valid_split: Optional[Union[int, float]] = Field(None, description="without `valid`: hold out this share or "
-                                                                       "number of the training images (default: "
-                                                                       "5%, at most 2,000)")
-    split_seed: int = Field(0, description="seed of the held-out validation split")
+    valid_split: Optional[Union[int, float]] = valid_split_field("images")
+    split_seed: int = split_seed_field()
     test: Optional[str] = Field(None, description="test manifest, recorded with the run; never read in training")
     lines: Optional[RenderedLinesConfig] = Field(None, description="render text lines in system fonts")
     digits: Optional[HandwrittenDigitsConfig] = Field(None, description="handwritten digit strings (scikit-learn)")

@@ -7,7 +7,7 @@ from typing import Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from .base import Strict
-from .text import check_held_out
+from .text import TranscriptForm, check_held_out, split_seed_field, valid_split_field
 
 
 class LanguageModelDataConfig(Strict):
@@ -25,12 +25,10 @@ class LanguageModelDataConfig(Strict):
     manifest_repeat: int = Field(1, ge=1, description="each manifest transcript this many times (in-domain text "
                                                       "weighs more than the rest)")
     valid: Optional[str] = Field(None, description="validation text file (absent: held out of the training text)")
-    valid_split: Optional[Union[int, float]] = Field(None, description="without `valid`: hold out this share or "
-                                                                       "number of the training sentences (default "
-                                                                       "5%, at most 2,000)")
-    split_seed: int = Field(0, description="seed of the held-out validation split")
+    valid_split: Optional[Union[int, float]] = valid_split_field("sentences")
+    split_seed: int = split_seed_field()
     test: Optional[str] = Field(None, description="test text file, recorded with the run (`seq2seq evaluate`)")
-    transcripts: Literal["as_written", "spoken"] = Field(
+    transcripts: TranscriptForm = Field(
         "as_written", description="spoken: lower case, letters, digits and apostrophes (a recogniser's output form)")
     max_len: int = Field(300, gt=0, description="training sentences longer than this many tokens are dropped")
 

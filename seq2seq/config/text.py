@@ -9,6 +9,20 @@ from pydantic import Field, model_validator
 from .base import Strict
 
 
+def valid_split_field(examples: str, grouped: str = ""):
+    """`data.valid_split` of every data section: the share or count of training `examples` held out."""
+    return Field(None, description=f"without `valid`: hold out this share (0.05) or number (1000) of the training "
+                                   f"{examples}{grouped} (default: 5%, at most 2,000)")
+
+
+def split_seed_field():
+    """`data.split_seed` of every data section."""
+    return Field(0, description="seed of the held-out validation split")
+
+
+TranscriptForm = Literal["as_written", "spoken"]   # data.transcripts: text as written, or in its spoken form
+
+
 class SyntheticConfig(Strict):
     """A built-in task generated in-process from a seed (no files needed)."""
 
@@ -43,10 +57,8 @@ class DataConfig(Strict):
                                                    "(a glob: chatterbot-english/*.yml; consecutive turns are pairs)")
     valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file (absent: held out of "
                                                    "train, see valid_split)")
-    valid_split: Optional[Union[int, float]] = Field(
-        None, description="without `valid`: hold out this share (0.05) or number (1000) of the training pairs, "
-                          "grouped by source sentence (default: 5%, at most 2,000)")
-    split_seed: int = Field(0, description="seed of the held-out validation split")
+    valid_split: Optional[Union[int, float]] = valid_split_field("pairs", ", grouped by source sentence")
+    split_seed: int = split_seed_field()
     test: Optional[str] = Field(None, description="test corpus, recorded with the run; never read in training")
     synthetic: Optional[SyntheticConfig] = Field(None, description="generate a built-in task instead of files")
     max_len: int = Field(100, gt=0, description="training pairs longer than this (in tokens, either side) are dropped")

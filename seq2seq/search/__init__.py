@@ -4,8 +4,9 @@
 
 from .ensemble import Decodable, Ensemble
 from .frames import FrameOutput, generate_frames
-from .options import SearchOptions, describe_invalid, search_options
+from .options import SearchOptions, describe_invalid, search_options, validation_options
 from .tokens import Hypothesis, as_ensemble, beam_search, decode_all, greedy, max_lengths
 
 __all__ = ["Decodable", "Ensemble", "FrameOutput", "Hypothesis", "SearchOptions", "as_ensemble", "beam_search",
-           "decode_all", "describe_invalid", "generate_frames", "greedy", "max_lengths", "search_options"]
+           "decode_all", "describe_invalid", "generate_frames", "greedy", "max_lengths", "search_options",
+           "validation_options"]

@@ -39,36 +39,34 @@ def ctc_log_probs(model, memory) -> Tensor:
 
 @dataclass
 class PrefixState:
-    """The CTC log-probabilities of the batch, and per search row: its input sentence and — for every token c the
-    row may append next — the r arrays and the prefix score of g + c, computed by the last step (which c it was is
-    known only at the next step's input)."""
+    """Per search row: its input's CTC log-probabilities and — for every token c the row may append next — the r
+    arrays and the prefix score of g + c, computed by the last step (which c it was is known only at the next
+    step's input). Rows move only when search reorders them (`select`), never at every step."""
 
-    x: Tensor                        # (batch, T, vocab) per sentence; padded states: blank 0, the rest -inf
-    sentence: Tensor                 # (rows,) each row's sentence, an index into x
+    x: Tensor                        # (rows, T, vocab); padded states: blank 0, the rest -inf
     next_r: Optional[Tensor] = None  # (rows, T + 1, vocab, 2) r^n, r^b of g + c; None before the first step
     next_psi: Optional[Tensor] = None   # (rows, vocab) prefix log-probability of g + c
 
     def select(self, rows: Tensor) -> "PrefixState":
         if self.next_r is None:
-            return PrefixState(self.x, self.sentence[rows])
-        return PrefixState(self.x, self.sentence[rows], self.next_r[rows], self.next_psi[rows])
+            return PrefixState(self.x[rows])
+        return PrefixState(self.x[rows], self.next_r[rows], self.next_psi[rows])
 
 
 def prefix_start(log_probs: Tensor, lengths: Tensor) -> PrefixState:
     """The empty prefix of each input: log_probs (batch, T, vocab) of the CTC head over the encoder states,
     lengths (batch,) real states of each."""
-    batch, T, vocab = log_probs.shape
+    _, T, vocab = log_probs.shape
     real = torch.arange(T, device=log_probs.device)[None, :] < lengths.to(log_probs.device)[:, None]   # (B, T)
     padded = torch.full((vocab,), NEG_INF, device=log_probs.device)
     padded[BLANK] = 0.0
-    x = torch.where(real[:, :, None], log_probs.float(), padded)                    # (batch, T, vocab)
-    return PrefixState(x, torch.arange(batch, device=x.device))
+    return PrefixState(torch.where(real[:, :, None], log_probs.float(), padded))      # (batch, T, vocab)
 
 
 def prefix_step(y_prev: Tensor, state: PrefixState) -> tuple[Tensor, PrefixState]:
     """y_prev (rows,) the token each row's prefix ended with (BOS at the first step) → the increment of the prefix
     score for every next token (rows, vocab), and the state that knows g + c for every c."""
-    x = state.x.index_select(0, state.sentence)                                   # (rows, T, vocab)
+    x = state.x                                                                   # (rows, T, vocab)
     rows, T, vocab = x.shape
     r, psi_g = _prefix(y_prev, state, x)                                          # (rows, T + 1, 2), (rows,)
     last = torch.where(y_prev == BOS, -1, y_prev)                                 # (rows,) no repeat after BOS
@@ -88,7 +86,7 @@ def prefix_step(y_prev: Tensor, state: PrefixState) -> tuple[Tensor, PrefixState
     psi[:, BLANK] = NEG_INF
     psi[:, BOS] = NEG_INF
     increment = torch.where(torch.isfinite(psi_g)[:, None], psi - psi_g[:, None], NEG_INF)
-    return increment, PrefixState(state.x, state.sentence, new_r, psi)
+    return increment, PrefixState(x, new_r, psi)
 
 
 def _prefix(y_prev: Tensor, state: PrefixState, x: Tensor) -> tuple[Tensor, Tensor]:

@@ -81,16 +81,10 @@ class Fused:
         return self.inner.memory_lengths(state.inner)
 
     def select(self, state: FusedState, rows: Tensor) -> FusedState:
-        return FusedState(self.inner.select(state.inner, rows), self._select_ctc(state, rows),
-                          None if state.lm is None else state.lm.select(rows))
+        return _reordered(state, self.inner.select(state.inner, rows), rows)
 
     def select_decoder(self, state: FusedState, rows: Tensor) -> FusedState:
-        return FusedState(self.inner.select_decoder(state.inner, rows), self._select_ctc(state, rows),
-                          None if state.lm is None else state.lm.select(rows))
-
-    @staticmethod
-    def _select_ctc(state: FusedState, rows: Tensor) -> Optional[PrefixState]:
-        return None if state.ctc is None else state.ctc.select(rows)
+        return _reordered(state, self.inner.select_decoder(state.inner, rows), rows)
 
     @contextmanager
     def evaluating(self) -> Iterator["Fused"]:
@@ -104,3 +98,9 @@ class Fused:
                 yield self
             finally:
                 self.lm.train(mode)
+
+
+def _reordered(state: FusedState, inner: State, rows: Tensor) -> FusedState:
+    """`state` with the ensemble's part `inner` (already reordered) and the scorers' rows `rows`."""
+    return FusedState(inner, None if state.ctc is None else state.ctc.select(rows),
+                      None if state.lm is None else state.lm.select(rows))

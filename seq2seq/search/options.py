@@ -36,3 +36,9 @@ def search_options(decode: SearchSettings, **overrides) -> SearchOptions:
         return SearchOptions(**fields)
     except ValidationError as exc:
         raise ValueError(describe_invalid(exc)) from None
+
+
+def validation_options(decode: SearchSettings, **overrides) -> SearchOptions:
+    """Greedy search under the run's `decode` settings without its language model (training loads none): what
+    validation and its pictures decode with."""
+    return search_options(decode, beam_size=1, lm_weight=0.0, **overrides)

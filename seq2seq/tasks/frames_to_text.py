@@ -16,7 +16,7 @@ from ..model.ctc import CTCHead
 from ..model.heads import TokenHead
 from ..model.losses import ExtraLoss
 from ..model.seq2seq import Seq2Seq
-from ..search import Hypothesis, SearchOptions, decode_all, search_options
+from ..search import Hypothesis, SearchOptions, decode_all, validation_options
 from ..search.ctc import decode_ctc_greedy
 from .frames import FramesTask, FramesTextData, FramesVocab
 
@@ -50,7 +50,7 @@ class FramesToTextTask(FramesTask):
     def transcribe(self, model: Seq2Seq, frames: list[torch.Tensor], vocab: FramesVocab) -> list[str]:
         """Greedy transcripts without attention (validation: the run's ctc_weight, no language model)."""
         dec = self.config.decode
-        hyps = self.decode(model, frames, search_options(dec, beam_size=1, attention=False, lm_weight=0.0),
+        hyps = self.decode(model, frames, validation_options(dec, attention=False),
                            dec.batch_size)
         return [vocab.text.decode(h[0].tokens) if h else "" for h in hyps]
 

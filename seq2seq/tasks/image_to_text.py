@@ -23,7 +23,7 @@ from ..model.frontends import ConvImageFrontend, FrameFrontend
 from ..model.guided_attention import GuidedAttention
 from ..model.seq2seq import Seq2Seq
 from ..rundir import RunDir
-from ..search import search_options
+from ..search import validation_options
 from .base import Splits
 from .frames import FramesTextData, FramesVocab
 from .frames_to_text import FramesToTextTask
@@ -92,7 +92,7 @@ class ImageToTextTask(FramesToTextTask):
             return
         model.eval()
         frames = data.valid_src[:count]
-        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1, lm_weight=0.0), count)
+        hyps = self.decode(model, frames, validation_options(self.config.decode), count)
         model.train()
         for i, (columns, h, ref) in enumerate(zip(frames, hyps, data.valid_refs)):
             tokens = vocab.text.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])

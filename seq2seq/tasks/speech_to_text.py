@@ -11,7 +11,7 @@ from ..config import SpeechToTextConfig
 from ..data.audio.features import spec_augment
 from ..model.frontends import FrameFrontend
 from ..model.seq2seq import Seq2Seq
-from ..search import search_options
+from ..search import validation_options
 from .frames import FramesTextData, FramesVocab
 from .frames_to_text import FramesToTextTask
 
@@ -49,7 +49,7 @@ class SpeechToTextTask(FramesToTextTask):
     def alignments(self, model: Seq2Seq, data: FramesTextData, vocab: FramesVocab, count: int) -> list[tuple]:
         """Greedy transcripts: each output token's attention over the encoder states (`reduction` frames each)."""
         frames = data.valid_src[:count]
-        hyps = self.decode(model, frames, search_options(self.config.decode, beam_size=1, lm_weight=0.0), count)
+        hyps = self.decode(model, frames, validation_options(self.config.decode), count)
         out = []
         for f, h, ref in zip(frames, hyps, data.valid_refs):
             tokens = vocab.text.pieces(h[0].tokens) + (["</s>"] if h[0].finished else [])

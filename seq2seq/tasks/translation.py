@@ -16,7 +16,7 @@ from ..data.text.tokenizers import Tokenizer, save_tokenizers
 from ..metrics import score
 from ..model.seq2seq import Seq2Seq
 from ..rundir import RunDir
-from ..search import decode_all, search_options
+from ..search import decode_all, validation_options
 from .base import Splits, Task
 
 Tokenizers = tuple[Tokenizer, Tokenizer]     # (source, target); one object twice when joint
@@ -95,7 +95,7 @@ class TranslationTask(Task):
 
     def _greedy(self, model: Seq2Seq, sources: list[list[int]], tgt_tok: Tokenizer) -> list[str]:
         dec = self.config.decode
-        hyps = decode_all(model, sources, search_options(dec, beam_size=1, attention=False, lm_weight=0.0),
+        hyps = decode_all(model, sources, validation_options(dec, attention=False),
                           batch_size=dec.batch_size, device=next(model.parameters()).device)
         return [tgt_tok.decode(h[0].tokens) if h else "" for h in hyps]
 
@@ -111,7 +111,7 @@ class TranslationTask(Task):
         src_tok, tgt_tok = vocab
         model.eval()
         sources = [data.valid_src[i] for i in chosen]
-        hyps = decode_all(model, sources, search_options(self.config.decode, beam_size=1, lm_weight=0.0),
+        hyps = decode_all(model, sources, validation_options(self.config.decode),
                           batch_size=len(sources), device=next(model.parameters()).device)
         model.train()
         for i, src, h in zip(chosen, sources, hyps):

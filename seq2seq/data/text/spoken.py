@@ -14,4 +14,4 @@ def spoken_form(text: str) -> str:
     """'Printing, in the "only" sense -- differs.' → "printing in the only sense differs"."""
     plain = unicodedata.normalize("NFKD", text.lower().replace("’", "'")).encode("ascii", "ignore").decode()
     words = _NOT_SPOKEN.sub(" ", plain).split()
-    return " ".join(w.strip("'") or w for w in words if w.strip("'"))
+    return " ".join(w for w in (w.strip("'") for w in words) if w)

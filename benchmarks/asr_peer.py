@@ -5,6 +5,8 @@ the wheel), on the same clips, in one run; and what each piece of our search doe
         [--modes attention,ctc_greedy,joint,joint+lm] [--beam 10] [--ctc-weight 0.3] [--lm-weight 0.3]
         [--no-peer] [--rtf]
 
+The peer is not a dependency of the package: `.venv/bin/pip install pocketsphinx==5.1.1` first (--no-peer skips it).
+
 Clips: the run's held-out validation clips (RUN/data/valid.tsv) unless --manifest names others; a run on generated
 data (spoken digit strings) is scored on its own validation strings (no files: no PocketSphinx). Every
 transcript — ours, PocketSphinx's and the reference — is scored in its spoken form (`spoken_form`: lower case, no

@@ -36,19 +36,24 @@ def read_manifest(path: Path) -> tuple[list[Path], list[str]]:
 
 
 def pocketsphinx_texts(paths: list[Path]) -> tuple[list[str], float]:
-    """PocketSphinx's transcript of each clip (16 kHz mono 16-bit) and the seconds the decoding took."""
+    """PocketSphinx's transcript of each clip file and the seconds the decoding took."""
+    from seq2seq.data.audio.wav import read_wav
+
+    audios = [read_wav(path) for path in paths]
+    return pocketsphinx_transcribe([(a.samples, a.sample_rate) for a in audios])
+
+
+def pocketsphinx_transcribe(audios: list[tuple]) -> tuple[list[str], float]:
+    """PocketSphinx's transcript of each (samples in [-1, 1], sample rate), resampled to its 16 kHz mono 16-bit,
+    and the seconds the decoding took."""
     import numpy as np
     from pocketsphinx import Decoder
     from scipy.signal import resample_poly
 
-    from seq2seq.data.audio.wav import read_wav
-
     decoder = Decoder(samprate=16000, loglevel="FATAL")
     texts, elapsed = [], 0.0
-    for path in paths:
-        audio = read_wav(path)
-        samples = resample_poly(audio.samples, 16000, audio.sample_rate) if audio.sample_rate != 16000 \
-            else audio.samples
+    for samples, rate in audios:
+        samples = resample_poly(samples, 16000, rate) if rate != 16000 else samples
         pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
         started = time.perf_counter()
         decoder.start_utt()

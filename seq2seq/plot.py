@@ -123,6 +123,31 @@ def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarr
     return fig
 
 
+def spectrogram_png(features: np.ndarray, hop_ms: float, title: str = "") -> bytes:
+    """A log-mel spectrogram (frames, n_mels) as a PNG picture on a seconds axis (the report's listening table)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seconds = len(features) * hop_ms / 1000
+    with plt.rc_context({"font.family": _fonts()}):
+        fig, ax = plt.subplots(figsize=(min(10.0, max(3.0, 0.8 * seconds + 1.0)), 2.0))
+        ax.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, features.shape[1]))
+        ax.set_xlabel("seconds", fontsize=8)
+        ax.set_ylabel("mel band", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if title:
+            ax.set_title(title, fontsize=9)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        plt.close(fig)
+    return buffer.getvalue()
+
+
 def save_speech_alignment(stem: str | Path, features: np.ndarray, tokens: Sequence[str], weights: np.ndarray,
                           reduction: int, hop_ms: float, formats: Sequence[str] = ("png",),
                           title: str = "", rows: str = "output") -> list[Path]:

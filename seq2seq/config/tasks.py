@@ -31,6 +31,8 @@ class TaskConfig(Strict):
     # names of seq2seq.metrics.METRICS), so what train.valid_metric may name; PRIMARY_METRIC is its default.
     METRICS: ClassVar[tuple[str, ...]] = ()
     PRIMARY_METRIC: ClassVar[str] = ""
+    # tokenizer.type values the task reads text with (phonemes: only where text is spoken)
+    TOKENIZER_TYPES: ClassVar[tuple[str, ...]] = ("sentencepiece", "char", "whitespace")
 
     @model_validator(mode="after")
     def _metric(self) -> "TaskConfig":
@@ -40,6 +42,9 @@ class TaskConfig(Strict):
         elif self.train.valid_metric not in self.METRICS:
             raise ValueError(f"train.valid_metric={self.train.valid_metric!r} is not reported by task {self.task} "
                              f"(allowed: {', '.join(self.METRICS)})")
+        if self.tokenizer.type not in self.TOKENIZER_TYPES:
+            raise ValueError(f"tokenizer.type={self.tokenizer.type!r} does not apply to task {self.task} (allowed: "
+                             f"{', '.join(self.TOKENIZER_TYPES)})")
         return self
 
 
@@ -50,7 +55,7 @@ class TranslationConfig(TaskConfig):
                                                                            "image_to_text | language_model")
     data: DataConfig
 
-    METRICS = ("loss", "ppl", "bleu", "chrf", "accuracy")
+    METRICS = ("loss", "ppl", "bleu", "chrf", "accuracy", "wer")   # wer: over output tokens (G2P: phonemes)
     PRIMARY_METRIC = "bleu"
 
 
@@ -76,6 +81,7 @@ class TextToSpeechConfig(TaskConfig):
 
     METRICS = ("loss", "l1", "length_match", "free_l1", "stop_error")
     PRIMARY_METRIC = "loss"
+    TOKENIZER_TYPES = TaskConfig.TOKENIZER_TYPES + ("phonemes",)
 
 
 class ImageToTextConfig(TaskConfig):

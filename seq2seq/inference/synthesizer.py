@@ -17,12 +17,14 @@ import torch
 
 from ..data.audio.speech import feature_settings
 from ..data.audio.vocoder import mel_to_audio
+from ..data.audio.wav import wav_bytes
 from ..data.text.tokenizers import UNK
 from ..errors import UserError, warn
 from .loading import Run, RunDirs, load_task_run, one_run
-from .predictor import Evaluation, TestSet
+from .predictor import Evaluation, Media, Samples, TestSet
 
 MAX_CHARS = 400            # longer texts are refused: one utterance, generated in bounded time
+LISTENING = 4              # validation sentences the report plays (each real recording and its synthesis)
 
 
 @dataclass
@@ -119,9 +121,23 @@ class Synthesizer:
                                            result.attention.T, r, hop_ms, formats, title=result.text, rows="input")
         return paths
 
-    def samples(self, count: int) -> None:
-        """None: a synthesis's samples are its pictures (the spectrogram over its alignment)."""
-        return None
+    def samples(self, count: int) -> Samples:
+        """The listening table: the first validation sentences (at most `LISTENING`), each real recording (a player
+        where its file is readable, and the log-mel training read) beside its synthesis (a player and its log-mel)."""
+        from ..plot import spectrogram_png
+
+        split = self.run.task.read_data(("valid",))["valid"]
+        count = min(count, LISTENING, len(split))
+        hop_ms = self.config.data.features.hop_ms
+        rows = []
+        for i, s in enumerate(self.synthesize(split.texts[:count])):
+            real = (Media("image", spectrogram_png(split.frames[i].numpy(), hop_ms), "real log-mel"),)
+            if i < len(split.names) and Path(split.names[i]).is_file():
+                real = (Media("audio", Path(split.names[i]).read_bytes(), "recording"),) + real
+            ours = (Media("audio", wav_bytes(s.samples, s.sample_rate), "synthesis"),
+                    Media("image", spectrogram_png(s.mel, hop_ms), "synthesised log-mel"))
+            rows.append((s.text + ("" if s.stopped else " (no stop: ran to the step limit)"), real, ours))
+        return Samples("Listening", ("text", "real recording", "synthesis (Griffin-Lim)"), rows)
 
     def info(self) -> dict[str, Any]:
         head = self.config.model.head

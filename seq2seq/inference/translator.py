@@ -141,10 +141,11 @@ class Translator:
         return self.ensemble.has_attention
 
     def evaluate(self, test: TestSet, batch_size: Optional[int] = None, **search: Any) -> Evaluation:
-        """sacreBLEU BLEU and chrF (default 13a tokenization, cased, detokenized) and exact match on a test set:
+        """sacreBLEU BLEU and chrF (default 13a tokenization, cased, detokenized), exact match and the token error
+        rate (word edits over reference words: for a G2P run, the phoneme error rate) on a test set:
         the run's own data.test by default, `test.test` (a .tsv or a PREFIX of the run's languages), or
         `test.src`/`test.ref` files."""
-        from ..metrics import score
+        from ..metrics import score, word_error_rate
         from .test_sets import evaluation_corpus
 
         if test.manifest is not None:
@@ -157,8 +158,9 @@ class Translator:
         s = score(hyps, corpus.tgt)
         lines = [f"{corpus.origin}: {len(corpus.src):,} segments", f"BLEU = {s.bleu:.2f}   {s.bleu_signature}",
                  f"       {s.bleu_detail}", f"chrF = {s.chrf:.2f}   {s.chrf_signature}",
-                 f"exact match = {s.exact_match:.2f}% of {s.sentences} sentences"]
-        return Evaluation(hyps, {"test": corpus.origin, **s.as_dict()}, lines)
+                 f"exact match = {s.exact_match:.2f}% of {s.sentences} sentences",
+                 f"token error rate = {(wer := word_error_rate(hyps, corpus.tgt)):.2f}% (word edits / reference words)"]
+        return Evaluation(hyps, {"test": corpus.origin, **s.as_dict(), "wer": wer}, lines)
 
     def attention_pictures(self, inputs: Sequence[str], out_dir: Path, formats: Sequence[str],
                            **search: Any) -> list[Path]:

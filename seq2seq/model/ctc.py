@@ -25,7 +25,8 @@ class CTCHead(nn.Module):
         self.projection = nn.Linear(memory_size, vocab_size)
         self.weight = weight                                # λ in (0, 1)
 
-    def combine(self, loss: Tensor, memory: Memory, attention: Optional[Tensor], batch: Batch) -> Tensor:
+    def combine(self, loss: Tensor, memory: Memory, attention: Optional[Tensor], batch: Batch,
+                step: int = 0) -> Tensor:
         return (1 - self.weight) * loss + self.weight * self.loss(memory, batch)
 
     def loss(self, memory: Memory, batch: Batch) -> Tensor:

@@ -34,17 +34,32 @@ def guided_attention_loss(weights: Tensor, step_mask: Tensor, memory_lengths: Te
     return (weights * penalty).sum()
 
 
+def scheduled(weight: float, width: float, schedule: Optional[tuple[int, int]], step: int) -> tuple[float, float]:
+    """(weight, width) at update `step`: as given until schedule[0], then the weight falls linearly to 0 and the
+    width widens linearly to twice its value at schedule[1], and the loss is off from there; no schedule: constant."""
+    if schedule is None or step <= schedule[0]:
+        return weight, width
+    start, end = schedule
+    if step >= end:
+        return 0.0, 2 * width
+    progress = (step - start) / (end - start)
+    return weight * (1 - progress), width * (1 + progress)
+
+
 class GuidedAttention(nn.Module):
     """An extra loss (model/losses.py): the head's loss + weight · the guided attention loss of the decoder's own
-    attention (nothing to add for a decoder without attention)."""
+    attention (nothing to add for a decoder without attention); weight and width optionally scheduled
+    (`scheduled`: relaxed, then off, once the alignment holds by itself)."""
 
     name = "guided_attention"
 
-    def __init__(self, weight: float, width: float = 0.2):
+    def __init__(self, weight: float, width: float = 0.2, schedule: Optional[tuple[int, int]] = None):
         super().__init__()
-        self.weight, self.width = weight, width
+        self.weight, self.width, self.schedule = weight, width, schedule
 
-    def combine(self, loss: Tensor, memory: Memory, attention: Optional[Tensor], batch: Batch) -> Tensor:
-        if attention is None:                                          # attention (batch, tgt_len, mem_len)
+    def combine(self, loss: Tensor, memory: Memory, attention: Optional[Tensor], batch: Batch,
+                step: int = 0) -> Tensor:
+        weight, width = scheduled(self.weight, self.width, self.schedule, step)
+        if attention is None or weight == 0:                           # attention (batch, tgt_len, mem_len)
             return loss
-        return loss + self.weight * guided_attention_loss(attention, batch.tgt_mask, memory.lengths, self.width)
+        return loss + weight * guided_attention_loss(attention, batch.tgt_mask, memory.lengths, width)

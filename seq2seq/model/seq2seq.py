@@ -58,15 +58,16 @@ class Seq2Seq(nn.Module):
         out, attention = self.decoder(batch.tgt_in, self.encode(batch.src, batch.src_lengths))
         return self.head.predict(out), attention
 
-    def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
+    def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0, step: int = 0) -> Tensor:
         """The training loss, summed over real target positions (divide by batch.n_tokens for the mean): the head's
         loss (label-smoothed cross-entropy for tokens; L1/MSE + stop BCE for frames). Computed in `forward` so that
-        a data-parallel wrapper syncs gradients through it. teacher_prob < 1: scheduled sampling."""
+        a data-parallel wrapper syncs gradients through it. teacher_prob < 1: scheduled sampling; step: the updates done
+        (scheduled extra losses)."""
         memory = self.encode(batch.src, batch.src_lengths)
         out, attention = self.decoder(batch.tgt_in, memory, teacher_prob)    # (batch, tgt_len, output_size)
         loss = self.head.loss(out, batch, label_smoothing)
         for name in self.loss_names:                                           # attention (batch, tgt_len, mem)
-            loss = getattr(self, name).combine(loss, memory, attention, batch)
+            loss = getattr(self, name).combine(loss, memory, attention, batch, step)
         return loss
 
     def extra_loss(self, name: str) -> Optional[nn.Module]:

@@ -5,15 +5,19 @@ does, and how far off the lengths are on average."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ..config import TextToSpeechConfig
 from ..data.batching import Batch, make_frame_batch, pad_sources
+from ..data.text.tokenizers import PhonemeTokenizer, Tokenizer
 from ..model.frontends import ConvTokenFrontend, TokenFrontend
 from ..model.guided_attention import GuidedAttention
 from ..model.heads import FrameHead
 from ..model.seq2seq import Seq2Seq
 from ..search import FrameOutput, generate_frames
+from . import g2p  # noqa: F401  (registers how a phoneme tokenizer loads its G2P run)
 from .frames import FramesTask, FramesTextData, FramesVocab
 
 
@@ -24,6 +28,16 @@ class TextToSpeechTask(FramesTask):
     config_class = TextToSpeechConfig
     text_sides = ("src",)
     rows = "input"
+
+    def train_text_tokenizer(self, texts: list[str]) -> Tokenizer:
+        """Phonemes (tokenizer.type: phonemes): the dictionary's inventory, with the G2P run if one is named, asked
+        about the training texts' unknown words in one batch; other types as every frames task trains them."""
+        tok = self.config.tokenizer
+        if tok.type != "phonemes":
+            return super().train_text_tokenizer(texts)
+        phonemes = PhonemeTokenizer(tok.lexicon, Path(tok.g2p) if tok.g2p else None)
+        phonemes.prepare(texts)
+        return phonemes
 
     def sides(self, frames: list, ids: list) -> tuple[list, list]:
         return ids, frames
@@ -41,7 +55,7 @@ class TextToSpeechTask(FramesTask):
                                        m.encoder.word_dropout))
         head = FrameHead(self.feature_size, m.embedding_size, m.decoder_output_size, h.reduction, h.prenet_size,
                          h.prenet_dropout, h.stop_weight, h.mse, h.postnet_layers, h.postnet_channels)
-        losses = [GuidedAttention(h.guided_attention, h.guided_width)] if h.guided_attention else []
+        losses = [GuidedAttention(h.guided_attention, h.guided_width, h.guided_schedule)] if h.guided_attention else []
         return Seq2Seq(m, frontend, head, losses)
 
     def describe_model(self, model: Seq2Seq) -> str:

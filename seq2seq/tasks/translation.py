@@ -13,7 +13,7 @@ from ..config import TranslationConfig
 from ..data.batching import make_batch, plan_batches
 from ..data.text.pipeline import Dataset, build_tokenizers, encode_data, load_corpora, write_splits
 from ..data.text.tokenizers import Tokenizer, save_tokenizers
-from ..metrics import score
+from ..metrics import score, word_error_rate
 from ..model.seq2seq import Seq2Seq
 from ..rundir import RunDir
 from ..search import decode_all, validation_options
@@ -77,7 +77,7 @@ class TranslationTask(Task):
         s = score(texts, data.valid_refs)
         model.train()
         return {"loss": round(loss, 4), "ppl": round(math.exp(min(loss, 50)), 2), "bleu": s.bleu, "chrf": s.chrf,
-                "accuracy": s.exact_match}
+                "accuracy": s.exact_match, "wer": word_error_rate(texts, data.valid_refs)}
 
     def _teacher_forced_loss(self, model: Seq2Seq, data: Dataset) -> float:
         """Cross-entropy per target token over the validation pairs training would keep."""
@@ -121,4 +121,5 @@ class TranslationTask(Task):
 
     def summarize(self, result: dict[str, float]) -> str:
         return (f"loss {result['loss']:.3f} ppl {result['ppl']:.2f} | BLEU {result['bleu']:.2f} chrF "
-                f"{result['chrf']:.2f} exact {result['accuracy']:.1f}%")
+                f"{result['chrf']:.2f} exact {result['accuracy']:.1f}% token error rate "
+                f"{result.get('wer', float('nan')):.2f}%")

@@ -4,7 +4,9 @@
 
 One file with everything inlined (images as data: URIs, no scripts, no external links), so it opens in any browser
 without a server and can be mailed or archived. Curves come from `metrics.jsonl`; the samples are the first
-validation sentences translated (or recordings transcribed) greedily by the best checkpoint; the pictures are those
+validation sentences translated (or recordings transcribed) greedily by the best checkpoint — for a synthesiser,
+the listening table: real recordings and their syntheses as audio players beside their spectrograms; the pictures
+are those
 training wrote at each validation (`train.attention_plots`: heatmaps for text, the spectrogram over its alignment
 for speech in or out), the first and the last step of each example side by side, so one sees attention sharpen.
 """
@@ -20,7 +22,7 @@ from typing import Any, Optional
 from .. import checkpoint as ckpt
 from ..config import dump_config
 from ..errors import UserError
-from ..inference.predictor import Samples
+from ..inference.predictor import Cell, Media, Samples
 from ..metrics import METRICS, Metric, get_metric
 from ..rundir import RunDir
 from ..tasks import task_class
@@ -105,13 +107,28 @@ def _samples_section(samples: Optional[Samples]) -> list[str]:
     if samples is None:
         return []
     source, reference, output = samples.columns
-    parts = [f"<h2>{samples.title} (validation, greedy, best checkpoint)</h2>"]
+    parts = [f"<h2>{samples.title} (validation, best checkpoint)</h2>"]
     if not samples.rows:
         return parts + ["<p>The validation data is not readable from here.</p>"]
-    esc = html.escape
     return parts + [f"<table><tr><th>#</th><th>{source}</th><th>{reference}</th><th>{output}</th></tr>"
-                    + "".join(f"<tr><td>{i}</td><td>{esc(s)}</td><td>{esc(r)}</td><td>{esc(h)}</td></tr>"
+                    + "".join(f"<tr><td>{i}</td><td>{_cell(s)}</td><td>{_cell(r)}</td><td>{_cell(h)}</td></tr>"
                               for i, (s, r, h) in enumerate(samples.rows, start=1)) + "</table>"]
+
+
+def _cell(cell: Cell) -> str:
+    """A sample table's cell as HTML: text escaped; audio as a player and pictures inline (data URIs)."""
+    if isinstance(cell, str):
+        return html.escape(cell)
+    if isinstance(cell, Media):
+        cell = (cell,)
+    out = []
+    for media in cell:
+        uri = base64.b64encode(media.data).decode("ascii")
+        label = html.escape(media.caption)
+        out.append(f'<div><audio controls preload="none" title="{label}" src="data:audio/wav;base64,{uri}">'
+                   f"</audio></div>" if media.kind == "audio" else
+                   f'<div><img alt="{label}" src="data:image/png;base64,{uri}"></div>')
+    return "".join(out)
 
 
 def _heatmaps(run_dir: Path) -> list[tuple[str, list[Path]]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .. import checkpoint as ckpt
-from ..data.text.tokenizers import EOS, UNK, SentencePieceTokenizer, SymbolTokenizer, Tokenizer
+from ..data.text.tokenizers import EOS, UNK, PhonemeTokenizer, SentencePieceTokenizer, SymbolTokenizer, Tokenizer
 from ..errors import UserError
 
 SIDE_NAMES = {"src": "source", "tgt": "target"}
@@ -46,6 +46,8 @@ def kind(tokenizer: Tokenizer) -> str:
         return "sentencepiece subwords"
     if isinstance(tokenizer, SymbolTokenizer):
         return "characters" if tokenizer.level == "char" else "whitespace-separated words"
+    if isinstance(tokenizer, PhonemeTokenizer):
+        return "ARPAbet phonemes" + (", unknown words through its G2P model" if tokenizer.g2p_run else "")
     return type(tokenizer).__name__
 
 

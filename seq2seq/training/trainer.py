@@ -273,7 +273,7 @@ class Trainer:
         batch = self.data.train_batch(ids).to(self.device)
         teacher = self.teacher_prob()
         with precision_context(self.tc.precision, self.device):
-            loss = self.net(batch, self.tc.label_smoothing, teacher)       # summed over the batch's tokens
+            loss = self.net(batch, self.tc.label_smoothing, teacher, self.state.step)   # summed over the tokens
         loss_sum, n_tokens = self.agree(float(loss.detach()), batch.n_tokens)
         problem = self.backward(loss, loss_sum, n_tokens)
         if not problem:

@@ -2,7 +2,8 @@
 
 Every tokenizer shares the same special ids (pad 0, unk 1, bos 2, eos 3), so batching and search never ask
 which kind they hold. `SentencePieceTokenizer` wraps a trained sentencepiece model (unigram or BPE);
-`SymbolTokenizer` covers characters and whitespace-separated words with a vocabulary file.
+`SymbolTokenizer` covers characters and whitespace-separated words with a vocabulary file; `PhonemeTokenizer`
+reads English text as ARPAbet phonemes (data/text/phonemes.py) for speech synthesis.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Iterable, Optional, Protocol, Sequence
 
 from ...errors import UserError
 from ...files import write_atomic
+from .lexicon import load_lexicon
+from .phonemes import Phonemiser, RunG2P
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
@@ -198,6 +201,71 @@ class SymbolTokenizer:
         return cls(data["level"], data["symbols"])
 
 
+class PhonemeTokenizer:
+    """English text → ARPAbet phoneme symbols (normalised, a pronouncing dictionary, a G2P model for the rest); ids
+    over the dictionary's fixed inventory, so nothing is trained and no text encodes as <unk>. The G2P model (a
+    text→text run) is kept beside the vocabulary file as `g2p/` (`G2P_FOLDER`) and loaded on the first word the
+    dictionary lacks. `decode` gives the phoneme string."""
+
+    suffix = ".phonemes.json"
+    G2P_FOLDER = "g2p"
+
+    def __init__(self, lexicon: str, g2p_run: Optional[Path] = None):
+        self.lexicon_name, self.g2p_run = lexicon, g2p_run
+        self.phonemiser = Phonemiser(load_lexicon(lexicon), RunG2P(g2p_run) if g2p_run is not None else None)
+        self.itos = SPECIALS + self.phonemiser.inventory()
+        self.stoi = {s: i for i, s in enumerate(self.itos) if i > EOS}
+        self.vocab_size = len(self.itos)
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Ask the G2P model about all of `texts`' unknown words in one batch (before encoding many texts)."""
+        self.phonemiser.prepare(texts)
+
+    def encode(self, text: str) -> list[int]:
+        return [self.stoi.get(s, UNK) for s in self.phonemiser.symbols(text)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return " ".join(self.itos[i] for i in ids if i > EOS or i == UNK)
+
+    def pieces(self, ids: Sequence[int]) -> list[str]:
+        return [self.itos[int(i)] for i in ids]
+
+    def unknown(self, text: str) -> list[str]:
+        return []                                    # every word is spoken: dictionary, G2P or spelled out
+
+    def save(self, path: Path) -> None:
+        data = {"lexicon": self.lexicon_name, "g2p": self.G2P_FOLDER if self.g2p_run else None}
+        kept = path.parent / self.G2P_FOLDER
+        if self.g2p_run is None:
+            shutil.rmtree(kept, ignore_errors=True)
+        elif self.g2p_run.resolve() != kept.resolve():
+            copy_run(self.g2p_run, kept)
+        write_atomic(path, json.dumps(data).encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: Path) -> "PhonemeTokenizer":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["lexicon"], path.parent / data["g2p"] if data.get("g2p") else None)
+
+
+RUN_FILES = ("format.json", "config.yaml", "features.json", "best.safetensors")   # what inference reads of a run
+
+
+def copy_run(source: Path, target: Path) -> None:
+    """The files of run `source` that inference needs (its best weights, config, tokenizer), copied to `target`."""
+    if not (source / "best.safetensors").is_file():
+        raise UserError(f"{source}: not a trained run directory (no best.safetensors)")
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source / "tokenizer", target / "tokenizer")
+    for name in RUN_FILES:
+        if (source / name).is_file():
+            shutil.copy2(source / name, target / name)
+
+
+TOKENIZER_CLASSES = (SentencePieceTokenizer, SymbolTokenizer, PhonemeTokenizer)
+
+
 def train_tokenizer(kind: str, texts: list[str], *, model_type: str = "unigram", vocab_size: int = 8000,
                     character_coverage: float = 1.0, min_freq: int = 1, seed: int = 1) -> Tokenizer:
     if kind == "sentencepiece":
@@ -218,9 +286,10 @@ def sampled_pairs(src_tok: Tokenizer, tgt_tok: Tokenizer, texts: Sequence[tuple[
 
 def save_tokenizers(folder: Path, src: Tokenizer, tgt: Tokenizer) -> None:
     """Save one file when source and target share a tokenizer (joint), else `src.*` and `tgt.*`."""
-    if folder.exists():
-        shutil.rmtree(folder)     # never leave a stale tokenizer of an earlier attempt beside the new one
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for cls in TOKENIZER_CLASSES:   # never leave a stale tokenizer of an earlier attempt beside the new one
+        for stale in folder.glob(f"*{cls.suffix}"):
+            stale.unlink()
     if src is tgt:
         src.save(folder / f"joint{src.suffix}")
     else:
@@ -230,7 +299,7 @@ def save_tokenizers(folder: Path, src: Tokenizer, tgt: Tokenizer) -> None:
 
 def load_tokenizers(folder: Path) -> tuple[Tokenizer, Tokenizer]:
     def load_one(stem: str):
-        for cls in (SentencePieceTokenizer, SymbolTokenizer):
+        for cls in TOKENIZER_CLASSES:
             path = folder / f"{stem}{cls.suffix}"
             if path.is_file():
                 try:

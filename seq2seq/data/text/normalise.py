@@ -7,12 +7,14 @@ What a synthesiser needs before the pronouncing dictionary (LJSpeech's metadata 
 same way; new text has not). Rules, in order: currency ($, £), percentages, ordinals (1st, 22nd), decades (1820s), years
 (four digits from 1100 to 2099 read in pairs: "eighteen sixty-five", "two thousand five"), decimals ("three point one
 four"), other numbers with or without thousands separators, then the abbreviations in `ABBREVIATIONS` and the
-symbols in `SYMBOLS`. Punctuation and case are kept (the phonemiser reads punctuation as pauses).
+symbols in `SYMBOLS`. Accents are dropped and typographic apostrophes made plain first; punctuation and case are
+kept (the phonemiser reads punctuation as pauses).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
         "seventeen eighteen nineteen").split()
@@ -39,6 +41,13 @@ _YEAR = re.compile(r"\b(1[1-9]\d\d|20\d\d)\b(?!,\d)")
 _DECIMAL = re.compile(r"\b(\d+)\.(\d+)\b")
 _NUMBER = re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b")
 _SPACES = re.compile(r"[ \t]+")
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})   # typographic → ASCII
+
+
+def plain_letters(text: str) -> str:
+    """Accents dropped (café → cafe) and typographic apostrophes made ASCII (Caxton’s → Caxton's)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(APOSTROPHES))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
 def number_words(n: int) -> str:
@@ -103,6 +112,7 @@ def _decimal(match: re.Match) -> str:
 
 def normalise(text: str) -> str:
     """`text` with its numbers, money, ordinals, years, abbreviations and symbols in words."""
+    text = plain_letters(text)
     text = _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
     text = _CURRENCY.sub(_money, text)
     text = _PERCENT.sub(lambda m: f"{m.group(1)} percent", text)

@@ -40,8 +40,8 @@ def test_a_metric_the_task_does_not_report_is_named_with_the_allowed_ones():
     from seq2seq.config import validate
 
     raw = toy_config("copy").to_dict()
-    raw["train"]["valid_metric"] = "wer"
-    with pytest.raises(UserError, match=r"valid_metric='wer'.*allowed: loss, ppl, bleu, chrf, accuracy"):
+    raw["train"]["valid_metric"] = "cer"
+    with pytest.raises(UserError, match=r"valid_metric='cer'.*allowed: loss, ppl, bleu, chrf, accuracy, wer"):
         validate(raw)
     raw["train"]["valid_metric"] = None
     assert validate(raw).train.valid_metric == "bleu"            # the task's primary metric
@@ -59,6 +59,6 @@ def test_the_task_names_the_primary_metric_and_refuses_one_it_does_not_report():
     config = toy_config("copy", valid_metric="loss")
     task = get_task(config)
     assert isinstance(task, TranslationTask) and task.primary_metric == get_metric("loss")
-    config.train.__dict__["valid_metric"] = "wer"        # what a speech task reports, not translation
-    with pytest.raises(UserError, match="train.valid_metric=wer: the translation task reports loss, ppl, bleu"):
+    config.train.__dict__["valid_metric"] = "cer"        # what a speech task reports, not translation
+    with pytest.raises(UserError, match="train.valid_metric=cer: the translation task reports loss, ppl, bleu"):
         task.primary_metric

@@ -39,9 +39,9 @@ class LanguageModel(nn.Module):
     def vocab_size(self) -> int:
         return self.head.vocab_size
 
-    def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0) -> Tensor:
+    def forward(self, batch: Batch, label_smoothing: float = 0.0, teacher_prob: float = 1.0, step: int = 0) -> Tensor:
         """The summed next-token cross-entropy of batch.tgt_out given batch.tgt_in (BOS y1 .. yn → y1 .. yn EOS);
-        the source side is not read (teacher_prob: always teacher-forced)."""
+        the source side is not read (teacher_prob: always teacher-forced; step: no scheduled losses)."""
         out, _ = self.rnn(self.head.embed(batch.tgt_in))                   # (batch, tgt_len, hidden)
         return self.head.loss(self.dropout(out), batch, label_smoothing)
 

@@ -6,6 +6,7 @@ text_to_speech run on phonemes keeps its G2P model and speaks words it never saw
 import random
 
 import pytest
+from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
 
 from seq2seq import load
 from seq2seq.config import validate
@@ -16,7 +17,6 @@ from seq2seq.data.text.tokenizers import PhonemeTokenizer, load_tokenizers, save
 from seq2seq.errors import UserError
 from seq2seq.tasks.g2p import load_g2p
 from seq2seq.training.train import train
-from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
 
 LEXICON = {"hello": ("HH", "AH0", "L", "OW1"), "world": ("W", "ER1", "L", "D"), "cat": ("K", "AE1", "T"),
            "bus": ("B", "AH1", "S")}

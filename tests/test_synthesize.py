@@ -3,16 +3,16 @@ reader and a recogniser's featuriser read), one per text, never overwriting with
 
 import numpy as np
 import pytest
+from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
 
 from seq2seq import load
 from seq2seq.cli import main
 from seq2seq.config import validate
-from seq2seq.data.audio.wav import read_wav
 from seq2seq.data.audio.features import feature_frames
 from seq2seq.data.audio.speech import feature_settings
+from seq2seq.data.audio.wav import read_wav
 from seq2seq.tools.report import build_report
 from seq2seq.training.train import train
-from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
 
 
 @pytest.fixture(scope="module")

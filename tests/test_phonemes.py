@@ -7,6 +7,7 @@ import random
 
 import pytest
 from test_speech_to_text import clips  # noqa: F401  (the module fixture of tone "digit" clips)
+from test_synthesize import voice_config
 
 from seq2seq import load
 from seq2seq.config import validate
@@ -122,22 +123,17 @@ def test_the_g2p_recipe_learns_a_toy_lexicon_and_reads_words_it_never_saw(g2p_ru
                            ["S", "UW1", "M", "OW1"]]
 
 
-def test_a_phoneme_voice_keeps_its_g2p_model_and_speaks_unseen_words(clips, g2p_run, tmp_path):  # noqa: F811
-    run = tmp_path / "voice"
-    config = validate({
-        "task": "text_to_speech",
-        "data": {"digits": {"recordings": str(clips), "train_indices": [1, 3], "valid_indices": [8, 8],
-                            "train_size": 40, "valid_size": 4, "min_digits": 1, "max_digits": 2,
-                            "pause_ms": [20, 40], "edge_ms": [10, 20], "seed": 3},
-                 "features": {"n_mels": 20, "f_max": 3800}},
-        "tokenizer": {"type": "phonemes", "g2p": str(g2p_run)},
-        "model": {"embedding_size": 16, "encoder": {"hidden_size": 16, "dropout": 0.0},
-                  "decoder": {"attention": "bahdanau", "score": "location", "hidden_size": 32, "dropout": 0.0},
-                  "head": {"reduction": 2, "prenet_size": 16, "max_steps": 30, "guided_attention": 1.0}},
-        "train": {"max_steps": 2, "batch_sentences": 8, "valid_every": 2, "attention_plots": 0, "threads": 1},
-        "decode": {"batch_size": 8},
-    })
+@pytest.fixture(scope="module")
+def phoneme_voice(clips, g2p_run, tmp_path_factory):  # noqa: F811
+    run = tmp_path_factory.mktemp("phonemes") / "voice"
+    config = voice_config(clips, {"type": "phonemes", "g2p": str(g2p_run)}, max_steps=2, valid_every=2,
+                          attention_plots=0)
     train(config, run, verbose=False)
+    return run
+
+
+def test_a_phoneme_voice_keeps_its_g2p_model_and_speaks_unseen_words(phoneme_voice):
+    run = phoneme_voice
     assert (run / "tokenizer" / "g2p" / "best.safetensors").is_file()
     voice = load(run)
     [s] = voice.synthesize(["Three tikab, one."], iterations=2)
@@ -152,22 +148,10 @@ def test_phonemes_are_refused_where_text_is_not_spoken():
         validate({"data": {"train": "cmudict"}, "tokenizer": {"type": "whitespace", "g2p": "runs/g2p"}})
 
 
-def test_seq2seq_vocab_shows_the_phonemes_a_sentence_becomes_with_its_g2p_model(clips, g2p_run, tmp_path,  # noqa: F811
-                                                                                  capsys):
+def test_seq2seq_vocab_shows_the_phonemes_a_sentence_becomes_with_its_g2p_model(phoneme_voice, capsys):
     from seq2seq.cli import main
 
-    run = tmp_path / "voice"
-    config = validate({
-        "task": "text_to_speech",
-        "data": {"digits": {"recordings": str(clips), "train_indices": [1, 3], "valid_indices": [8, 8],
-                            "train_size": 20, "valid_size": 2, "max_digits": 2, "seed": 3},
-                 "features": {"n_mels": 20, "f_max": 3800}},
-        "tokenizer": {"type": "phonemes", "g2p": str(g2p_run)},
-        "model": {"embedding_size": 16, "encoder": {"hidden_size": 16}, "decoder": {"hidden_size": 16},
-                  "head": {"reduction": 2, "prenet_size": 16, "max_steps": 10}},
-        "train": {"max_steps": 1, "batch_sentences": 8, "attention_plots": 0, "threads": 1},
-    })
-    train(config, run, verbose=False)
+    run = phoneme_voice
     capsys.readouterr()
     assert main(["vocab", str(run)]) == 0
     assert "(ARPAbet phonemes, unknown words through its G2P model)" in capsys.readouterr().out

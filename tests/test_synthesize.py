@@ -15,23 +15,28 @@ from seq2seq.tools.report import build_report
 from seq2seq.training.train import train
 
 
-@pytest.fixture(scope="module")
-def voice(clips, tmp_path_factory):  # noqa: F811
-    run = tmp_path_factory.mktemp("tts") / "run"
-    config = validate({
+def voice_config(recordings, tokenizer: dict, **train):
+    """A tiny digit voice on the tone clips: location attention, guided, r = 2; `train` overrides the loop."""
+    return validate({
         "task": "text_to_speech",
-        "data": {"digits": {"recordings": str(clips), "train_indices": [1, 3], "valid_indices": [8, 8],
+        "data": {"digits": {"recordings": str(recordings), "train_indices": [1, 3], "valid_indices": [8, 8],
                             "train_size": 60, "valid_size": 6, "min_digits": 1, "max_digits": 2,
                             "pause_ms": [20, 40], "edge_ms": [10, 20], "seed": 3},
                  "features": {"n_mels": 20, "f_max": 3800}},
-        "tokenizer": {"type": "whitespace"},
+        "tokenizer": tokenizer,
         "model": {"embedding_size": 16, "encoder": {"hidden_size": 16, "dropout": 0.0},
                   "decoder": {"attention": "bahdanau", "score": "location", "hidden_size": 32, "dropout": 0.0},
                   "head": {"reduction": 2, "prenet_size": 16, "max_steps": 40, "guided_attention": 1.0}},
-        "train": {"max_steps": 6, "batch_sentences": 8, "valid_every": 3, "attention_plots": 1, "threads": 1},
+        "train": {"max_steps": 6, "batch_sentences": 8, "valid_every": 3, "attention_plots": 1, "threads": 1,
+                  **train},
         "decode": {"batch_size": 8},
     })
-    train(config, run, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def voice(clips, tmp_path_factory):  # noqa: F811
+    run = tmp_path_factory.mktemp("tts") / "run"
+    train(voice_config(clips, {"type": "whitespace"}), run, verbose=False)
     return run
 
 

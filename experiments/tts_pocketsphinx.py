@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from asr_peer import pocketsphinx_transcribe, read_manifest  # noqa: E402
+from asr_peer import pocketsphinx_transcribe, read_manifest, scores  # noqa: E402
 from tts_intelligibility import attention_measures, log_mel_of, mcd_dtw  # noqa: E402
 
 RESULTS = ROOT / "experiments" / "results"
@@ -71,14 +71,6 @@ def real_clips(run: Path, count: int):
             samples = trim_silence(samples, audio.sample_rate, 10 ** (-config.data.trim_db / 20))
         mels.append(features_of(Audio(samples, audio.sample_rate, audio.origin), settings))
     return config, settings, texts, audios, [torch.as_tensor(m) for m in mels]
-
-
-def scores(hyps: list[str], refs: list[str]) -> dict[str, float]:
-    from seq2seq.data.text.spoken import spoken_form
-    from seq2seq.metrics import char_error_rate, word_error_rate
-
-    h, r = [spoken_form(x) for x in hyps], [spoken_form(x) for x in refs]
-    return {"wer": word_error_rate(h, r), "cer": char_error_rate(h, r)}
 
 
 def judges(audios: list[tuple[np.ndarray, int]], texts: list[str], asr) -> dict:

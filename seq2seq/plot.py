@@ -123,10 +123,20 @@ def speech_figure(features: np.ndarray, tokens: Sequence[str], weights: np.ndarr
     return fig
 
 
-def spectrogram_png(features: np.ndarray, hop_ms: float, title: str = "") -> bytes:
-    """A log-mel spectrogram (frames, n_mels) as a PNG picture on a seconds axis (the report's listening table)."""
+def figure_png(fig, dpi: int = 100) -> bytes:
+    """A finished matplotlib figure as PNG bytes (then closed): for pictures inlined in a page."""
     import io
 
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def spectrogram_png(features: np.ndarray, hop_ms: float) -> bytes:
+    """A log-mel spectrogram (frames, n_mels) as a PNG picture on a seconds axis (the report's listening table)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -139,13 +149,8 @@ def spectrogram_png(features: np.ndarray, hop_ms: float, title: str = "") -> byt
         ax.set_xlabel("seconds", fontsize=8)
         ax.set_ylabel("mel band", fontsize=8)
         ax.tick_params(labelsize=7)
-        if title:
-            ax.set_title(title, fontsize=9)
         fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-    return buffer.getvalue()
+        return figure_png(fig, dpi=80)
 
 
 def save_speech_alignment(stem: str | Path, features: np.ndarray, tokens: Sequence[str], weights: np.ndarray,

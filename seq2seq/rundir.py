@@ -70,6 +70,21 @@ class RunDir:
         """Where training draws validation example `example` (from 0) at update `step` (without suffix)."""
         return self.attention / f"val{example + 1:02d}" / f"step{step:07d}"
 
+    def copy_for_inference(self, target: Path) -> None:
+        """What inference reads of this run (config, format, tokenizer, feature statistics, best weights), copied
+        to `target` (replaced): a run kept inside another (a voice's G2P model)."""
+        import shutil
+
+        if not self.best.is_file():
+            raise UserError(f"{self.path}: not a trained run directory (no {self.best.name})")
+        if target.exists():
+            shutil.rmtree(target)
+        copy = RunDir(target)
+        shutil.copytree(self.tokenizer, copy.tokenizer)
+        for name in ("format", "config", "features", "best"):
+            if getattr(self, name).is_file():
+                shutil.copy2(getattr(self, name), getattr(copy, name))
+
     def create(self) -> None:
         """Make the folder (and its parents), or a one-line error naming it and why it cannot be made."""
         try:

@@ -9,7 +9,7 @@ from typing import Any, Optional, Sequence
 
 import torch
 
-from ..checkpoint import apply_weights, load_weights, read_config, weights_path
+from ..checkpoint import read_config
 from ..config import Config
 from ..errors import UserError
 from ..model.language_model import LanguageModel
@@ -44,11 +44,8 @@ def load_run(run_dir: str | Path, which: str = "best", device: str | torch.devic
     """A run directory's config, task, model (built by the task, weights `which`) and vocabulary."""
     config = read_config(run_dir)
     task = get_task(config)
-    vocab = task.load_vocab(Path(run_dir))
-    model = task.build_model(vocab)
-    path = weights_path(run_dir, which)
-    apply_weights(model, load_weights(path), path)
-    return Run(config, task, model.to(device).eval(), vocab)
+    vocab, model = task.load_model(Path(run_dir), which)
+    return Run(config, task, model.to(device), vocab)
 
 
 def fusion_model(run_dir: str | Path, tokenizer, device: torch.device | str = "cpu") -> LanguageModel:

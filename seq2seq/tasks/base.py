@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol, Sequence
 
 from torch import nn
 
+from .. import checkpoint as ckpt
 from ..config import Config
 from ..data.batching import Batch
 from ..errors import UserError
@@ -85,6 +86,15 @@ class Task(ABC):
     @abstractmethod
     def build_model(self, vocab: Vocab) -> nn.Module:
         """A fresh model; `model(batch, label_smoothing, teacher_prob)` returns the summed training loss."""
+
+    def load_model(self, run_dir: Path, which: str = "best") -> tuple[Vocab, nn.Module]:
+        """A trained run's vocabulary and the model built for it with the weights `which` (best, last or a
+        weights file), in eval mode, on the CPU."""
+        vocab = self.load_vocab(run_dir)
+        model = self.build_model(vocab)
+        path = ckpt.weights_path(run_dir, which)
+        ckpt.apply_weights(model, ckpt.load_weights(path), path)
+        return vocab, model.eval()
 
     @abstractmethod
     def describe_model(self, model: nn.Module) -> str:

@@ -28,12 +28,7 @@ def load_g2p(run_dir: Path) -> G2P:
     if not isinstance(config, TranslationConfig):
         raise UserError(f"tokenizer.g2p={run_dir} is a {config.task} run: a G2P model is a text-to-text run "
                         f"trained on a pronouncing dictionary (configs/cmudict_g2p.yaml)")
-    task = TranslationTask(config)
-    src_tok, tgt_tok = task.load_vocab(run_dir)
-    model = task.build_model((src_tok, tgt_tok))
-    path = ckpt.weights_path(run_dir, "best")
-    ckpt.apply_weights(model, ckpt.load_weights(path), path)
-    model.eval()
+    (src_tok, tgt_tok), model = TranslationTask(config).load_model(run_dir)
     opts = search_options(config.decode, beam_size=BEAM, attention=False, lm_weight=0.0)
 
     @torch.no_grad()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,6 +23,7 @@ from ..config import dump_config
 from ..errors import UserError
 from ..inference.predictor import Cell, Media, Samples
 from ..metrics import METRICS, Metric, get_metric
+from ..plot import figure_png
 from ..rundir import RunDir
 from ..tasks import task_class
 
@@ -63,10 +63,7 @@ def _curves_png(metrics: list[dict[str, Any]]) -> Optional[bytes]:
         ax.grid(alpha=0.3)
     axes[1].set_yscale("log")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig)
 
 
 def _reported(valid: list[dict[str, Any]], panel: str) -> list[str]:
@@ -123,11 +120,10 @@ def _cell(cell: Cell) -> str:
         cell = (cell,)
     out = []
     for media in cell:
-        uri = base64.b64encode(media.data).decode("ascii")
         label = html.escape(media.caption)
-        out.append(f'<div><audio controls preload="none" title="{label}" src="data:audio/wav;base64,{uri}">'
-                   f"</audio></div>" if media.kind == "audio" else
-                   f'<div><img alt="{label}" src="data:image/png;base64,{uri}"></div>')
+        out.append(f'<div><audio controls preload="none" title="{label}" src="data:audio/wav;base64,'
+                   f'{base64.b64encode(media.data).decode("ascii")}"></audio></div>' if media.kind == "audio" else
+                   f'<div><img alt="{label}" src="{_png_data_uri(media.data)}"></div>')
     return "".join(out)
 
 

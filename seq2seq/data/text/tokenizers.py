@@ -18,6 +18,7 @@ from typing import Iterable, Optional, Protocol, Sequence
 
 from ...errors import UserError
 from ...files import write_atomic
+from ...rundir import RunDir
 from .lexicon import load_lexicon
 from .phonemes import Phonemiser, RunG2P
 
@@ -239,28 +240,13 @@ class PhonemeTokenizer:
         if self.g2p_run is None:
             shutil.rmtree(kept, ignore_errors=True)
         elif self.g2p_run.resolve() != kept.resolve():
-            copy_run(self.g2p_run, kept)
+            RunDir(self.g2p_run).copy_for_inference(kept)
         write_atomic(path, json.dumps(data).encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> "PhonemeTokenizer":
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["lexicon"], path.parent / data["g2p"] if data.get("g2p") else None)
-
-
-RUN_FILES = ("format.json", "config.yaml", "features.json", "best.safetensors")   # what inference reads of a run
-
-
-def copy_run(source: Path, target: Path) -> None:
-    """The files of run `source` that inference needs (its best weights, config, tokenizer), copied to `target`."""
-    if not (source / "best.safetensors").is_file():
-        raise UserError(f"{source}: not a trained run directory (no best.safetensors)")
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source / "tokenizer", target / "tokenizer")
-    for name in RUN_FILES:
-        if (source / name).is_file():
-            shutil.copy2(source / name, target / name)
 
 
 TOKENIZER_CLASSES = (SentencePieceTokenizer, SymbolTokenizer, PhonemeTokenizer)
